@@ -134,7 +134,7 @@ public class SlideAggregator
 
         if (!bag.complete()) {
             LOG.warn(
-                    "Slide {} timed out with {} of {} tiles: emitting a partial result",
+                    "Slide {} is incomplete ({} of {} tiles) at its timeout or the end of input: emitting a partial result",
                     bag.slideId,
                     n,
                     bag.tileCount);
