@@ -39,10 +39,11 @@ import org.slf4j.LoggerFactory;
  * empty.
  *
  * <p><b>Failures</b> of one slide - tiles from mixed models or plans, a head that rejects the bag
- * or returns the wrong shape, tile-head classes that do not match the configured labels - do not
- * fail the job: the slide goes to the {@link #FAILED} side output as a {@link SlideFailed} with
- * stage {@value #STAGE}, and no result is emitted for it. A failure to open the head fails the task
- * at start.
+ * or returns the wrong shape, tile-head classes that do not match the configured labels, or any
+ * unexpected exception ({@code INTERNAL}) - do not fail the job: the slide goes to the {@link
+ * #FAILED} side output as a {@link SlideFailed} with stage {@value #STAGE}, and no result is
+ * emitted for it. Failing the job would not help, since after the restart the same tiles would fire
+ * the same window again. A failure to open the head fails the task at start.
  */
 public class SlideAggregator
         extends ProcessWindowFunction<TileEmbedding, SlideResult, String, GlobalWindow> {
@@ -94,18 +95,29 @@ public class SlideAggregator
             Iterable<TileEmbedding> contents,
             Collector<SlideResult> out) {
         long now = context.currentProcessingTime();
-        SlideBag bag;
+        SlideResult result;
         try {
-            bag = SlideBag.assemble(slideId, contents);
+            result = aggregate(SlideBag.assemble(slideId, contents), now);
         } catch (SlideStreamException e) {
+            LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
             context.output(FAILED, failure(slideId, firstUri(contents), e, now));
             return;
+        } catch (RuntimeException e) {
+            // Failing the job would not help: after the restart the same tiles fire the same
+            // window again. One slide goes to the dead letter instead.
+            LOG.error("Slide {} could not be aggregated", slideId, e);
+            SlideStreamException internal =
+                    new SlideStreamException(
+                            ErrorCode.INTERNAL,
+                            String.format(
+                                    "Unexpected failure while aggregating slide %s: %s. Report"
+                                            + " it with the task manager log.",
+                                    slideId, e),
+                            e);
+            context.output(FAILED, failure(slideId, firstUri(contents), internal, now));
+            return;
         }
-        try {
-            out.collect(aggregate(bag, now));
-        } catch (SlideStreamException e) {
-            context.output(FAILED, failure(slideId, bag.uri, e, now));
-        }
+        out.collect(result);
     }
 
     /** The slide result of {@code bag}, completed at {@code completedAtMillis}. */
@@ -232,7 +244,6 @@ public class SlideAggregator
 
     private static SlideFailed failure(
             String slideId, String uri, SlideStreamException e, long failedAtMillis) {
-        LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
         return SlideFailed.newBuilder()
                 .setSlideId(slideId)
                 .setUri(uri == null ? "" : uri)

@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * a known time on every state backend, which TTL's lazy cleanup does not.
  *
  * <p><b>Failover.</b> State and timers are part of the checkpoint: after a restore the slide
- * continues from the checkpointed count and its timeout keeps its original deadline (a deadline
- * that passed while the job was down fires at once). Tiles replayed by the source after the restore
- * are those after the checkpoint, which the restored bitset has not seen, so they count normally.
+ * continues from the checkpointed count and its timeout keeps its original deadline. Tiles replayed
+ * by the source after the restore are those after the checkpoint, which the restored bitset has not
+ * seen, so they count normally. A deadline that passed while the job was down fires as soon as the
+ * operator opens, before the replayed tiles arrive: the slide then gets a partial result, so the
+ * timeout should cover the longest expected slide plus a restart.
  */
 public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     private static final long serialVersionUID = 1L;
