@@ -13,6 +13,10 @@ import java.util.Objects;
  */
 public class TileEmbedding {
     public String slideId;
+
+    /** Where the slide file is (copied from the tile task; carried into the slide result). */
+    public String uri;
+
     public long x;
     public long y;
     public int level;
@@ -38,6 +42,7 @@ public class TileEmbedding {
     public static TileEmbedding of(TileTask task, String modelId, float[] embedding) {
         TileEmbedding e = new TileEmbedding();
         e.slideId = task.slideId;
+        e.uri = task.uri;
         e.x = task.x;
         e.y = task.y;
         e.level = task.level;
@@ -71,6 +76,7 @@ public class TileEmbedding {
                 && tileCount == t.tileCount
                 && scannedAtMillis == t.scannedAtMillis
                 && Objects.equals(slideId, t.slideId)
+                && Objects.equals(uri, t.uri)
                 && Objects.equals(modelId, t.modelId)
                 && Arrays.equals(embedding, t.embedding)
                 && Arrays.equals(headProbabilities, t.headProbabilities);

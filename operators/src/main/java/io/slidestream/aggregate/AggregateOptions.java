@@ -1,0 +1,55 @@
+package io.slidestream.aggregate;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Configuration keys of the slide window and the slide aggregate ({@code aggregate.*}). Read once
+ * into an {@link AggregateConfig}, which validates them.
+ */
+public final class AggregateOptions {
+
+    public static final ConfigOption<Duration> SLIDE_TIMEOUT =
+            ConfigOptions.key("aggregate.slide-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "Processing time from a slide's first tile after which the slide window"
+                                    + " gives up waiting and emits a partial result (complete ="
+                                    + " false) from the tiles it has. Must exceed the time the"
+                                    + " slowest slide needs to be embedded.");
+
+    public static final ConfigOption<Duration> DONE_RETENTION =
+            ConfigOptions.key("aggregate.done-retention")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How long the window remembers that a slide was emitted, so that tiles"
+                                    + " of that slide arriving afterwards (stragglers after a"
+                                    + " timeout, replays) are dropped instead of opening a second"
+                                    + " window. A re-announced slide (another scanned_at) always"
+                                    + " starts afresh. 0 forgets a slide as soon as it is emitted.");
+
+    public static final ConfigOption<Integer> TOP_K =
+            ConfigOptions.key("aggregate.top-k")
+                    .intType()
+                    .defaultValue(16)
+                    .withDescription(
+                            "How many tiles with the highest ABMIL attention the slide result"
+                                    + " lists (x, y, attention), highest first. 0 lists none.");
+
+    public static final ConfigOption<List<String>> TISSUE_CLASSES =
+            ConfigOptions.key("aggregate.tissue-classes")
+                    .stringType()
+                    .asList()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Labels of the tile head's classes, in output order (for example from"
+                                    + " the model card), separated by ';'. Used to label the tissue"
+                                    + " composition; when unset the classes are called class_0,"
+                                    + " class_1, ...");
+
+    private AggregateOptions() {}
+}

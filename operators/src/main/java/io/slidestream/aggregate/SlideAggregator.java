@@ -1,0 +1,271 @@
+package io.slidestream.aggregate;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.SlideHead;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.schemas.avro.AttentionTile;
+import io.slidestream.schemas.avro.ClassFraction;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.records.TileEmbedding;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.windows.GlobalWindow;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns the tiles of one slide, when its window fires, into one {@link SlideResult}: the mean
+ * embedding, the ABMIL slide head's logits, probabilities (softmax) and predicted class, the top-k
+ * tiles by attention, and the tissue composition (share of tiles whose tile-head argmax is each
+ * class). {@code complete} is false when the window fired on its timeout before every tile of the
+ * plan arrived; {@code completed_at} is the operator's processing time.
+ *
+ * <p><b>State:</b> none of its own. The window operator keeps the tiles in a {@code ListState} (one
+ * append per tile, cheap in RocksDB; an {@code AggregateFunction} accumulator would be rewritten
+ * whole on every tile, O(n^2) for a 60 MB slide). This function reads the list once when the slide
+ * fires, drops copies of a tile by {@code tileIndex}, orders the tiles by plan index (so a replay
+ * gives the same result) and only then builds one {@code float[n * D]} for the head.
+ *
+ * <p><b>Slide head:</b> optional, opened from its {@link SlideHeadFactory} in {@code open()} and
+ * closed in {@code close()}. Without one, logits and probabilities are empty, the predicted class
+ * is -1 and no top tiles are listed. Without tile-head output on the tiles the composition is
+ * empty.
+ *
+ * <p><b>Failures</b> of one slide - tiles from mixed models or plans, a head that rejects the bag
+ * or returns the wrong shape, tile-head classes that do not match the configured labels, or any
+ * unexpected exception ({@code INTERNAL}) - do not fail the job: the slide goes to the {@link
+ * #FAILED} side output as a {@link SlideFailed} with stage {@value #STAGE}, and no result is
+ * emitted for it. Failing the job would not help, since after the restart the same tiles would fire
+ * the same window again. A failure to open the head fails the task at start.
+ */
+public class SlideAggregator
+        extends ProcessWindowFunction<TileEmbedding, SlideResult, String, GlobalWindow> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SlideAggregator.class);
+
+    /** The stage named in the {@link SlideFailed} records of this operator. */
+    public static final String STAGE = "aggregate";
+
+    /** Slides that could not be aggregated. */
+    public static final OutputTag<SlideFailed> FAILED =
+            new OutputTag<>("slide-aggregate-failed", new AvroTypeInfo<>(SlideFailed.class));
+
+    private final int topK;
+    private final List<String> tissueClasses;
+    private final SlideHeadFactory headFactory;
+
+    private transient SlideHead head;
+
+    /**
+     * @param config top-k and tissue-class labels
+     * @param headFactory opens the ABMIL slide head, or null to aggregate without one
+     */
+    public SlideAggregator(AggregateConfig config, SlideHeadFactory headFactory) {
+        this.topK = config.topK();
+        this.tissueClasses = config.tissueClasses();
+        this.headFactory = headFactory;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        if (headFactory != null) {
+            head = headFactory.open();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (head != null) {
+            head.close();
+            head = null;
+        }
+    }
+
+    @Override
+    public void process(
+            String slideId,
+            Context context,
+            Iterable<TileEmbedding> contents,
+            Collector<SlideResult> out) {
+        long now = context.currentProcessingTime();
+        SlideResult result;
+        try {
+            result = aggregate(SlideBag.assemble(slideId, contents), now);
+        } catch (SlideStreamException e) {
+            LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
+            context.output(FAILED, failure(slideId, firstUri(contents), e, now));
+            return;
+        } catch (RuntimeException e) {
+            // Failing the job would not help: after the restart the same tiles fire the same
+            // window again. One slide goes to the dead letter instead.
+            LOG.error("Slide {} could not be aggregated", slideId, e);
+            SlideStreamException internal =
+                    new SlideStreamException(
+                            ErrorCode.INTERNAL,
+                            String.format(
+                                    "Unexpected failure while aggregating slide %s: %s. Report"
+                                            + " it with the task manager log.",
+                                    slideId, e),
+                            e);
+            context.output(FAILED, failure(slideId, firstUri(contents), internal, now));
+            return;
+        }
+        out.collect(result);
+    }
+
+    /** The slide result of {@code bag}, completed at {@code completedAtMillis}. */
+    SlideResult aggregate(SlideBag bag, long completedAtMillis) {
+        int n = bag.size();
+        float[][] rows = new float[n][];
+        for (int i = 0; i < n; i++) {
+            rows[i] = bag.tiles[i].embedding;
+        }
+        float[] mean = SlideStatistics.mean(rows, bag.dimension);
+
+        float[] logits = new float[0];
+        float[] probabilities = new float[0];
+        int predicted = -1;
+        List<AttentionTile> topTiles = new ArrayList<>();
+        if (head != null) {
+            SlideHead.Output output = runHead(bag);
+            logits = output.logits;
+            probabilities = SlideStatistics.softmax(logits);
+            predicted = SlideStatistics.argmax(logits);
+            for (int i : SlideStatistics.topK(output.attention, topK)) {
+                topTiles.add(
+                        new AttentionTile(bag.tiles[i].x, bag.tiles[i].y, output.attention[i]));
+            }
+        }
+
+        if (!bag.complete()) {
+            LOG.warn(
+                    "Slide {} is incomplete ({} of {} tiles) at its timeout or the end of input: emitting a partial result",
+                    bag.slideId,
+                    n,
+                    bag.tileCount);
+        }
+        return SlideResult.newBuilder()
+                .setSlideId(bag.slideId)
+                .setUri(bag.uri == null ? "" : bag.uri)
+                .setModelId(bag.modelId == null ? "" : bag.modelId)
+                .setComplete(bag.complete())
+                .setTileCount(bag.tileCount)
+                .setTilesReceived(n)
+                .setLevel(bag.level)
+                .setTilePx(bag.tilePx)
+                .setMpp(bag.mpp)
+                .setScannedAt(Instant.ofEpochMilli(bag.scannedAtMillis))
+                .setCompletedAt(Instant.ofEpochMilli(completedAtMillis))
+                .setLogits(boxed(logits))
+                .setProbabilities(boxed(probabilities))
+                .setPredictedClass(predicted)
+                .setMeanEmbedding(boxed(mean))
+                .setTissueComposition(composition(bag))
+                .setTopTiles(topTiles)
+                .build();
+    }
+
+    private SlideHead.Output runHead(SlideBag bag) {
+        if (head.dimension() != bag.dimension) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID,
+                    String.format(
+                            "The slide head expects embeddings of %d values but the tiles of slide"
+                                    + " %s (model %s) have %d: configure a slide head trained on"
+                                    + " this tile model.",
+                            head.dimension(), bag.slideId, bag.modelId, bag.dimension));
+        }
+        SlideHead.Output output;
+        try {
+            output = head.predict(bag.embeddings(), bag.size());
+        } catch (SlideStreamException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new SlideStreamException(
+                    ErrorCode.INFERENCE_FAILED,
+                    String.format(
+                            "The slide head failed on slide %s (%d tiles): %s",
+                            bag.slideId, bag.size(), e),
+                    e);
+        }
+        if (output == null
+                || output.logits == null
+                || output.logits.length == 0
+                || output.attention == null
+                || output.attention.length != bag.size()) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID,
+                    String.format(
+                            "The slide head returned %s logits and %s attention weights for slide"
+                                    + " %s; expected at least one logit and one weight per tile"
+                                    + " (%d). Check that the model is an ABMIL head.",
+                            output == null || output.logits == null ? "no" : output.logits.length,
+                            output == null || output.attention == null
+                                    ? "no"
+                                    : output.attention.length,
+                            bag.slideId,
+                            bag.size()));
+        }
+        return output;
+    }
+
+    private List<ClassFraction> composition(SlideBag bag) {
+        int[] classes = bag.tileClasses();
+        List<ClassFraction> composition = new ArrayList<>();
+        if (classes == null) {
+            return composition;
+        }
+        if (!tissueClasses.isEmpty() && tissueClasses.size() != bag.headClasses) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID,
+                    String.format(
+                            "The tile head gives %d classes for slide %s but %s names %d (%s): set"
+                                    + " one label per tile-head class, in output order.",
+                            bag.headClasses,
+                            bag.slideId,
+                            AggregateOptions.TISSUE_CLASSES.key(),
+                            tissueClasses.size(),
+                            String.join(";", tissueClasses)));
+        }
+        float[] shares = SlideStatistics.shares(classes, bag.headClasses);
+        for (int c = 0; c < shares.length; c++) {
+            String label = tissueClasses.isEmpty() ? "class_" + c : tissueClasses.get(c);
+            composition.add(new ClassFraction(label, shares[c]));
+        }
+        return composition;
+    }
+
+    private static SlideFailed failure(
+            String slideId, String uri, SlideStreamException e, long failedAtMillis) {
+        return SlideFailed.newBuilder()
+                .setSlideId(slideId)
+                .setUri(uri == null ? "" : uri)
+                .setCode(e.code().name())
+                .setMessage(e.getMessage())
+                .setStage(STAGE)
+                .setFailedAt(Instant.ofEpochMilli(failedAtMillis))
+                .build();
+    }
+
+    private static String firstUri(Iterable<TileEmbedding> contents) {
+        for (TileEmbedding tile : contents) {
+            return tile.uri;
+        }
+        return null;
+    }
+
+    private static List<Float> boxed(float[] values) {
+        List<Float> list = new ArrayList<>(values.length);
+        for (float v : values) {
+            list.add(v);
+        }
+        return list;
+    }
+}

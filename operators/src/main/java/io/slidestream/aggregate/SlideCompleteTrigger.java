@@ -1,0 +1,247 @@
+package io.slidestream.aggregate;
+
+import io.slidestream.schemas.records.TileEmbedding;
+import java.time.Duration;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.windowing.triggers.Trigger;
+import org.apache.flink.streaming.api.windowing.triggers.TriggerResult;
+import org.apache.flink.streaming.api.windowing.windows.GlobalWindow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fires a slide's {@link GlobalWindow} exactly once: when every one of its {@code tileCount} tiles
+ * has arrived, or when the slide timeout runs out first (the aggregate then marks the result
+ * incomplete), or at the end of a bounded input. Used on a stream keyed by slide id.
+ *
+ * <p><b>Counting.</b> Tiles are counted by distinct {@code tileIndex}: a tile seen twice (a replay
+ * from an at-least-once stage, a retried inference) does not count twice. The window contents still
+ * hold the copy, because the window operator stores an element before it asks the trigger; the
+ * aggregate drops it again by index. A tile whose index lies outside {@code [0, tileCount)} is
+ * logged and not counted.
+ *
+ * <p><b>State</b> (keyed by slide, scoped to the global window), while the slide is open: the
+ * {@code scanned_at} of the slide run, the number of distinct tiles, a bitset of the tile indices
+ * seen (one map entry per 64 tiles, so that an update in RocksDB writes 8 bytes rather than the
+ * whole bitset), and the one pending timer. <b>Timers:</b> a processing-time timer at first tile +
+ * slide timeout, and an event-time timer at the end of time, which only the final watermark of a
+ * bounded input reaches, so that slides still open when a bounded input ends are emitted as partial
+ * results instead of being lost.
+ *
+ * <p><b>After the slide fired</b> the bitset, count and both timers are removed at once. What
+ * stays, if {@code doneRetention > 0}, is a done marker of two values (the run's {@code scanned_at}
+ * and the marker's expiry) plus one processing-time timer that removes it. Tiles of the same run
+ * that arrive while the marker lives - stragglers after a timeout, or replays from a source that is
+ * not exactly-once - are purged without a result, so a slide never gets a second, smaller result. A
+ * tile with another {@code scanned_at} is a new announcement of the slide and opens a new window.
+ * After the marker expires, a straggler would open a new window that ends in a partial result of
+ * its own; downstream stores key slide results by slide id, so that result overwrites rather than
+ * duplicates. A timer is used for the marker rather than state TTL because it removes the marker at
+ * a known time on every state backend, which TTL's lazy cleanup does not.
+ *
+ * <p><b>Failover.</b> State and timers are part of the checkpoint: after a restore the slide
+ * continues from the checkpointed count and its timeout keeps its original deadline. Tiles replayed
+ * by the source after the restore are those after the checkpoint, which the restored bitset has not
+ * seen, so they count normally. A deadline that passed while the job was down fires as soon as the
+ * operator opens, before the replayed tiles arrive: the slide then gets a partial result, so the
+ * timeout should cover the longest expected slide plus a restart.
+ */
+public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SlideCompleteTrigger.class);
+
+    /** The end-of-input timer: only the final watermark of a bounded input reaches it. */
+    private static final long END_OF_INPUT = Long.MAX_VALUE;
+
+    private final long timeoutMillis;
+    private final long doneRetentionMillis;
+
+    /** {@code scanned_at} of the slide run this state belongs to, open or done. */
+    private final ValueStateDescriptor<Long> runDescriptor =
+            new ValueStateDescriptor<>("slide-run", Types.LONG);
+
+    /** Distinct tiles seen; present only while the slide is open. */
+    private final ValueStateDescriptor<Integer> receivedDescriptor =
+            new ValueStateDescriptor<>("slide-tiles-received", Types.INT);
+
+    /**
+     * The one pending processing-time timer: the timeout while open, the marker expiry once done.
+     */
+    private final ValueStateDescriptor<Long> timerDescriptor =
+            new ValueStateDescriptor<>("slide-timer", Types.LONG);
+
+    /** Bitset of the tile indices seen: word index (tileIndex / 64) to 64 bits. */
+    private final MapStateDescriptor<Integer, Long> seenDescriptor =
+            new MapStateDescriptor<>("slide-tiles-seen", Types.INT, Types.LONG);
+
+    public SlideCompleteTrigger(Duration slideTimeout, Duration doneRetention) {
+        if (slideTimeout.isNegative() || slideTimeout.isZero()) {
+            throw new IllegalArgumentException(
+                    "the slide timeout must be positive, got " + slideTimeout);
+        }
+        if (doneRetention.isNegative()) {
+            throw new IllegalArgumentException(
+                    "the done retention must not be negative, got " + doneRetention);
+        }
+        this.timeoutMillis = slideTimeout.toMillis();
+        this.doneRetentionMillis = doneRetention.toMillis();
+    }
+
+    /** A trigger with the timeout and done retention of {@code config}. */
+    public static SlideCompleteTrigger of(AggregateConfig config) {
+        return new SlideCompleteTrigger(config.slideTimeout(), config.doneRetention());
+    }
+
+    @Override
+    public TriggerResult onElement(
+            TileEmbedding tile, long timestamp, GlobalWindow window, TriggerContext ctx)
+            throws Exception {
+        ValueState<Long> run = ctx.getPartitionedState(runDescriptor);
+        ValueState<Integer> received = ctx.getPartitionedState(receivedDescriptor);
+        Long runScannedAt = run.value();
+        Integer count = received.value();
+
+        if (runScannedAt != null && count == null) {
+            if (runScannedAt == tile.scannedAtMillis) {
+                // The slide was already emitted: drop the tile the window operator just stored.
+                LOG.debug(
+                        "Dropping tile {} of slide {}: already emitted",
+                        tile.tileIndex,
+                        tile.slideId);
+                return TriggerResult.PURGE;
+            }
+            LOG.info(
+                    "Slide {} announced again (scanned_at {} after {}): aggregating it afresh",
+                    tile.slideId,
+                    tile.scannedAtMillis,
+                    runScannedAt);
+            forgetDone(ctx);
+        }
+        if (count == null) {
+            count = 0;
+            run.update(tile.scannedAtMillis);
+            long deadline = ctx.getCurrentProcessingTime() + timeoutMillis;
+            ctx.getPartitionedState(timerDescriptor).update(deadline);
+            ctx.registerProcessingTimeTimer(deadline);
+            ctx.registerEventTimeTimer(END_OF_INPUT);
+        }
+
+        int index = tile.tileIndex;
+        if (index < 0 || index >= tile.tileCount) {
+            LOG.warn(
+                    "Ignoring tile {} of slide {}: its index is outside 0..{}",
+                    index,
+                    tile.slideId,
+                    tile.tileCount - 1);
+            received.update(count);
+            return TriggerResult.CONTINUE;
+        }
+        MapState<Integer, Long> seen = ctx.getPartitionedState(seenDescriptor);
+        int word = index >>> 6;
+        long bit = 1L << (index & 63);
+        Long bits = seen.get(word);
+        long current = bits == null ? 0L : bits;
+        if ((current & bit) != 0) {
+            LOG.debug("Ignoring duplicate tile {} of slide {}", index, tile.slideId);
+            return TriggerResult.CONTINUE;
+        }
+        seen.put(word, current | bit);
+        count++;
+        if (count >= tile.tileCount) {
+            finish(ctx);
+            return TriggerResult.FIRE_AND_PURGE;
+        }
+        received.update(count);
+        return TriggerResult.CONTINUE;
+    }
+
+    @Override
+    public TriggerResult onProcessingTime(long time, GlobalWindow window, TriggerContext ctx)
+            throws Exception {
+        ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
+        Long pending = timer.value();
+        if (pending == null || pending != time) {
+            return TriggerResult.CONTINUE;
+        }
+        if (ctx.getPartitionedState(receivedDescriptor).value() != null) {
+            // The slide timeout: emit what arrived; the aggregate marks it incomplete.
+            finish(ctx);
+            return TriggerResult.FIRE_AND_PURGE;
+        }
+        // The done marker expired.
+        ctx.getPartitionedState(runDescriptor).clear();
+        timer.clear();
+        return TriggerResult.CONTINUE;
+    }
+
+    @Override
+    public TriggerResult onEventTime(long time, GlobalWindow window, TriggerContext ctx)
+            throws Exception {
+        if (time == END_OF_INPUT && ctx.getPartitionedState(receivedDescriptor).value() != null) {
+            finish(ctx);
+            return TriggerResult.FIRE_AND_PURGE;
+        }
+        return TriggerResult.CONTINUE;
+    }
+
+    /**
+     * Called by the window operator only when it discards the whole window, which never happens for
+     * a {@link GlobalWindow}; {@link #finish} does the cleanup when the slide fires.
+     */
+    @Override
+    public void clear(GlobalWindow window, TriggerContext ctx) throws Exception {
+        Long pending = ctx.getPartitionedState(timerDescriptor).value();
+        if (pending != null) {
+            ctx.deleteProcessingTimeTimer(pending);
+        }
+        ctx.deleteEventTimeTimer(END_OF_INPUT);
+        ctx.getPartitionedState(runDescriptor).clear();
+        ctx.getPartitionedState(receivedDescriptor).clear();
+        ctx.getPartitionedState(timerDescriptor).clear();
+        ctx.getPartitionedState(seenDescriptor).clear();
+    }
+
+    /** Drops the open slide's progress and timers and leaves the done marker, if one is kept. */
+    private void finish(TriggerContext ctx) throws Exception {
+        ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
+        Long deadline = timer.value();
+        if (deadline != null) {
+            ctx.deleteProcessingTimeTimer(deadline);
+        }
+        ctx.deleteEventTimeTimer(END_OF_INPUT);
+        ctx.getPartitionedState(receivedDescriptor).clear();
+        ctx.getPartitionedState(seenDescriptor).clear();
+        if (doneRetentionMillis > 0) {
+            long expiry = ctx.getCurrentProcessingTime() + doneRetentionMillis;
+            timer.update(expiry);
+            ctx.registerProcessingTimeTimer(expiry);
+        } else {
+            timer.clear();
+            ctx.getPartitionedState(runDescriptor).clear();
+        }
+    }
+
+    /** Removes the done marker of an earlier run and its expiry timer. */
+    private void forgetDone(TriggerContext ctx) throws Exception {
+        ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
+        Long expiry = timer.value();
+        if (expiry != null) {
+            ctx.deleteProcessingTimeTimer(expiry);
+        }
+        timer.clear();
+        ctx.getPartitionedState(runDescriptor).clear();
+    }
+
+    @Override
+    public String toString() {
+        return "SlideCompleteTrigger(timeout="
+                + Duration.ofMillis(timeoutMillis)
+                + ", doneRetention="
+                + Duration.ofMillis(doneRetentionMillis)
+                + ")";
+    }
+}

@@ -1,0 +1,71 @@
+package io.slidestream.aggregate;
+
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.records.TileEmbedding;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
+
+/**
+ * Wires the slide window into a job: {@code keyBy(slideId)} → {@link GlobalWindows} → {@link
+ * SlideCompleteTrigger} → {@link SlideAggregator}, one {@link SlideResult} per slide, with the
+ * slides that could not be aggregated on the side output {@link SlideAggregator#FAILED}:
+ *
+ * <pre>{@code
+ * SingleOutputStreamOperator<SlideResult> results =
+ *         SlideWindows.aggregate(tileEmbeddings, AggregateConfig.fromConfiguration(conf), head);
+ * DataStream<SlideFailed> failed = SlideWindows.failures(results);
+ * }</pre>
+ *
+ * <p>The operator's uid is {@link #UID}; its state (the tiles of open slides, the trigger's
+ * counters and done markers) is restored from a savepoint only under that uid, so changing it, the
+ * key, or the window/trigger type breaks savepoint compatibility.
+ */
+public final class SlideWindows {
+
+    /** Stable uid of the slide window operator (savepoint compatibility: never change it). */
+    public static final String UID = "slide-window";
+
+    /** Readable operator name in the Flink UI and logs. */
+    public static final String NAME = "Slide window: all tiles or timeout -> slide aggregate";
+
+    private SlideWindows() {}
+
+    /**
+     * Aggregates {@code tiles} per slide.
+     *
+     * @param headFactory opens the ABMIL slide head in each task, or null to aggregate without a
+     *     slide head (no prediction, no attention tiles)
+     */
+    public static SingleOutputStreamOperator<SlideResult> aggregate(
+            DataStream<TileEmbedding> tiles, AggregateConfig config, SlideHeadFactory headFactory) {
+        return tiles.keyBy(new SlideIdKey(), Types.STRING)
+                .window(GlobalWindows.create())
+                .trigger(SlideCompleteTrigger.of(config))
+                .process(
+                        new SlideAggregator(config, headFactory),
+                        new AvroTypeInfo<>(SlideResult.class))
+                .uid(UID)
+                .name(NAME);
+    }
+
+    /** The slides of {@code results} that could not be aggregated. */
+    public static DataStream<SlideFailed> failures(
+            SingleOutputStreamOperator<SlideResult> results) {
+        return results.getSideOutput(SlideAggregator.FAILED);
+    }
+
+    /** Keys a tile by its slide id. */
+    public static final class SlideIdKey implements KeySelector<TileEmbedding, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getKey(TileEmbedding tile) {
+            return tile.slideId;
+        }
+    }
+}

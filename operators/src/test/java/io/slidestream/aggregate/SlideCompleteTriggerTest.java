@@ -1,0 +1,230 @@
+package io.slidestream.aggregate;
+
+import static io.slidestream.aggregate.TileEmbeddings.ONE_MINUTE_LATER;
+import static io.slidestream.aggregate.TileEmbeddings.SCANNED_AT;
+import static io.slidestream.aggregate.TileEmbeddings.tile;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.records.TileEmbedding;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The slide window's firing rules, on the real window operator as {@link SlideWindows} wires it:
+ * exactly one result per slide, on the last distinct tile or on the timeout, clean state and timers
+ * afterwards, and a snapshot/restore round trip mid-slide.
+ */
+class SlideCompleteTriggerTest {
+    private static final int D = 4;
+    private static final Duration TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration RETENTION = Duration.ofMinutes(30);
+    private static final long START = ONE_MINUTE_LATER.toEpochMilli();
+    private static final AggregateConfig CONFIG =
+            AggregateConfig.builder().slideTimeout(TIMEOUT).doneRetention(RETENTION).build();
+
+    private KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, SlideResult> harness;
+
+    @AfterEach
+    void closeHarness() throws Exception {
+        if (harness != null) {
+            harness.close();
+        }
+    }
+
+    @Test
+    void emitsSlideResultOnceAllTilesArrivedOutOfOrderIgnoringDuplicates() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+
+        for (int index : new int[] {3, 0, 3, 4, 1, 0}) {
+            harness.processElement(tile("s1", index, 5, D), 0L);
+        }
+        assertThat(harness.extractOutputValues()).isEmpty();
+
+        harness.processElement(tile("s1", 2, 5, D), 0L);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        SlideResult result = results.get(0);
+        assertThat(result.getSlideId()).isEqualTo("s1");
+        assertThat(result.getComplete()).isTrue();
+        assertThat(result.getTileCount()).isEqualTo(5);
+        assertThat(result.getTilesReceived()).isEqualTo(5);
+        // Tiles 0..4 have embeddings [i, i + .5, i + 1, i + 1.5]: the mean is [2, 2.5, 3, 3.5]
+        // only if each duplicate was counted once.
+        assertThat(result.getMeanEmbedding()).containsExactly(2f, 2.5f, 3f, 3.5f);
+        assertThat(result.getCompletedAt()).isEqualTo(ONE_MINUTE_LATER);
+        assertThat(result.getScannedAt()).isEqualTo(SCANNED_AT);
+        assertThat(result.getUri()).isEqualTo("file:///slides/s1.svs");
+
+        harness.processElement(tile("s1", 2, 5, D), 0L);
+        harness.setProcessingTime(START + TIMEOUT.toMillis() + 1);
+        assertThat(harness.extractOutputValues()).hasSize(1);
+    }
+
+    @Test
+    void emitsIncompleteResultOnTimeoutAndNothingAfterwards() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 4, D), 0L);
+        harness.setProcessingTime(START + 60_000);
+        harness.processElement(tile("s1", 2, 4, D), 0L);
+
+        // The timeout runs from the first tile, not the latest.
+        harness.setProcessingTime(START + TIMEOUT.toMillis() - 1);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.setProcessingTime(START + TIMEOUT.toMillis());
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getComplete()).isFalse();
+        assertThat(results.get(0).getTilesReceived()).isEqualTo(2);
+        assertThat(results.get(0).getTileCount()).isEqualTo(4);
+        assertThat(results.get(0).getMeanEmbedding()).containsExactly(1f, 1.5f, 2f, 2.5f);
+        assertThat(results.get(0).getCompletedAt()).isEqualTo(ONE_MINUTE_LATER.plus(TIMEOUT));
+
+        // Stragglers, even enough to complete the slide, give no second result.
+        harness.processElement(tile("s1", 1, 4, D), 0L);
+        harness.processElement(tile("s1", 3, 4, D), 0L);
+        harness.setProcessingTime(START + TIMEOUT.toMillis() + RETENTION.toMillis());
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void keepsInterleavedSlidesApart() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("a", 0, 2, D), 0L);
+        harness.processElement(tile("b", 2, 3, D), 0L);
+        harness.processElement(tile("b", 0, 3, D), 0L);
+        harness.processElement(tile("a", 0, 2, D), 0L);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement(tile("b", 1, 3, D), 0L);
+        harness.processElement(tile("a", 1, 2, D), 0L);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).extracting(SlideResult::getSlideId).containsExactly("b", "a");
+        assertThat(results).allMatch(SlideResult::getComplete);
+        assertThat(results.get(0).getMeanEmbedding()).containsExactly(1f, 1.5f, 2f, 2.5f);
+        assertThat(results.get(1).getMeanEmbedding()).containsExactly(0.5f, 1f, 1.5f, 2f);
+    }
+
+    @Test
+    void cleansUpStateAndTimersWhenSlideIsDone() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 2, D), 0L);
+        // Tiles, run, count, bitset, pending timer; the timeout and the end-of-input timer.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(5);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        assertThat(harness.numEventTimeTimers()).isEqualTo(1);
+
+        harness.processElement(tile("s1", 1, 2, D), 0L);
+
+        // Only the done marker is left: the run's scanned_at, its expiry, and the expiry timer.
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        assertThat(harness.numEventTimeTimers()).isZero();
+
+        harness.setProcessingTime(START + RETENTION.toMillis());
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.extractOutputValues()).hasSize(1);
+    }
+
+    @Test
+    void forgetsSlideAtOnceWithoutDoneRetention() throws Exception {
+        AggregateConfig noRetention =
+                AggregateConfig.builder()
+                        .slideTimeout(TIMEOUT)
+                        .doneRetention(Duration.ZERO)
+                        .build();
+        harness = SlideWindowHarness.open(noRetention, null, START);
+        harness.processElement(tile("s1", 0, 2, D), 0L);
+        harness.setProcessingTime(START + TIMEOUT.toMillis());
+
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.numEventTimeTimers()).isZero();
+    }
+
+    @Test
+    void aggregatesReannouncedSlideAfresh() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 1, D), 0L);
+        TileEmbedding rescanned = tile("s1", 0, 1, new float[] {9, 9, 9, 9});
+        rescanned.scannedAtMillis = SCANNED_AT.plusSeconds(3600).toEpochMilli();
+        harness.processElement(rescanned, 0L);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(2);
+        assertThat(results.get(1).getScannedAt()).isEqualTo(SCANNED_AT.plusSeconds(3600));
+        assertThat(results.get(1).getMeanEmbedding()).containsExactly(9f, 9f, 9f, 9f);
+        // The old run's marker and expiry timer were replaced by the new run's.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+    }
+
+    @Test
+    void emitsOpenSlidesAsPartialAtEndOfBoundedInput() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 1, 3, D), 0L);
+
+        harness.processWatermark(Long.MAX_VALUE);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getComplete()).isFalse();
+        assertThat(results.get(0).getTilesReceived()).isEqualTo(1);
+    }
+
+    @Test
+    void resumesSlideAfterSnapshotAndRestore() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 3, D), 0L);
+        harness.processElement(tile("s1", 2, 3, D), 0L);
+        OperatorSubtaskState snapshot = harness.snapshot(1L, START);
+        harness.close();
+
+        harness = SlideWindowHarness.create(CONFIG, null);
+        harness.setProcessingTime(START + 1_000);
+        harness.initializeState(snapshot);
+        harness.open();
+        // A replayed tile from before the checkpoint is still recognised after the restore.
+        harness.processElement(tile("s1", 2, 3, D), 0L);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement(tile("s1", 1, 3, D), 0L);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getComplete()).isTrue();
+        assertThat(results.get(0).getMeanEmbedding()).containsExactly(1f, 1.5f, 2f, 2.5f);
+        assertThat(results.get(0).getCompletedAt()).isEqualTo(Instant.ofEpochMilli(START + 1_000));
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+    }
+
+    @Test
+    void keepsTimeoutDeadlineAcrossRestore() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 3, D), 0L);
+        OperatorSubtaskState snapshot = harness.snapshot(1L, START);
+        harness.close();
+
+        harness = SlideWindowHarness.create(CONFIG, null);
+        harness.setProcessingTime(START + 1_000);
+        harness.initializeState(snapshot);
+        harness.open();
+        harness.setProcessingTime(START + TIMEOUT.toMillis());
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getComplete()).isFalse();
+    }
+}
