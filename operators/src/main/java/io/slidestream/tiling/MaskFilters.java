@@ -154,29 +154,42 @@ final class MaskFilters {
     }
 
     /**
-     * Morphological closing of a 0/1 mask with a {@code k x k} square, in place. The anchor is
-     * OpenCV's ({@code k / 2}), pixels outside the image never grow the dilation nor shrink the
-     * erosion (OpenCV's default border values). Unlike OpenCV's {@code morphologyEx}, the dilation
-     * uses the reflected element: OpenCV dilates and erodes with the same offsets, which for an
-     * even {@code k} (CLAM's 4) moves the whole mask one pixel down and right (checked with OpenCV
-     * 5.0: a single pixel at (4,4) closes to (5,5)). This closing keeps every mask pixel in place
-     * and gives the same result as OpenCV for odd {@code k}. {@code k <= 1} does nothing.
+     * Morphological closing of a 0/1 mask with a {@code k x k} square, in place: the closing of the
+     * tissue as a set in the plane, with everything outside the image glass. It differs from
+     * OpenCV's {@code morphologyEx(MORPH_CLOSE)} in two places, both on purpose: OpenCV dilates and
+     * erodes with the same offsets, which for an even {@code k} (CLAM's 4) moves the whole mask one
+     * pixel down and right (checked with OpenCV 5.0: a single pixel at (4,4) closes to (5,5)),
+     * whereas here the dilation uses the reflected element so no pixel moves; and OpenCV's erosion
+     * counts pixels outside the image as foreground, which fills a narrow strip of glass between
+     * tissue and the slide edge, whereas here the image is padded with glass. Elsewhere, and for
+     * odd {@code k}, the result is OpenCV's. {@code k <= 1} does nothing.
      */
     static void close(byte[] mask, int width, int height, int k) {
         if (k <= 1) {
             return;
         }
+        int pad = k;
+        int pw = width + 2 * pad;
+        int ph = height + 2 * pad;
+        byte[] padded = new byte[pw * ph];
+        for (int y = 0; y < height; y++) {
+            System.arraycopy(mask, y * width, padded, (y + pad) * pw + pad, width);
+        }
+        byte[] tmp = new byte[padded.length];
         int anchor = k / 2;
-        int n = width * height;
-        byte[] tmp = new byte[n];
         // dilation by the reflected element: window [x - (k - 1 - anchor), x + anchor]
-        anyInWindow(mask, tmp, width, height, -(k - 1 - anchor), anchor, true, false);
-        anyInWindow(tmp, mask, width, height, -(k - 1 - anchor), anchor, false, false);
-        // erosion = NOT dilation of NOT, window [x - anchor, x + k - 1 - anchor]
-        anyInWindow(mask, tmp, width, height, -anchor, k - 1 - anchor, true, true);
-        anyInWindow(tmp, mask, width, height, -anchor, k - 1 - anchor, false, false);
-        for (int i = 0; i < n; i++) {
-            mask[i] ^= 1;
+        anyInWindow(padded, tmp, pw, ph, -(k - 1 - anchor), anchor, true, false);
+        anyInWindow(tmp, padded, pw, ph, -(k - 1 - anchor), anchor, false, false);
+        // erosion = NOT dilation of NOT, window [x - anchor, x + k - 1 - anchor]; the padding is
+        // wider than the window, so the image's own pixels never see beyond it
+        anyInWindow(padded, tmp, pw, ph, -anchor, k - 1 - anchor, true, true);
+        anyInWindow(tmp, padded, pw, ph, -anchor, k - 1 - anchor, false, false);
+        for (int y = 0; y < height; y++) {
+            int from = (y + pad) * pw + pad;
+            int to = y * width;
+            for (int x = 0; x < width; x++) {
+                mask[to + x] = (byte) (padded[from + x] ^ 1);
+            }
         }
     }
 
