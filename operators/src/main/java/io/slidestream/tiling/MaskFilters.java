@@ -1,5 +1,7 @@
 package io.slidestream.tiling;
 
+import java.util.Arrays;
+
 /**
  * The image operations of the tissue detector on 8-bit single-channel images, each written to give
  * the same result as the OpenCV call CLAM makes (OpenCV is not a dependency of the project: its
@@ -60,7 +62,7 @@ final class MaskFilters {
         int[] hist = new int[256];
         int[] rowOffsets = new int[k];
         for (int y = 0; y < height; y++) {
-            java.util.Arrays.fill(hist, 0);
+            Arrays.fill(hist, 0);
             for (int dy = -r; dy <= r; dy++) {
                 rowOffsets[dy + r] = clamp(y + dy, height) * width;
             }
@@ -208,27 +210,56 @@ final class MaskFilters {
             int hi,
             boolean horizontal,
             boolean invert) {
-        int lines = horizontal ? height : width;
-        int length = horizontal ? width : height;
-        int step = horizontal ? 1 : width;
         int flip = invert ? 1 : 0;
-        for (int line = 0; line < lines; line++) {
-            int base = horizontal ? line * width : line;
-            int count = 0;
-            // window of position 0 is [lo, hi]; pre-load [lo, hi - 1] clipped to the line
-            for (int i = Math.max(0, lo); i <= Math.min(length - 1, hi - 1); i++) {
-                count += (src[base + i * step] ^ flip);
+        if (horizontal) {
+            for (int y = 0; y < height; y++) {
+                int base = y * width;
+                int count = 0;
+                // the window of x = 0 is [lo, hi]; pre-load [lo, hi - 1] clipped to the row
+                for (int i = Math.max(0, lo); i <= Math.min(width - 1, hi - 1); i++) {
+                    count += src[base + i] ^ flip;
+                }
+                for (int x = 0; x < width; x++) {
+                    int in = x + hi;
+                    if (in < width) {
+                        count += src[base + in] ^ flip;
+                    }
+                    int out = x + lo - 1;
+                    if (out >= 0) {
+                        count -= src[base + out] ^ flip;
+                    }
+                    dst[base + x] = (byte) (count > 0 ? 1 : 0);
+                }
             }
-            for (int p = 0; p < length; p++) {
-                int in = p + hi;
-                if (in >= 0 && in < length) {
-                    count += (src[base + in * step] ^ flip);
+            return;
+        }
+        // columns are swept a row at a time with one count per column, which reads memory in
+        // order instead of striding down each column
+        int[] counts = new int[width];
+        for (int i = Math.max(0, lo); i <= Math.min(height - 1, hi - 1); i++) {
+            int row = i * width;
+            for (int x = 0; x < width; x++) {
+                counts[x] += src[row + x] ^ flip;
+            }
+        }
+        for (int y = 0; y < height; y++) {
+            int in = y + hi;
+            if (in < height) {
+                int row = in * width;
+                for (int x = 0; x < width; x++) {
+                    counts[x] += src[row + x] ^ flip;
                 }
-                int out = p + lo - 1;
-                if (out >= 0 && out < length) {
-                    count -= (src[base + out * step] ^ flip);
+            }
+            int out = y + lo - 1;
+            if (out >= 0) {
+                int row = out * width;
+                for (int x = 0; x < width; x++) {
+                    counts[x] -= src[row + x] ^ flip;
                 }
-                dst[base + p * step] = (byte) (count > 0 ? 1 : 0);
+            }
+            int base = y * width;
+            for (int x = 0; x < width; x++) {
+                dst[base + x] = (byte) (counts[x] > 0 ? 1 : 0);
             }
         }
     }

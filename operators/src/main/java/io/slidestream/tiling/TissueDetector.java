@@ -1,6 +1,7 @@
 package io.slidestream.tiling;
 
 import io.slidestream.slide.SlideSource;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -143,7 +144,7 @@ public final class TissueDetector {
             int rows = Math.min(stripRows, lh - start);
             slide.readRegion(strip, 0, Math.round(start * ds), level, lw, rows);
             for (int r = 0; r < rows; r++) {
-                java.util.Arrays.fill(line, 0f);
+                Arrays.fill(line, 0f);
                 int base = r * lw;
                 for (int i = 0; i < lw; i++) {
                     int p = strip[base + i];
@@ -168,7 +169,7 @@ public final class TissueDetector {
                     float[] t = current;
                     current = next;
                     next = t;
-                    java.util.Arrays.fill(next, 0f);
+                    Arrays.fill(next, 0f);
                     currentRow++;
                 }
                 float w = rowWeight[k];
