@@ -1,0 +1,92 @@
+package io.slidestream.tiling;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Configuration keys of the tiling stage: target resolution, tile geometry, tissue threshold and
+ * the parameters of the CLAM-style tissue detector. {@link TilingConfig#fromConfiguration} reads
+ * them once and validates them; operators receive the typed {@link TilingConfig}, never these
+ * options.
+ */
+public final class TilingOptions {
+
+    public static final ConfigOption<Double> TARGET_MPP =
+            ConfigOptions.key("tiling.target-mpp")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription(
+                            "Target resolution of a tile in micrometres per pixel (0.5 is 20x,"
+                                    + " 0.25 is 40x). Tiles are read from the coarsest pyramid"
+                                    + " level that is at least this fine and resized to it.");
+
+    public static final ConfigOption<Integer> TILE_PX =
+            ConfigOptions.key("tiling.tile-px")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription(
+                            "Edge of a tile in pixels at the target resolution (the field of view"
+                                    + " is tile-px * target-mpp micrometres).");
+
+    public static final ConfigOption<Integer> STRIDE_PX =
+            ConfigOptions.key("tiling.stride-px")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "Distance between neighbouring tiles in pixels at the target"
+                                    + " resolution; 0 means equal to tiling.tile-px (no overlap)."
+                                    + " Smaller than tile-px gives overlapping tiles.");
+
+    public static final ConfigOption<Double> TISSUE_THRESHOLD =
+            ConfigOptions.key("tiling.tissue-threshold")
+                    .doubleType()
+                    .defaultValue(0.25)
+                    .withDescription(
+                            "A tile is kept when at least this fraction (0..1) of its area is"
+                                    + " tissue in the low-resolution tissue mask.");
+
+    public static final ConfigOption<Integer> MASK_DOWNSAMPLE =
+            ConfigOptions.key("tiling.mask-downsample")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription(
+                            "Downsample of the tissue mask relative to level 0. The mask image is"
+                                    + " read from the pyramid level nearest to but not above it and"
+                                    + " downscaled to exactly this when no level matches.");
+
+    public static final ConfigOption<Integer> MEDIAN_KERNEL =
+            ConfigOptions.key("tiling.median-kernel")
+                    .intType()
+                    .defaultValue(7)
+                    .withDescription(
+                            "Edge of the median filter applied to the saturation channel of the"
+                                    + " mask image (odd; 1 disables it). CLAM's mthresh.");
+
+    public static final ConfigOption<Integer> CLOSE_KERNEL =
+            ConfigOptions.key("tiling.close-kernel")
+                    .intType()
+                    .defaultValue(4)
+                    .withDescription(
+                            "Edge of the square structuring element of the morphological closing"
+                                    + " of the tissue mask (0 disables it). CLAM's close.");
+
+    public static final ConfigOption<Integer> MIN_SATURATION =
+            ConfigOptions.key("tiling.min-saturation")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription(
+                            "Lowest saturation threshold (0..255) the mask uses. When Otsu's"
+                                    + " threshold is below it (a blank or nearly blank slide, where"
+                                    + " Otsu splits noise) this value is used instead. CLAM's"
+                                    + " sthresh.");
+
+    public static final ConfigOption<Double> MPP_TOLERANCE =
+            ConfigOptions.key("tiling.mpp-tolerance")
+                    .doubleType()
+                    .defaultValue(0.01)
+                    .withDescription(
+                            "Relative tolerance when comparing resolutions and downsamples: a"
+                                    + " level at 0.505 um/px still counts as 0.5 um/px with 0.01.");
+
+    private TilingOptions() {}
+}

@@ -1,0 +1,114 @@
+package io.slidestream.tiling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TilingConfigTest {
+
+    @Test
+    void defaultsAreTwentyTimesWith256PxTilesAndClamSegmentation() {
+        TilingConfig c = TilingConfig.defaults();
+
+        assertThat(c.targetMpp()).isEqualTo(0.5);
+        assertThat(c.tilePx()).isEqualTo(256);
+        assertThat(c.stridePx()).isEqualTo(256);
+        assertThat(c.tissueThreshold()).isEqualTo(0.25);
+        assertThat(c.maskDownsample()).isEqualTo(64);
+        assertThat(c.medianKernel()).isEqualTo(7);
+        assertThat(c.closeKernel()).isEqualTo(4);
+        assertThat(c.minSaturation()).isEqualTo(8);
+        assertThat(c.mppTolerance()).isEqualTo(0.01);
+    }
+
+    @Test
+    void strideZeroOrAbsentMeansTheTileSize() {
+        assertThat(TilingConfig.builder().tilePx(224).stridePx(0).build().stridePx())
+                .isEqualTo(224);
+        Configuration conf = Configuration.fromMap(Map.of("tiling.tile-px", "512"));
+        assertThat(TilingConfig.fromConfiguration(conf).stridePx()).isEqualTo(512);
+    }
+
+    @Test
+    void readsEveryKeyFromTheConfiguration() {
+        Configuration conf =
+                Configuration.fromMap(
+                        Map.of(
+                                "tiling.target-mpp", "0.25",
+                                "tiling.tile-px", "512",
+                                "tiling.stride-px", "384",
+                                "tiling.tissue-threshold", "0.5",
+                                "tiling.mask-downsample", "32",
+                                "tiling.median-kernel", "5",
+                                "tiling.close-kernel", "0",
+                                "tiling.min-saturation", "20",
+                                "tiling.mpp-tolerance", "0.02"));
+
+        TilingConfig c = TilingConfig.fromConfiguration(conf);
+
+        assertThat(c)
+                .isEqualTo(
+                        TilingConfig.builder()
+                                .targetMpp(0.25)
+                                .tilePx(512)
+                                .stridePx(384)
+                                .tissueThreshold(0.5)
+                                .maskDownsample(32)
+                                .medianKernel(5)
+                                .closeKernel(0)
+                                .minSaturation(20)
+                                .mppTolerance(0.02)
+                                .build());
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "tiling.target-mpp, 0",
+        "tiling.target-mpp, -0.5",
+        "tiling.target-mpp, NaN",
+        "tiling.tile-px, 0",
+        "tiling.tile-px, 20000",
+        "tiling.stride-px, -1",
+        "tiling.tissue-threshold, 1.5",
+        "tiling.tissue-threshold, -0.1",
+        "tiling.mask-downsample, 0",
+        "tiling.median-kernel, 4",
+        "tiling.median-kernel, 0",
+        "tiling.close-kernel, -1",
+        "tiling.min-saturation, 256",
+        "tiling.mpp-tolerance, 0.5"
+    })
+    void rejectsAnOutOfRangeValueNamingTheKeyAndTheValue(String key, String value) {
+        Configuration conf = Configuration.fromMap(Map.of(key, value));
+
+        assertThatThrownBy(() -> TilingConfig.fromConfiguration(conf))
+                .isInstanceOfSatisfying(
+                        SlideStreamException.class,
+                        e -> {
+                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                            assertThat(e.getMessage()).startsWith(key + " = ").contains("expected");
+                            assertThat(e.getMessage()).contains(value);
+                        });
+    }
+
+    @Test
+    void rejectsAValueThatDoesNotParseNamingTheKeyAndTheValue() {
+        Configuration conf = Configuration.fromMap(Map.of("tiling.tile-px", "big"));
+
+        assertThatThrownBy(() -> TilingConfig.fromConfiguration(conf))
+                .isInstanceOfSatisfying(
+                        SlideStreamException.class,
+                        e -> {
+                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                            assertThat(e.getMessage()).contains("tiling.tile-px").contains("'big'");
+                        });
+    }
+}
