@@ -3,12 +3,10 @@ package io.slidestream.types;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.api.java.typeutils.TypeExtractor;
 import org.apache.flink.types.Either;
 
 /**
@@ -24,8 +22,8 @@ import org.apache.flink.types.Either;
  * </ul>
  *
  * <p>Use the constants where a type is given explicitly ({@code returns(...)}, {@code OutputTag},
- * state descriptors), and call {@link #register(Configuration)} on the job's configuration before
- * creating the environment so that type extraction finds them everywhere else.
+ * state descriptors), and call {@link #register()} before building the graph so that type
+ * extraction finds them everywhere else.
  */
 public final class SlideStreamTypes {
     public static final TypeInformation<SlideScanned> SLIDE_SCANNED =
@@ -43,39 +41,23 @@ public final class SlideStreamTypes {
     private SlideStreamTypes() {}
 
     /**
-     * The {@code pipeline.serialization-config} entries that map each Avro event class to {@link
-     * AvroTypeInfoFactory}, e.g. {@code io.slidestream.schemas.avro.SlideScanned: {type: typeinfo,
-     * class: io.slidestream.types.AvroTypeInfoFactory}}. A Flink cluster can carry the same lines
-     * in its configuration file.
+     * Makes Flink's type extraction use {@link AvroTypeInfo} for the Avro event classes in this JVM
+     * (a function returning {@code SlideResult}, a POJO field of type {@code SlideScanned}, the
+     * output of an operator test harness). Idempotent and thread-safe; the job calls it before it
+     * builds the graph. Type extraction runs where the graph is built (the client), and the
+     * serializers travel inside the job graph, so task managers need nothing.
+     *
+     * <p>Why not {@code pipeline.serialization-config}: Flink 2.1 feeds those entries into a
+     * JVM-wide registry that refuses a second registration, so the second environment created in
+     * one JVM (tests, the embedded demo) fails with "Could not configure serializers".
      */
-    public static List<String> serializationConfig() {
-        List<String> entries = new ArrayList<>();
-        for (Class<?> event : AVRO_EVENTS) {
-            entries.add(
-                    event.getName()
-                            + ": {type: typeinfo, class: "
-                            + AvroTypeInfoFactory.class.getName()
-                            + "}");
-        }
-        return entries;
-    }
-
-    /**
-     * Adds {@link #serializationConfig()} to {@code config}'s {@code
-     * pipeline.serialization-config}, keeping entries already there; entries for these classes are
-     * not added twice.
-     */
-    public static Configuration register(Configuration config) {
-        List<String> entries =
-                new ArrayList<>(
-                        config.getOptional(PipelineOptions.SERIALIZATION_CONFIG).orElse(List.of()));
-        for (String entry : serializationConfig()) {
-            String className = entry.substring(0, entry.indexOf(':'));
-            if (entries.stream().noneMatch(e -> e.trim().startsWith(className + ":"))) {
-                entries.add(entry);
+    public static void register() {
+        synchronized (SlideStreamTypes.class) {
+            for (Class<?> event : AVRO_EVENTS) {
+                if (TypeExtractor.getTypeInfoFactory(event) == null) {
+                    TypeExtractor.registerFactory(event, AvroTypeInfoFactory.class);
+                }
             }
         }
-        config.set(PipelineOptions.SERIALIZATION_CONFIG, entries);
-        return config;
     }
 }
