@@ -9,8 +9,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 
 /**
  * Lets Flink's type extraction give {@link AvroTypeInfo} for the Avro event classes wherever they
- * appear (a function's output, a POJO field, a window's result). Registered per class
- * JVM-wide with {@link SlideStreamTypes#register()}.
+ * appear (a function's output, a POJO field, a window's result). Registered per class JVM-wide with
+ * {@link SlideStreamTypes#register()}.
  */
 public final class AvroTypeInfoFactory extends TypeInfoFactory<SpecificRecord> {
 
