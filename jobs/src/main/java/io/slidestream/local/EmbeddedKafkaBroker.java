@@ -1,0 +1,343 @@
+package io.slidestream.local;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka broker (KRaft, combined broker + controller, one node) running inside this JVM on
+ * free loopback ports, for the embedded demo and the integration tests. It is kafka_2.13's own
+ * server, the same version as the clients the Flink connector brings (a mismatch made every produce
+ * time out), so transactions, consumer groups and {@code read_committed} behave as on a cluster; it
+ * only has one replica of everything.
+ *
+ * <p>Lifecycle: {@link Builder#start()} writes a {@code server.properties}, formats the log
+ * directory with {@code StorageTool} (skipped when the directory was formatted before, so a given
+ * data directory keeps its topics across runs), starts {@link KafkaRaftServer} and waits until an
+ * admin client sees the broker. {@link #close()} shuts it down and deletes the data directory when
+ * it made a temporary one. Startup failures are {@link SlideStreamException}s with code INTERNAL
+ * and the formatter's output.
+ *
+ * <p>Logs: the broker logs through SLF4J under {@code kafka} and {@code org.apache.kafka}; the
+ * command line's log configuration keeps them at WARN.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+    private static final String HOST = "127.0.0.1";
+    private static final int NODE_ID = 1;
+
+    private final KafkaRaftServer server;
+    private final Path dataDir;
+    private final boolean ownsDataDir;
+    private final int port;
+    private final long startupMillis;
+    private boolean closed;
+
+    private EmbeddedKafkaBroker(
+            KafkaRaftServer server,
+            Path dataDir,
+            boolean ownsDataDir,
+            int port,
+            long startupMillis) {
+        this.server = server;
+        this.dataDir = dataDir;
+        this.ownsDataDir = ownsDataDir;
+        this.port = port;
+        this.startupMillis = startupMillis;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts a broker on a temporary data directory (deleted on close). */
+    public static EmbeddedKafkaBroker start() {
+        return builder().start();
+    }
+
+    /** {@code 127.0.0.1:<port>}, for every Kafka client. */
+    public String bootstrapServers() {
+        return HOST + ":" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Milliseconds from format to a broker that answers an admin client. */
+    public long startupMillis() {
+        return startupMillis;
+    }
+
+    /** Creates the topics that do not exist yet, each with {@code partitions} partitions. */
+    public void createTopics(int partitions, String... topics) {
+        List<NewTopic> newTopics = new ArrayList<>();
+        for (String topic : topics) {
+            newTopics.add(new NewTopic(topic, partitions, (short) 1));
+        }
+        try (Admin admin = Admin.create(adminProperties())) {
+            for (var entry : admin.createTopics(newTopics).values().entrySet()) {
+                try {
+                    entry.getValue().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new SlideStreamException(
+                                ErrorCode.INTERNAL,
+                                "could not create topic " + entry.getKey() + ": " + e.getCause(),
+                                e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SlideStreamException(ErrorCode.INTERNAL, "interrupted creating topics", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new SlideStreamException(
+                    ErrorCode.INTERNAL, "creating topics took over 30 s on the embedded broker", e);
+        }
+    }
+
+    /** The topics that exist (internal ones excluded). */
+    public Set<String> topics() {
+        try (Admin admin = Admin.create(adminProperties())) {
+            return admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new SlideStreamException(
+                    ErrorCode.INTERNAL, "could not list topics of the embedded broker: " + e, e);
+        }
+    }
+
+    private Properties adminProperties() {
+        Properties p = new Properties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return p;
+    }
+
+    /** Shuts the broker down, waits for it, and deletes the data directory if it made it. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.shutdown();
+        server.awaitShutdown();
+        if (ownsDataDir) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("Could not delete the broker's data directory {}: {}", dir, e.toString());
+        }
+    }
+
+    /** Settings of an embedded broker; every one optional. */
+    public static final class Builder {
+        private Path dataDir;
+        private final Map<String, String> overrides = new TreeMap<>();
+
+        private Builder() {}
+
+        /**
+         * Keep the broker's data in {@code dir} (created if missing, kept on close; topics and
+         * offsets survive a restart). Without it a temporary directory is used and deleted.
+         */
+        public Builder dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** Overrides or adds a broker property (e.g. {@code auto.create.topics.enable=false}). */
+        public Builder brokerProperty(String key, String value) {
+            overrides.put(key, value);
+            return this;
+        }
+
+        public EmbeddedKafkaBroker start() {
+            long begin = System.nanoTime();
+            boolean owns = dataDir == null;
+            Path dir;
+            try {
+                dir = owns ? Files.createTempDirectory("slidestream-kafka-") : dataDir;
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new SlideStreamException(
+                        ErrorCode.INTERNAL, "cannot create the broker's data directory: " + e, e);
+            }
+            try {
+                int[] ports = freePorts(2);
+                Properties props = serverProperties(dir, ports[0], ports[1]);
+                props.putAll(overrides);
+                format(dir, props);
+                KafkaRaftServer server =
+                        new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+                server.startup();
+                awaitReady(server, ports[0]);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
+                LOG.info("Embedded Kafka broker on {}:{} started in {} ms", HOST, ports[0], millis);
+                return new EmbeddedKafkaBroker(server, dir, owns, ports[0], millis);
+            } catch (RuntimeException e) {
+                if (owns) {
+                    deleteRecursively(dir);
+                }
+                throw e instanceof SlideStreamException
+                        ? e
+                        : new SlideStreamException(
+                                ErrorCode.INTERNAL,
+                                "the embedded Kafka broker did not start: " + e,
+                                e);
+            }
+        }
+
+        private static Properties serverProperties(Path dir, int brokerPort, int controllerPort) {
+            Properties p = new Properties();
+            p.setProperty("process.roles", "broker,controller");
+            p.setProperty("node.id", Integer.toString(NODE_ID));
+            p.setProperty("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+            p.setProperty(
+                    "listeners",
+                    "PLAINTEXT://"
+                            + HOST
+                            + ":"
+                            + brokerPort
+                            + ",CONTROLLER://"
+                            + HOST
+                            + ":"
+                            + controllerPort);
+            p.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+            p.setProperty("controller.listener.names", "CONTROLLER");
+            p.setProperty("inter.broker.listener.name", "PLAINTEXT");
+            p.setProperty(
+                    "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.setProperty("log.dirs", dir.resolve("logs").toString());
+            // One node: every internal topic has one replica, and small ones start faster.
+            p.setProperty("offsets.topic.replication.factor", "1");
+            p.setProperty("offsets.topic.num.partitions", "1");
+            p.setProperty("transaction.state.log.replication.factor", "1");
+            p.setProperty("transaction.state.log.min.isr", "1");
+            p.setProperty("transaction.state.log.num.partitions", "1");
+            p.setProperty("share.coordinator.state.topic.replication.factor", "1");
+            p.setProperty("share.coordinator.state.topic.min.isr", "1");
+            p.setProperty("group.initial.rebalance.delay.ms", "0");
+            p.setProperty("num.partitions", "1");
+            return p;
+        }
+
+        private static void format(Path dir, Properties props) {
+            if (Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
+                return; // formatted by an earlier run: keep its cluster id and data
+            }
+            Path file = dir.resolve("server.properties");
+            try (OutputStream out = Files.newOutputStream(file)) {
+                props.store(out, "SlideStream embedded KRaft broker");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            int code;
+            try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+                code =
+                        StorageTool.execute(
+                                new String[] {
+                                    "format",
+                                    "-t",
+                                    Uuid.randomUuid().toString(),
+                                    "-c",
+                                    file.toString()
+                                },
+                                print);
+            }
+            if (code != 0) {
+                throw new SlideStreamException(
+                        ErrorCode.INTERNAL,
+                        "formatting the broker's log directory failed (exit "
+                                + code
+                                + "): "
+                                + output.toString(StandardCharsets.UTF_8).strip());
+            }
+        }
+
+        private static void awaitReady(KafkaRaftServer server, int port) {
+            Properties p = new Properties();
+            p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + port);
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                server.shutdown();
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new SlideStreamException(
+                        ErrorCode.INTERNAL,
+                        "the embedded Kafka broker started but did not answer within 60 s: " + e,
+                        e);
+            }
+        }
+
+        /** Ports the OS reports free on loopback; all held open together so they differ. */
+        private static int[] freePorts(int count) {
+            ServerSocket[] sockets = new ServerSocket[count];
+            try {
+                int[] ports = new int[count];
+                for (int i = 0; i < count; i++) {
+                    sockets[i] = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                    ports[i] = sockets[i].getLocalPort();
+                }
+                return ports;
+            } catch (IOException e) {
+                throw new UncheckedIOException("no free loopback port", e);
+            } finally {
+                for (ServerSocket s : sockets) {
+                    if (s != null) {
+                        try {
+                            s.close();
+                        } catch (IOException ignored) {
+                            // nothing to do: the port is released either way
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
