@@ -79,8 +79,8 @@ public final class IcebergOptions {
                     .defaultValue(Map.of())
                     .withDescription(
                             "Extra catalog properties passed through unchanged, e.g."
-                                    + " 'jdbc.user:u,jdbc.password:p', 'credential:id:secret',"
-                                    + " 'io-impl:org.apache.iceberg.aws.s3.S3FileIO'.");
+                                    + " jdbc.user:u,jdbc.password:p or io-impl:org.apache.iceberg.aws.s3.S3FileIO;"
+                                    + " quote values that hold ':' or ',' (credential:'id:secret').");
 
     public static final ConfigOption<Map<String, String>> WRITE_PROPERTIES =
             ConfigOptions.key("iceberg.write-properties")
