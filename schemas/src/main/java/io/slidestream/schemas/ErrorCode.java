@@ -33,5 +33,12 @@ public enum ErrorCode {
     /** A Kafka record could not be decoded as the expected event. */
     MALFORMED_EVENT,
     /** An unexpected failure; the message carries the cause. */
-    INTERNAL
+    INTERNAL,
+    /** A configuration key is missing or has a bad value; the message names the key. */
+    INVALID_CONFIG,
+    /**
+     * An external store (Milvus, Iceberg catalog) stayed unreachable past its configured retry
+     * window, or a local store (Milvus Lite) is not installed or would not start.
+     */
+    STORE_UNAVAILABLE
 }

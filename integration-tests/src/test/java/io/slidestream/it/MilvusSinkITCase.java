@@ -1,0 +1,193 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.local.MilvusLite;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.milvus.MilvusKeys;
+import io.slidestream.schemas.records.TileEmbedding;
+import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusSlideSink;
+import io.slidestream.sink.MilvusStoreReader;
+import io.slidestream.sink.MilvusStoreReader.TileHit;
+import io.slidestream.sink.MilvusTileSink;
+import io.slidestream.sink.SinkTestData;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Milvus sinks against a real Milvus Lite server started by the test, in a Flink MiniCluster
+ * with checkpoints on: idempotent upserts, self-search, and a server restart mid-write.
+ */
+class MilvusSinkITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static final int D = 64;
+
+    @TempDir static Path dir;
+
+    private static MilvusLite milvus;
+
+    @BeforeAll
+    static void startMilvus() {
+        milvus = MilvusLite.start(dir.resolve("milvus.db"));
+    }
+
+    @AfterAll
+    static void stopMilvus() {
+        if (milvus != null) {
+            milvus.close();
+        }
+    }
+
+    private static MilvusConfig config(String prefix) {
+        return MilvusConfig.builder()
+                .uri(milvus.uri())
+                .tilesCollection(prefix + "_tiles")
+                .slidesCollection(prefix + "_slides")
+                .batchSize(16)
+                .flushInterval(Duration.ofMillis(100))
+                .initialBackoff(Duration.ofMillis(100))
+                .maxBackoff(Duration.ofMillis(500))
+                .maxRetryWait(Duration.ofSeconds(60))
+                .build();
+    }
+
+    @Test
+    void upsertingEveryTileTwiceLeavesExactlyOneEntityPerTile() throws Exception {
+        MilvusConfig config = config("twice");
+        List<TileEmbedding> tiles = new ArrayList<>(SinkTestData.tiles("slide-a", 40, 8, D));
+        tiles.addAll(SinkTestData.tiles("slide-b", 25, 5, D));
+        List<TileEmbedding> twice = new ArrayList<>(tiles);
+        twice.addAll(tiles);
+
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(2);
+        env.fromData(twice).sinkTo(new MilvusTileSink(config)).name("milvus tiles");
+        env.fromData("slide-a", "slide-b", "slide-a")
+                .map(new ToSlideResult())
+                .sinkTo(new MilvusSlideSink(config))
+                .name("milvus slides");
+        env.execute("upsert twice");
+
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            assertThat(reader.countTiles("slide-a")).isEqualTo(40);
+            assertThat(reader.countTiles("slide-b")).isEqualTo(25);
+            assertThat(reader.countSlides("slide-a")).isEqualTo(1);
+            assertThat(reader.countSlides("slide-b")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void searchingWithATilesOwnEmbeddingFindsThatTileFirst() throws Exception {
+        MilvusConfig config = config("search");
+        List<TileEmbedding> tiles = SinkTestData.tiles("slide-s", 50, 10, D);
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(2);
+        env.fromData(tiles).sinkTo(new MilvusTileSink(config));
+        env.execute("search");
+
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            for (int i : new int[] {0, 17, 49}) {
+                TileEmbedding tile = tiles.get(i);
+                List<TileHit> hits = reader.searchTiles(tile.embedding, 3, null);
+                assertThat(hits).hasSize(3);
+                TileHit first = hits.get(0);
+                assertThat(first.id())
+                        .isEqualTo(
+                                MilvusKeys.tileKey(
+                                        tile.slideId, tile.modelId, tile.level, tile.x, tile.y));
+                assertThat(first.x()).isEqualTo(tile.x);
+                assertThat(first.y()).isEqualTo(tile.y);
+                assertThat(first.score()).isGreaterThan(0.99f);
+                assertThat(hits.get(1).score()).isLessThan(first.score());
+            }
+        }
+    }
+
+    @Test
+    void sinkRetriesWhileMilvusIsDownAndLosesNothing() throws Exception {
+        // A short RPC deadline: the client waits for the channel to be ready, so a request made
+        // while the server is away fails only at its deadline and is then retried.
+        MilvusConfig config =
+                config("restart").toBuilder().rpcTimeout(Duration.ofSeconds(1)).build();
+        int count = 300;
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        env.fromData(SinkTestData.tiles("slide-r", count, 20, D))
+                .map(new Throttle(10))
+                .sinkTo(new MilvusTileSink(config));
+        JobClient job = env.executeAsync("restart mid-write");
+
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            awaitCount(reader, "slide-r", 30);
+        }
+        int port = milvus.port();
+        milvus.close();
+        // Records keep flowing into the sink while the server is away; it must hold them.
+        Thread.sleep(3000);
+        assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
+        milvus = MilvusLite.start(dir.resolve("milvus.db"), port);
+
+        CompletableFuture<?> result = job.getJobExecutionResult();
+        result.get();
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            assertThat(reader.countTiles("slide-r")).isEqualTo(count);
+        }
+    }
+
+    private static void awaitCount(MilvusStoreReader reader, String slide, long atLeast)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (reader.countTiles(slide) >= atLeast) {
+                    return;
+                }
+            } catch (RuntimeException collectionNotYetThere) {
+                // The sink creates the collection with its first batch.
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("fewer than " + atLeast + " tiles of " + slide + " in Milvus");
+    }
+
+    /** Slows the source down so the test can stop Milvus while records are still flowing. */
+    private static final class Throttle implements MapFunction<TileEmbedding, TileEmbedding> {
+        private final long millis;
+
+        Throttle(long millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public TileEmbedding map(TileEmbedding tile) throws InterruptedException {
+            Thread.sleep(millis);
+            return tile;
+        }
+    }
+
+    private static final class ToSlideResult implements MapFunction<String, SlideResult> {
+        @Override
+        public SlideResult map(String slideId) {
+            return SinkTestData.slideResult(slideId, 10, D);
+        }
+    }
+}

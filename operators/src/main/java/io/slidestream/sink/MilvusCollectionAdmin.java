@@ -1,0 +1,213 @@
+package io.slidestream.sink;
+
+import io.milvus.v2.client.ConnectConfig;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.client.RetryConfig;
+import io.milvus.v2.common.DataType;
+import io.milvus.v2.common.IndexParam;
+import io.milvus.v2.exception.MilvusClientException;
+import io.milvus.v2.service.collection.request.AddFieldReq;
+import io.milvus.v2.service.collection.request.CreateCollectionReq;
+import io.milvus.v2.service.collection.request.DescribeCollectionReq;
+import io.milvus.v2.service.collection.request.GetLoadStateReq;
+import io.milvus.v2.service.collection.request.HasCollectionReq;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.service.collection.response.DescribeCollectionResp;
+import io.milvus.v2.service.index.request.CreateIndexReq;
+import io.milvus.v2.service.index.request.ListIndexesReq;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.schemas.milvus.MilvusCollection;
+import io.slidestream.schemas.milvus.MilvusField;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects to Milvus and makes a SlideStream collection ready for upserts and searches: created
+ * from its {@link MilvusCollection} definition with the configured index and metric when missing,
+ * checked against the definition and the expected vector dimension when present, indexed and
+ * loaded. Safe to call from several sink subtasks at once: a lost creation race is detected and the
+ * winner's collection is used.
+ */
+public final class MilvusCollectionAdmin {
+    private static final Logger LOG = LoggerFactory.getLogger(MilvusCollectionAdmin.class);
+
+    private MilvusCollectionAdmin() {}
+
+    /**
+     * A client for {@code config}. It connects at once (throws when Milvus is away) and does not
+     * retry by itself: the callers retry with their own, logged backoff.
+     */
+    public static MilvusClientV2 connect(MilvusConfig config) {
+        ConnectConfig.ConnectConfigBuilder connect =
+                ConnectConfig.builder()
+                        .uri(config.uri())
+                        .connectTimeoutMs(config.rpcTimeout().toMillis())
+                        .rpcDeadlineMs(config.rpcTimeout().toMillis());
+        config.token().ifPresent(connect::token);
+        // Milvus Lite rejects any dbName in the connect request, even "default".
+        config.database().ifPresent(connect::dbName);
+        MilvusClientV2 client = new MilvusClientV2(connect.build());
+        client.retryConfig(RetryConfig.builder().maxRetryTimes(1).build());
+        return client;
+    }
+
+    /**
+     * Makes {@code name} ready and returns its vector dimension.
+     *
+     * @param dimension the dimension to create the collection with, and that an existing one must
+     *     have
+     * @throws SlideStreamException {@link ErrorCode#INVALID_CONFIG} when an existing collection has
+     *     other fields or another dimension
+     */
+    public static int ensureCollection(
+            MilvusClientV2 client,
+            MilvusConfig config,
+            String name,
+            MilvusCollection definition,
+            int dimension) {
+        if (!hasCollection(client, name)) {
+            try {
+                client.createCollection(
+                        CreateCollectionReq.builder()
+                                .collectionName(name)
+                                .description(definition.description())
+                                .collectionSchema(schema(definition, dimension))
+                                .indexParams(List.of(vectorIndex(config, definition)))
+                                .build());
+                LOG.info(
+                        "Created Milvus collection {} (D={}, index {}, metric {}) at {}",
+                        name,
+                        dimension,
+                        config.indexType(),
+                        config.metricType(),
+                        config.uri());
+            } catch (MilvusClientException e) {
+                // Another subtask may have created it between the check and the create.
+                if (!hasCollection(client, name)) {
+                    throw e;
+                }
+            }
+        }
+        DescribeCollectionResp described =
+                client.describeCollection(
+                        DescribeCollectionReq.builder().collectionName(name).build());
+        checkFields(name, definition, described);
+        int existing =
+                described.getCollectionSchema().getField(definition.vectorField()).getDimension();
+        if (existing != dimension) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_CONFIG,
+                    "Milvus collection '"
+                            + name
+                            + "' holds "
+                            + existing
+                            + "-dimensional vectors but the records have "
+                            + dimension
+                            + ". Vectors of different models cannot share a collection: set"
+                            + " another collection name (milvus.tiles-collection /"
+                            + " milvus.slides-collection) or drop the old collection.");
+        }
+        if (client.listIndexes(ListIndexesReq.builder().collectionName(name).build()).isEmpty()) {
+            client.createIndex(
+                    CreateIndexReq.builder()
+                            .collectionName(name)
+                            .indexParams(List.of(vectorIndex(config, definition)))
+                            .build());
+        }
+        if (!Boolean.TRUE.equals(
+                client.getLoadState(GetLoadStateReq.builder().collectionName(name).build()))) {
+            client.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
+        }
+        return existing;
+    }
+
+    /** The dimension of an existing collection, or 0 when it does not exist. */
+    public static int existingDimension(
+            MilvusClientV2 client, String name, MilvusCollection definition) {
+        if (!hasCollection(client, name)) {
+            return 0;
+        }
+        return client.describeCollection(
+                        DescribeCollectionReq.builder().collectionName(name).build())
+                .getCollectionSchema()
+                .getField(definition.vectorField())
+                .getDimension();
+    }
+
+    static boolean hasCollection(MilvusClientV2 client, String name) {
+        return Boolean.TRUE.equals(
+                client.hasCollection(HasCollectionReq.builder().collectionName(name).build()));
+    }
+
+    /** The SDK schema of {@code definition} with vectors of length {@code dimension}. */
+    static CreateCollectionReq.CollectionSchema schema(MilvusCollection definition, int dimension) {
+        CreateCollectionReq.CollectionSchema schema = MilvusClientV2.CreateSchema();
+        schema.setEnableDynamicField(false);
+        for (MilvusField field : definition.fields()) {
+            AddFieldReq.AddFieldReqBuilder<?> f =
+                    AddFieldReq.builder().fieldName(field.name()).description(field.description());
+            switch (field.type()) {
+                case INT64 -> f.dataType(DataType.Int64);
+                case INT32 -> f.dataType(DataType.Int32);
+                case FLOAT -> f.dataType(DataType.Float);
+                case DOUBLE -> f.dataType(DataType.Double);
+                case BOOL -> f.dataType(DataType.Bool);
+                case VARCHAR -> f.dataType(DataType.VarChar).maxLength(field.maxLength());
+                case FLOAT_VECTOR -> f.dataType(DataType.FloatVector).dimension(dimension);
+                case FLOAT_ARRAY ->
+                        f.dataType(DataType.Array)
+                                .elementType(DataType.Float)
+                                .maxCapacity(field.maxCapacity());
+            }
+            if (field.primaryKey()) {
+                f.isPrimaryKey(true).autoID(false);
+            }
+            schema.addField(f.build());
+        }
+        return schema;
+    }
+
+    static IndexParam vectorIndex(MilvusConfig config, MilvusCollection definition) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        config.indexParams().forEach((k, v) -> params.put(k, numberOrString(v)));
+        return IndexParam.builder()
+                .fieldName(definition.vectorField())
+                .indexName(definition.vectorField() + "_index")
+                .indexType(config.indexType())
+                .metricType(config.metricType())
+                .extraParams(params)
+                .build();
+    }
+
+    private static Object numberOrString(String value) {
+        // Index parameters such as nlist or M are integers on the server side.
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException notInt) {
+            return value;
+        }
+    }
+
+    private static void checkFields(
+            String name, MilvusCollection definition, DescribeCollectionResp described) {
+        Set<String> actual = new TreeSet<>(described.getFieldNames());
+        Set<String> expected = new TreeSet<>(definition.fieldNames());
+        if (!actual.equals(expected)) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_CONFIG,
+                    "Milvus collection '"
+                            + name
+                            + "' exists with fields "
+                            + actual
+                            + " but SlideStream writes "
+                            + expected
+                            + ". Use another collection name or drop the old collection.");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.slidestream.sink;
+
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.vector.request.QueryReq;
+import io.milvus.v2.service.vector.request.SearchReq;
+import io.milvus.v2.service.vector.request.data.FloatVec;
+import io.milvus.v2.service.vector.response.QueryResp;
+import io.milvus.v2.service.vector.response.SearchResp;
+import io.slidestream.schemas.milvus.MilvusCollections;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads SlideStream's Milvus collections back: entity counts per slide (for the demo summary and
+ * the integration tests) and similarity search over tile embeddings. Reads with strong consistency,
+ * so everything a completed checkpoint wrote is visible.
+ */
+public final class MilvusStoreReader implements AutoCloseable {
+
+    /** One search hit in the {@code tiles} collection. */
+    public record TileHit(long id, String slideId, long x, long y, int level, float score) {}
+
+    private final MilvusConfig config;
+    private final MilvusClientV2 client;
+
+    private MilvusStoreReader(MilvusConfig config, MilvusClientV2 client) {
+        this.config = config;
+        this.client = client;
+    }
+
+    /** Connects to the Milvus of {@code config} (throws when it is away). */
+    public static MilvusStoreReader open(MilvusConfig config) {
+        return new MilvusStoreReader(config, MilvusCollectionAdmin.connect(config));
+    }
+
+    /** Entities of {@code slideId} in {@code collection}; 0 when the collection does not exist. */
+    public long count(String collection, String slideId) {
+        if (!MilvusCollectionAdmin.hasCollection(client, collection)) {
+            return 0;
+        }
+        QueryResp response =
+                client.query(
+                        QueryReq.builder()
+                                .collectionName(collection)
+                                .filter(MilvusCollections.SLIDE_ID + " == " + quote(slideId))
+                                .outputFields(List.of("count(*)"))
+                                .consistencyLevel(ConsistencyLevel.STRONG)
+                                .build());
+        return ((Number) response.getQueryResults().get(0).getEntity().get("count(*)")).longValue();
+    }
+
+    /** Entities per slide in {@code collection}, in the order of {@code slideIds}. */
+    public Map<String, Long> countPerSlide(String collection, Collection<String> slideIds) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String slideId : slideIds) {
+            counts.put(slideId, count(collection, slideId));
+        }
+        return counts;
+    }
+
+    /** Tile entities of {@code slideId} in the configured tiles collection. */
+    public long countTiles(String slideId) {
+        return count(config.tilesCollection(), slideId);
+    }
+
+    /** Slide entities of {@code slideId} in the configured slides collection. */
+    public long countSlides(String slideId) {
+        return count(config.slidesCollection(), slideId);
+    }
+
+    /**
+     * The {@code topK} tiles most similar to {@code vector} under the collection's metric,
+     * optionally restricted by a Milvus filter expression (e.g. {@code model_id == "gpfm"}).
+     */
+    public List<TileHit> searchTiles(float[] vector, int topK, String filter) {
+        SearchReq.SearchReqBuilder search =
+                SearchReq.builder()
+                        .collectionName(config.tilesCollection())
+                        .annsField(MilvusCollections.EMBEDDING)
+                        .data(List.of(new FloatVec(vector)))
+                        .limit(topK)
+                        .outputFields(
+                                List.of(
+                                        MilvusCollections.SLIDE_ID,
+                                        MilvusCollections.X,
+                                        MilvusCollections.Y,
+                                        MilvusCollections.LEVEL))
+                        .consistencyLevel(ConsistencyLevel.STRONG);
+        if (filter != null && !filter.isBlank()) {
+            search.filter(filter);
+        }
+        SearchResp response = client.search(search.build());
+        List<TileHit> hits = new ArrayList<>();
+        for (SearchResp.SearchResult r : response.getSearchResults().get(0)) {
+            Map<String, Object> e = r.getEntity();
+            hits.add(
+                    new TileHit(
+                            ((Number) r.getId()).longValue(),
+                            (String) e.get(MilvusCollections.SLIDE_ID),
+                            ((Number) e.get(MilvusCollections.X)).longValue(),
+                            ((Number) e.get(MilvusCollections.Y)).longValue(),
+                            ((Number) e.get(MilvusCollections.LEVEL)).intValue(),
+                            r.getScore()));
+        }
+        return hits;
+    }
+
+    /** A Milvus string literal: double quotes, with backslashes and quotes escaped. */
+    static String quote(String value) {
+        return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

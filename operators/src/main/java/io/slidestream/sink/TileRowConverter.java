@@ -1,0 +1,62 @@
+package io.slidestream.sink;
+
+import io.slidestream.schemas.iceberg.IcebergTables;
+import io.slidestream.schemas.milvus.MilvusKeys;
+import io.slidestream.schemas.records.TileEmbedding;
+import java.time.Clock;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.table.data.GenericArrayData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+
+/**
+ * Turns each {@link TileEmbedding} into one row of the Iceberg {@code tiles} table ({@link
+ * IcebergTables#TILES_SCHEMA}, columns in schema order). {@code tile_id} is the Milvus key, {@code
+ * predicted_class} the argmax of the head probabilities (-1 without a tile head), {@code
+ * written_at} the time of conversion. Stateless.
+ */
+public final class TileRowConverter implements MapFunction<TileEmbedding, RowData> {
+    private static final long serialVersionUID = 1L;
+
+    private final Clock clock;
+
+    public TileRowConverter() {
+        this(Clock.systemUTC());
+    }
+
+    /** With {@code clock} for {@code written_at} (tests pass a fixed clock). */
+    public TileRowConverter(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** The Flink type of the rows: RowData of the table schema, never Kryo. */
+    public static InternalTypeInfo<RowData> typeInfo() {
+        return InternalTypeInfo.of(FlinkSchemaUtil.convert(IcebergTables.TILES_SCHEMA));
+    }
+
+    @Override
+    public RowData map(TileEmbedding tile) {
+        float[] head = tile.headProbabilities == null ? new float[0] : tile.headProbabilities;
+        return GenericRowData.of(
+                MilvusKeys.tileKey(tile.slideId, tile.modelId, tile.level, tile.x, tile.y),
+                StringData.fromString(tile.slideId),
+                StringData.fromString(tile.modelId),
+                tile.level,
+                tile.x,
+                tile.y,
+                tile.tilePx,
+                tile.mpp,
+                tile.tissue,
+                tile.tileIndex,
+                tile.tileCount,
+                new GenericArrayData(tile.embedding),
+                new GenericArrayData(head),
+                MilvusJson.argmax(head),
+                TimestampData.fromEpochMillis(tile.scannedAtMillis),
+                TimestampData.fromEpochMillis(clock.millis()));
+    }
+}

@@ -1,0 +1,154 @@
+package io.slidestream.schemas.iceberg;
+
+import static org.apache.iceberg.types.Types.NestedField.required;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The three Iceberg tables SlideStream writes, defined once: {@code tiles} (one row per tile
+ * embedding), {@code slides} (one row per {@code SlideResult}) and {@code slide_errors} (one row
+ * per {@code SlideFailed}). Column names match the Avro fields and the Milvus fields of the same
+ * meaning; {@code tiles.tile_id} and {@code slides.slide_key} carry the Milvus primary keys so the
+ * two stores join. Every column is required (no nulls): absent head outputs are empty lists and a
+ * class index of -1.
+ *
+ * <p>Field ids are part of the table format: append new columns with new ids, never renumber.
+ */
+public final class IcebergTables {
+
+    public static final String TILES = "tiles";
+    public static final String SLIDES = "slides";
+    public static final String SLIDE_ERRORS = "slide_errors";
+
+    /**
+     * Buckets of slide_id in {@code tiles}: a slide's tiles are read from 1/16 of a day's files.
+     */
+    public static final int TILE_BUCKETS = 16;
+
+    /** Table properties set when a table is created. */
+    public static final Map<String, String> TABLE_PROPERTIES =
+            Map.of("format-version", "2", "write.parquet.compression-codec", "zstd");
+
+    /** One row per tissue tile and model. */
+    public static final Schema TILES_SCHEMA =
+            new Schema(
+                    List.of(
+                            required(1, "tile_id", Types.LongType.get(), "Milvus tiles key"),
+                            required(2, "slide_id", Types.StringType.get()),
+                            required(3, "model_id", Types.StringType.get(), "model + checksum"),
+                            required(4, "level", Types.IntegerType.get()),
+                            required(5, "x", Types.LongType.get(), "left edge, level-0 px"),
+                            required(6, "y", Types.LongType.get(), "top edge, level-0 px"),
+                            required(7, "tile_px", Types.IntegerType.get()),
+                            required(8, "mpp", Types.DoubleType.get(), "micrometres per pixel"),
+                            required(9, "tissue", Types.FloatType.get(), "tissue fraction"),
+                            required(10, "tile_index", Types.IntegerType.get()),
+                            required(11, "tile_count", Types.IntegerType.get()),
+                            required(
+                                    12,
+                                    "embedding",
+                                    Types.ListType.ofRequired(13, Types.FloatType.get()),
+                                    "tile embedding, length D"),
+                            required(
+                                    14,
+                                    "head_probabilities",
+                                    Types.ListType.ofRequired(15, Types.FloatType.get()),
+                                    "tile-head probabilities; empty without a tile head"),
+                            required(
+                                    16,
+                                    "predicted_class",
+                                    Types.IntegerType.get(),
+                                    "argmax of head_probabilities, -1 without a head"),
+                            required(17, "scanned_at", Types.TimestampType.withZone()),
+                            required(18, "written_at", Types.TimestampType.withZone())),
+                    Set.of(2, 3, 4, 5, 6));
+
+    public static final PartitionSpec TILES_PARTITIONING =
+            PartitionSpec.builderFor(TILES_SCHEMA)
+                    .day("scanned_at")
+                    .bucket("slide_id", TILE_BUCKETS)
+                    .build();
+
+    private static final Types.StructType CLASS_FRACTION =
+            Types.StructType.of(
+                    required(35, "label", Types.StringType.get()),
+                    required(36, "fraction", Types.FloatType.get()));
+
+    private static final Types.StructType ATTENTION_TILE =
+            Types.StructType.of(
+                    required(38, "x", Types.LongType.get()),
+                    required(39, "y", Types.LongType.get()),
+                    required(40, "attention", Types.FloatType.get()));
+
+    /** One row per slide result ({@code SlideResult}, plus the Milvus key). */
+    public static final Schema SLIDES_SCHEMA =
+            new Schema(
+                    List.of(
+                            required(1, "slide_key", Types.LongType.get(), "Milvus slides key"),
+                            required(2, "slide_id", Types.StringType.get()),
+                            required(3, "uri", Types.StringType.get()),
+                            required(4, "model_id", Types.StringType.get()),
+                            required(5, "complete", Types.BooleanType.get()),
+                            required(6, "tile_count", Types.IntegerType.get()),
+                            required(7, "tiles_received", Types.IntegerType.get()),
+                            required(8, "level", Types.IntegerType.get()),
+                            required(9, "tile_px", Types.IntegerType.get()),
+                            required(10, "mpp", Types.DoubleType.get()),
+                            required(11, "scanned_at", Types.TimestampType.withZone()),
+                            required(12, "completed_at", Types.TimestampType.withZone()),
+                            required(
+                                    13,
+                                    "logits",
+                                    Types.ListType.ofRequired(14, Types.FloatType.get())),
+                            required(
+                                    15,
+                                    "probabilities",
+                                    Types.ListType.ofRequired(16, Types.FloatType.get())),
+                            required(17, "predicted_class", Types.IntegerType.get()),
+                            required(
+                                    18,
+                                    "mean_embedding",
+                                    Types.ListType.ofRequired(19, Types.FloatType.get())),
+                            required(
+                                    20,
+                                    "tissue_composition",
+                                    Types.ListType.ofRequired(34, CLASS_FRACTION)),
+                            required(
+                                    21,
+                                    "top_tiles",
+                                    Types.ListType.ofRequired(37, ATTENTION_TILE))),
+                    Set.of(2, 4));
+
+    public static final PartitionSpec SLIDES_PARTITIONING =
+            PartitionSpec.builderFor(SLIDES_SCHEMA).day("scanned_at").build();
+
+    /** One row per failed slide or undecodable event ({@code SlideFailed}). */
+    public static final Schema SLIDE_ERRORS_SCHEMA =
+            new Schema(
+                    required(1, "slide_id", Types.StringType.get()),
+                    required(2, "uri", Types.StringType.get()),
+                    required(3, "code", Types.StringType.get(), "io.slidestream ErrorCode"),
+                    required(4, "message", Types.StringType.get()),
+                    required(5, "stage", Types.StringType.get()),
+                    required(6, "failed_at", Types.TimestampType.withZone()));
+
+    public static final PartitionSpec SLIDE_ERRORS_PARTITIONING =
+            PartitionSpec.builderFor(SLIDE_ERRORS_SCHEMA).day("failed_at").build();
+
+    /** A table's definition: its default name, schema and partitioning. */
+    public record TableDefinition(String defaultName, Schema schema, PartitionSpec partitioning) {}
+
+    public static final TableDefinition TILES_TABLE =
+            new TableDefinition(TILES, TILES_SCHEMA, TILES_PARTITIONING);
+    public static final TableDefinition SLIDES_TABLE =
+            new TableDefinition(SLIDES, SLIDES_SCHEMA, SLIDES_PARTITIONING);
+    public static final TableDefinition SLIDE_ERRORS_TABLE =
+            new TableDefinition(SLIDE_ERRORS, SLIDE_ERRORS_SCHEMA, SLIDE_ERRORS_PARTITIONING);
+
+    private IcebergTables() {}
+}
