@@ -15,7 +15,6 @@ import io.slidestream.source.DecodedEventRouter;
 import io.slidestream.source.SlideScannedDeserializer;
 import io.slidestream.source.SlideScannedSource;
 import io.slidestream.source.SlideScannedSource.StartingOffsets;
-import io.slidestream.types.SlideStreamTypes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,7 +162,6 @@ class KafkaRoundTripITCase {
 
     /** Kafka -> deserializer -> router -> a stand-in aggregate -> exactly-once sinks. */
     static void runJob() throws Exception {
-        SlideStreamTypes.register();
         Configuration config = new Configuration();
         config.set(PipelineOptions.GENERIC_TYPES, false);
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));

@@ -8,11 +8,11 @@ import io.slidestream.schemas.avro.ClassFraction;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
+import io.slidestream.types.SlideStreamTypes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.GlobalWindow;
 import org.apache.flink.util.Collector;
@@ -55,7 +55,7 @@ public class SlideAggregator
 
     /** Slides that could not be aggregated. */
     public static final OutputTag<SlideFailed> FAILED =
-            new OutputTag<>("slide-aggregate-failed", new AvroTypeInfo<>(SlideFailed.class));
+            new OutputTag<>("slide-aggregate-failed", SlideStreamTypes.SLIDE_FAILED);
 
     private final int topK;
     private final List<String> tissueClasses;

@@ -3,9 +3,9 @@ package io.slidestream.aggregate;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
+import io.slidestream.types.SlideStreamTypes;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
@@ -46,9 +46,7 @@ public final class SlideWindows {
         return tiles.keyBy(new SlideIdKey(), Types.STRING)
                 .window(GlobalWindows.create())
                 .trigger(SlideCompleteTrigger.of(config))
-                .process(
-                        new SlideAggregator(config, headFactory),
-                        new AvroTypeInfo<>(SlideResult.class))
+                .process(new SlideAggregator(config, headFactory), SlideStreamTypes.SLIDE_RESULT)
                 .uid(UID)
                 .name(NAME);
     }

@@ -3,10 +3,9 @@ package io.slidestream.types;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
-import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
-import org.apache.flink.api.java.typeutils.TypeExtractor;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.types.Either;
 
 /**
@@ -21,9 +20,14 @@ import org.apache.flink.types.Either;
  *       decoded).
  * </ul>
  *
- * <p>Use the constants where a type is given explicitly ({@code returns(...)}, {@code OutputTag},
- * state descriptors), and call {@link #register()} before building the graph so that type
- * extraction finds them everywhere else.
+ * <p>The event types are flink-avro's {@link AvroTypeInfo}: Avro binary through flink-avro's
+ * serializer, whose savepoint snapshot keeps the writer schema, so state written with an older
+ * compatible schema (a field added with a default, a field removed) is migrated on restore and an
+ * incompatible change refuses to start. Flink's type extraction picks the same type by itself for
+ * every generated ({@code SpecificRecordBase}) class whenever flink-avro is on the classpath - a
+ * function's output, a POJO field, either side of an {@code Either} - so nothing has to be
+ * registered before building a graph. The constants are for the places that take a type explicitly
+ * ({@code getProducedType()}, {@code OutputTag}s, {@code returns(...)}, state descriptors).
  */
 public final class SlideStreamTypes {
     public static final TypeInformation<SlideScanned> SLIDE_SCANNED =
@@ -35,29 +39,5 @@ public final class SlideStreamTypes {
     public static final TypeInformation<Either<SlideFailed, SlideScanned>> DECODED_EVENT =
             new EitherTypeInfo<>(SLIDE_FAILED, SLIDE_SCANNED);
 
-    private static final List<Class<?>> AVRO_EVENTS =
-            List.of(SlideScanned.class, SlideResult.class, SlideFailed.class);
-
     private SlideStreamTypes() {}
-
-    /**
-     * Makes Flink's type extraction use {@link AvroTypeInfo} for the Avro event classes in this JVM
-     * (a function returning {@code SlideResult}, a POJO field of type {@code SlideScanned}, the
-     * output of an operator test harness). Idempotent and thread-safe; the job calls it before it
-     * builds the graph. Type extraction runs where the graph is built (the client), and the
-     * serializers travel inside the job graph, so task managers need nothing.
-     *
-     * <p>Why not {@code pipeline.serialization-config}: Flink 2.1 feeds those entries into a
-     * JVM-wide registry that refuses a second registration, so the second environment created in
-     * one JVM (tests, the embedded demo) fails with "Could not configure serializers".
-     */
-    public static void register() {
-        synchronized (SlideStreamTypes.class) {
-            for (Class<?> event : AVRO_EVENTS) {
-                if (TypeExtractor.getTypeInfoFactory(event) == null) {
-                    TypeExtractor.registerFactory(event, AvroTypeInfoFactory.class);
-                }
-            }
-        }
-    }
 }

@@ -1,6 +1,6 @@
 /**
- * Flink type information for the Avro events ({@link io.slidestream.types.SlideStreamTypes}), built
- * on the Avro binary codec in {@code schemas}, because flink-avro has no release for Flink 2.1.2
- * and generic (Kryo) serialization is switched off in the job.
+ * The Flink type information of the Avro events ({@link io.slidestream.types.SlideStreamTypes}):
+ * flink-avro's {@code AvroTypeInfo} and {@code AvroSerializer}, so the events never fall back to
+ * generic (Kryo) serialization, which the job switches off.
  */
 package io.slidestream.types;

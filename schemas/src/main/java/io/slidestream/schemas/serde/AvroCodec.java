@@ -43,8 +43,8 @@ import org.apache.avro.specific.SpecificRecord;
  * prefix cannot make the decoder allocate gigabytes.
  *
  * <p>Instances are immutable, serializable and thread-safe; encoders and decoders are made per call
- * (these are events, not pixels). {@link #write} and {@link #read} take caller-owned encoders for
- * the Flink serializer, which reuses its buffers.
+ * (these are events, not pixels). Inside a Flink job the events travel between operators and into
+ * state through flink-avro's serializer, not through this codec.
  */
 public final class AvroCodec<T extends SpecificRecord> implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -55,7 +55,9 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
 
     private final Class<T> type;
 
-    /** The schema the bytes were written with; the class's own schema unless evolving state. */
+    /**
+     * The schema the bytes were written with; the class's own schema unless reading an older one.
+     */
     private final String writerSchemaJson;
 
     private transient Schema readerSchema;
@@ -117,8 +119,8 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
         return out.toByteArray();
     }
 
-    /** Writes {@code record} as Avro binary to a caller-owned encoder (flushes it). */
-    public void write(T record, BinaryEncoder encoder) throws IOException {
+    /** Writes {@code record} as Avro binary to {@code encoder} (flushes it). */
+    private void write(T record, BinaryEncoder encoder) throws IOException {
         init();
         Objects.requireNonNull(record, "record");
         try {
@@ -133,15 +135,6 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
                     e);
         }
         encoder.flush();
-    }
-
-    /**
-     * Reads one record from a caller-owned decoder positioned on trusted bytes (Flink state, the
-     * network stack). No structural pre-check: use {@link #decode} for bytes from outside.
-     */
-    public T read(T reuse, BinaryDecoder decoder) throws IOException {
-        init();
-        return reader.read(reuse, decoder);
     }
 
     /** Decodes Avro binary from outside (a Kafka value): the whole array is one record. */
