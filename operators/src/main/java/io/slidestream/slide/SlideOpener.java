@@ -98,8 +98,9 @@ public final class SlideOpener {
     public Path checkPath(Path path) {
         Path absolute = path.toAbsolutePath().normalize();
         if (!Files.exists(absolute)) {
-            if (!isAllowed(absolute)) {
-                throw outsideRoots(path, absolute);
+            Path resolved = resolveExistingAncestor(absolute);
+            if (!isAllowed(resolved)) {
+                throw outsideRoots(path, resolved);
             }
             throw new SlideStreamException(
                     ErrorCode.SLIDE_NOT_FOUND,
@@ -206,6 +207,25 @@ public final class SlideOpener {
                             + e.getMessage()
                             + "); percent-encode special characters in URIs",
                     e);
+        }
+    }
+
+    /**
+     * The path with its deepest existing ancestor resolved to a real path, so a missing file under
+     * a symlinked root is still judged by where it would be.
+     */
+    private static Path resolveExistingAncestor(Path absolute) {
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute));
+        } catch (IOException e) {
+            return absolute;
         }
     }
 

@@ -91,6 +91,20 @@ class SlideOpenerTest {
     }
 
     @Test
+    void judgesPathsThroughASymlinkedRootByTheirTarget() throws IOException {
+        Path realRoot = Files.createDirectories(dir.resolve("real-root"));
+        Path linkedRoot = Files.createSymbolicLink(dir.resolve("linked-root"), realRoot);
+        Files.copy(TestSlides.slideFixture("small.svs"), realRoot.resolve("a.svs"));
+        SlideOpener opener = SlideOpener.builder().allowedRoot(linkedRoot).build();
+
+        try (OpenSlide slide = opener.open(linkedRoot.resolve("a.svs"))) {
+            assertThat(slide.vendor()).isEqualTo("aperio");
+        }
+        assertCode(() -> opener.open(linkedRoot.resolve("b.svs")), ErrorCode.SLIDE_NOT_FOUND);
+        assertCode(() -> opener.open(realRoot.resolve("sub/c.svs")), ErrorCode.SLIDE_NOT_FOUND);
+    }
+
+    @Test
     void opensFileUris() throws IOException {
         Path withSpace = Files.createDirectories(dir.resolve("scan folder"));
         Path slide = Files.copy(TestSlides.slideFixture("small.svs"), withSpace.resolve("a.svs"));
