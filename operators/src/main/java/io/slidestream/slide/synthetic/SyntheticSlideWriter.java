@@ -170,18 +170,32 @@ public final class SyntheticSlideWriter {
                             t.setDaemon(true);
                             return t;
                         });
+        boolean complete = false;
         try (TiledTiffWriter tiff = new TiledTiffWriter(file)) {
             for (int level = 0; level < levels; level++) {
                 writeLevel(tiff, level, pool);
             }
+            complete = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while writing " + file);
         } finally {
             pool.shutdownNow();
+            if (!complete) {
+                // A partial pyramid would still open; leave no such file behind.
+                deleteQuietly(file);
+            }
         }
         return new Result(
                 file, Files.size(file), levels, tissueTilesAtLevel0(), System.nanoTime() - start);
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // The original failure is what the caller needs to see.
+        }
     }
 
     private void writeLevel(TiledTiffWriter tiff, int level, ExecutorService pool)

@@ -8,10 +8,14 @@ import io.slidestream.slide.MppSource;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideMetadata;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalDouble;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,6 +97,39 @@ class SyntheticSlideWriterTest {
                 // The last pixel lies in a padded edge tile: background, not black or garbage.
                 assertThat(saturation(pixels[pixels.length - 1])).isLessThan(0.05);
             }
+        }
+    }
+
+    @Test
+    void jdkTiffReaderDecodesTheSameImageAsOpenSlide() throws IOException {
+        Path file = dir.resolve("jdk.tiff");
+        slide(Style.GENERIC_TIFF).build().write(file);
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile());
+                OpenSlide os = OpenSlide.open(file)) {
+            ImageReader reader = ImageIO.getImageReadersByFormatName("tiff").next();
+            reader.setInput(in);
+            assertThat(reader.getNumImages(true)).isEqualTo(3);
+            for (int level = 0; level < 3; level++) {
+                assertThat(reader.getWidth(level)).isEqualTo(os.levelWidth(level));
+                assertThat(reader.getTileWidth(level)).isEqualTo(256);
+            }
+            BufferedImage jdk = reader.read(0);
+            BufferedImage openslide = os.readRegionImage(0, 0, 0, 1024, 1024);
+            int maxDiff = 0;
+            for (int y = 0; y < 1024; y++) {
+                for (int x = 0; x < 1024; x++) {
+                    int a = jdk.getRGB(x, y);
+                    int b = openslide.getRGB(x, y);
+                    for (int shift = 0; shift <= 16; shift += 8) {
+                        maxDiff =
+                                Math.max(
+                                        maxDiff,
+                                        Math.abs(((a >> shift) & 0xFF) - ((b >> shift) & 0xFF)));
+                    }
+                }
+            }
+            // Two JPEG decoders (chroma upsampling differs slightly), one container.
+            assertThat(maxDiff).isLessThanOrEqualTo(8);
         }
     }
 
