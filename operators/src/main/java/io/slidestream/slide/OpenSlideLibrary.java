@@ -84,28 +84,38 @@ interface OpenSlideLibrary extends Library {
         }
         synchronized (Holder.LOCK) {
             if (Holder.instance == null) {
-                Map<String, Object> options = Map.of(Library.OPTION_STRING_ENCODING, "UTF-8");
-                try {
-                    // The soname first: it pins the 3.x ABI and needs no -dev package's symlink.
-                    Holder.instance =
-                            Native.load("libopenslide.so.0", OpenSlideLibrary.class, options);
-                } catch (UnsatisfiedLinkError soname) {
-                    try {
-                        Holder.instance = Native.load("openslide", OpenSlideLibrary.class, options);
-                    } catch (UnsatisfiedLinkError e) {
-                        e.addSuppressed(soname);
-                        throw new SlideStreamException(
-                                ErrorCode.OPENSLIDE_UNAVAILABLE,
-                                "the native OpenSlide library (libopenslide.so.0) could not be loaded ("
-                                        + e.getMessage()
-                                        + "); install it with `apt-get install libopenslide0`"
-                                        + " (Debian/Ubuntu) or put it on the library path"
-                                        + " (-Djna.library.path=DIR)",
-                                e);
-                    }
-                }
+                // The soname first: it pins the 3.x ABI and needs no -dev package's symlink.
+                Holder.instance = load("libopenslide.so.0", "openslide");
             }
             return Holder.instance;
         }
+    }
+
+    /**
+     * Loads the first of {@code names} that the dynamic linker finds.
+     *
+     * @throws SlideStreamException with {@code OPENSLIDE_UNAVAILABLE} when none is found
+     */
+    static OpenSlideLibrary load(String... names) {
+        Map<String, Object> options = Map.of(Library.OPTION_STRING_ENCODING, "UTF-8");
+        UnsatisfiedLinkError failure = null;
+        for (String name : names) {
+            try {
+                return Native.load(name, OpenSlideLibrary.class, options);
+            } catch (UnsatisfiedLinkError e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        throw new SlideStreamException(
+                ErrorCode.OPENSLIDE_UNAVAILABLE,
+                "the native OpenSlide library (tried "
+                        + String.join(", ", names)
+                        + ") could not be loaded; install it with `apt-get install libopenslide0`"
+                        + " (Debian/Ubuntu) or put it on the library path (-Djna.library.path=DIR)",
+                failure);
     }
 }
