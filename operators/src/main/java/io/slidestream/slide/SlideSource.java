@@ -2,6 +2,7 @@ package io.slidestream.slide;
 
 import java.awt.image.BufferedImage;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A multi-resolution slide as the tiling and preprocessing code sees it. {@link OpenSlide} is the
@@ -26,6 +27,14 @@ public interface SlideSource extends AutoCloseable {
 
     /** All slide properties (OpenSlide's property map, unmodifiable). */
     Map<String, String> properties();
+
+    /**
+     * Names of the associated images ({@code label}, {@code macro}, {@code thumbnail}, ...); empty
+     * when the source has none.
+     */
+    default Set<String> associatedImageNames() {
+        return Set.of();
+    }
 
     /**
      * Reads a region into {@code dest} as packed opaque RGB ({@code 0x00RRGGBB}, row-major, {@code
