@@ -67,7 +67,11 @@ public final class EmbeddingEngine implements AutoCloseable {
         }
         this.outputName = model.outputNames().get(0);
         long[] out = model.outputShape(outputName);
-        if (out == null || out.length != 2 || out[1] <= 0 || !model.isFloatOutput(outputName)) {
+        if (out == null
+                || out.length != 2
+                || out[0] != in[0]
+                || out[1] <= 0
+                || !model.isFloatOutput(outputName)) {
             throw new SlideStreamException(ErrorCode.MODEL_INVALID, expected + found);
         }
         this.requestedOutputs = List.of(outputName);

@@ -30,6 +30,7 @@ public final class TileHeadClassifier implements AutoCloseable {
                 || !model.isFloatInput()
                 || out == null
                 || out.length != 2
+                || out[0] != in[0]
                 || out[1] <= 0
                 || !model.isFloatOutput(outputName)) {
             throw new SlideStreamException(
@@ -37,7 +38,7 @@ public final class TileHeadClassifier implements AutoCloseable {
                     "tile head "
                             + model.path()
                             + " does not fit: expected input [N, D] and output [N, C] (float32 or"
-                            + " float16, fixed D and C); found input "
+                            + " float16, the same N, fixed D and C); found input "
                             + model.describeInput()
                             + ", outputs "
                             + model.describeOutputs());
