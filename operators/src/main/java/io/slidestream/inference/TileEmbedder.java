@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -106,6 +107,10 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
         future.whenComplete(
                 (inference, error) -> {
                     pending.remove(tile);
+                    if (error instanceof CancellationException) {
+                        // Cancelled by timeout() or close(), which already answered for the tile.
+                        return;
+                    }
                     if (error == null) {
                         TileEmbedding e =
                                 TileEmbedding.of(tile.task, engine.modelId(), inference.embedding);
@@ -127,11 +132,6 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
 
     @Override
     public void timeout(PreprocessedTile tile, ResultFuture<TileEmbeddingResult> result) {
-        CompletableFuture<TileInference> future = pending.remove(tile);
-        if (future != null) {
-            // The batcher drops cancelled tiles before they reach a batch.
-            future.cancel(false);
-        }
         timedOut.inc();
         result.complete(
                 Collections.singletonList(
@@ -144,6 +144,11 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
                                         + engine.modelId()
                                         + "): the model is slower than the input; raise"
                                         + " inference.timeout or add devices")));
+        CompletableFuture<TileInference> future = pending.remove(tile);
+        if (future != null) {
+            // The batcher drops cancelled tiles before they reach a batch.
+            future.cancel(false);
+        }
     }
 
     private static SlideStreamException asSlideStreamException(Throwable error) {
