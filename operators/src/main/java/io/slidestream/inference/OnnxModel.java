@@ -25,6 +25,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * from a reusable direct staging buffer (no per-run copy of the input into native memory and no
  * per-run allocation of it). Float16 inputs and outputs are converted at this edge, so callers only
  * see float32.
+ *
+ * <p>Every session call runs on the model's own thread, whose stack is {@link #RUN_STACK_BYTES}:
+ * ONNX Runtime's CPU kernels keep large buffers on the calling thread's stack, and with a batch of
+ * 16 tiles of a ViT the JVM died with SIGSEGV on Java's default 1 MiB thread stack (measured here
+ * with gpfm-tiny); a Flink task thread or {@code main} cannot be given a larger one.
  *
  * <p>Not thread-safe: {@link #input(int)} and {@link #run} form one call and the staging buffer is
  * reused; the classes built on it serialise their calls. Failures: a missing, unreadable or corrupt
@@ -52,8 +64,15 @@ public final class OnnxModel implements AutoCloseable {
                     + " libcurand.so.10, libcufft.so.11) and cuDNN 9 (libcudnn.so.9) on"
                     + " LD_LIBRARY_PATH; tensorrt also needs TensorRT 10 (libnvinfer.so.10)";
 
+    /**
+     * Stack reserved for the thread that calls ONNX Runtime. Only touched pages become resident;
+     * batch 64 of gpfm-tiny ran with 16 MiB, the rest is headroom for larger models and batches.
+     */
+    static final long RUN_STACK_BYTES = 256L << 20;
+
     private final Path path;
     private final OrtEnvironment env;
+    private final RunThread runThread;
     private final OrtSession session;
     private final ExecutionProvider provider;
     private final String inputName;
@@ -68,12 +87,18 @@ public final class OnnxModel implements AutoCloseable {
     private FloatBuffer stagingFloats;
     private ByteBuffer stagingFp16;
 
-    private OnnxModel(Path path, OrtEnvironment env, OrtSession session, ExecutionProvider provider)
+    private OnnxModel(
+            Path path,
+            OrtEnvironment env,
+            OrtSession session,
+            ExecutionProvider provider,
+            RunThread runThread)
             throws OrtException {
         this.path = path;
         this.env = env;
         this.session = session;
         this.provider = provider;
+        this.runThread = runThread;
         Map<String, NodeInfo> inputs = session.getInputInfo();
         if (inputs.size() != 1) {
             throw new SlideStreamException(
@@ -105,6 +130,17 @@ public final class OnnxModel implements AutoCloseable {
      */
     public static OnnxModel load(Path path, InferenceConfig config) {
         requireReadableFile(path);
+        RunThread thread = new RunThread(path);
+        try {
+            // Session creation (graph optimisation) needs the large stack as much as a run does.
+            return thread.call(() -> create(path, config, thread));
+        } catch (RuntimeException | Error e) {
+            thread.shutdown();
+            throw e;
+        }
+    }
+
+    private static OnnxModel create(Path path, InferenceConfig config, RunThread thread) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = sessionOptions(config)) {
             OrtSession session;
@@ -114,7 +150,7 @@ public final class OnnxModel implements AutoCloseable {
                 throw loadFailure(path, config, e);
             }
             try {
-                OnnxModel model = new OnnxModel(path, env, session, config.provider());
+                OnnxModel model = new OnnxModel(path, env, session, config.provider(), thread);
                 LOG.info(
                         "Loaded ONNX model {} on {}: input {}, outputs {}",
                         path,
@@ -358,6 +394,90 @@ public final class OnnxModel implements AutoCloseable {
      * float32.
      */
     public List<Output> run(long[] shape, List<String> outputs) {
+        return onRunThread(() -> runHere(shape, outputs));
+    }
+
+    /**
+     * Calls {@code work} on the model's run thread (large stack) and waits for it; runs it directly
+     * when already there. Runtime exceptions reach the caller unchanged.
+     */
+    <T> T onRunThread(Callable<T> work) {
+        return runThread.call(work);
+    }
+
+    /** A single daemon thread with a {@link #RUN_STACK_BYTES} stack that does all session calls. */
+    private static final class RunThread {
+        private final Path model;
+        private final ExecutorService executor;
+        private volatile Thread thread;
+
+        RunThread(Path model) {
+            this.model = model;
+            this.executor =
+                    Executors.newSingleThreadExecutor(
+                            r -> {
+                                Thread t =
+                                        new Thread(
+                                                null,
+                                                r,
+                                                "onnx-run-" + model.getFileName(),
+                                                RUN_STACK_BYTES);
+                                t.setDaemon(true);
+                                thread = t;
+                                return t;
+                            });
+        }
+
+        /** Runs {@code work} there and waits; runtime exceptions reach the caller unchanged. */
+        <T> T call(Callable<T> work) {
+            if (Thread.currentThread() == thread) {
+                try {
+                    return work.call();
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new SlideStreamException(ErrorCode.INFERENCE_FAILED, e.toString(), e);
+                }
+            }
+            Future<T> result;
+            try {
+                result = executor.submit(work);
+            } catch (RejectedExecutionException e) {
+                throw new SlideStreamException(
+                        ErrorCode.INFERENCE_FAILED,
+                        "model " + model.getFileName() + " is closed",
+                        e);
+            }
+            try {
+                return result.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                if (cause instanceof Error) {
+                    throw (Error) cause;
+                }
+                throw new SlideStreamException(
+                        ErrorCode.INFERENCE_FAILED, String.valueOf(cause), cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result.cancel(false);
+                throw new SlideStreamException(
+                        ErrorCode.INFERENCE_FAILED, "interrupted while waiting for the model", e);
+            }
+        }
+
+        void shutdown() {
+            executor.shutdown();
+        }
+
+        boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return executor.awaitTermination(timeout, unit);
+        }
+    }
+
+    private List<Output> runHere(long[] shape, List<String> outputs) {
         int values = Math.toIntExact(product(shape));
         if (stagingFloats == null || stagingFloats.capacity() < values) {
             throw new IllegalStateException("stage " + values + " input values first");
@@ -469,6 +589,14 @@ public final class OnnxModel implements AutoCloseable {
 
     @Override
     public void close() {
+        runThread.shutdown();
+        try {
+            if (!runThread.awaitTermination(5, TimeUnit.MINUTES)) {
+                LOG.warn("Model {} still runs after 5 minutes; closing its session anyway", path);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             session.close();
         } catch (OrtException e) {

@@ -24,6 +24,7 @@ public class TileInferenceEngine implements AutoCloseable {
     private final int queueCapacity;
     private final MicroBatcher<TileInference> batcher;
     private final List<AutoCloseable> resources;
+    private final EmbeddingEngine embeddingEngine;
     private int reserved;
 
     TileInferenceEngine(
@@ -38,6 +39,12 @@ public class TileInferenceEngine implements AutoCloseable {
         this.tileValues = tileValues;
         this.queueCapacity = config.queueCapacity();
         this.resources = resources;
+        this.embeddingEngine =
+                resources.stream()
+                        .filter(EmbeddingEngine.class::isInstance)
+                        .map(EmbeddingEngine.class::cast)
+                        .findFirst()
+                        .orElse(null);
         this.batcher =
                 new MicroBatcher<>(
                         "embed[" + modelId + "]",
@@ -162,6 +169,11 @@ public class TileInferenceEngine implements AutoCloseable {
 
     public int tileValues() {
         return tileValues;
+    }
+
+    /** The embedding model behind the batcher (absent only for engines built on other runners). */
+    public java.util.Optional<EmbeddingEngine> embeddingEngine() {
+        return java.util.Optional.ofNullable(embeddingEngine);
     }
 
     public MicroBatcher<TileInference> batcher() {
