@@ -237,6 +237,11 @@ public final class MicroBatcher<R> implements AutoCloseable {
         return failedRuns.get();
     }
 
+    /** False once {@link #close} has begun: no new input is taken into a batch. */
+    public boolean accepting() {
+        return running;
+    }
+
     public int queued() {
         return queue.size();
     }

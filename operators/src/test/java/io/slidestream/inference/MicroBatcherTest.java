@@ -195,6 +195,12 @@ class MicroBatcherTest {
         assertThat(runner.firstBatchStarted.await(10, TimeUnit.SECONDS)).isTrue();
         CompletableFuture<Float> queued = batcher.submit(tile(1));
         CompletableFuture<Void> closing = CompletableFuture.runAsync(batcher::close);
+        // Release the running batch only once close has begun, so the queued tile stays queued.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (batcher.accepting() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(batcher.accepting()).isFalse();
         runner.release.countDown();
         closing.get(10, TimeUnit.SECONDS);
         assertThat(running.get()).isEqualTo(0f);
