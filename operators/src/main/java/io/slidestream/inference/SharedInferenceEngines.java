@@ -1,0 +1,111 @@
+package io.slidestream.inference;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@link TileInferenceEngine} per model and settings per TaskManager process, shared by every
+ * subtask (slot) that asks for it, so a 1.2 GB model sits once in each GPU's memory. Reference
+ * counted: the first {@link #acquire} loads the engine, each {@link Lease#close} gives one
+ * reference back and the last closes the engine. Keyed by {@link InferenceConfig#engineKey()}
+ * (model files, provider, device, threads, batching).
+ *
+ * <p>The registry is static and so lives in the class loader that loaded this class: with the job's
+ * jar that is one registry per job per TaskManager (application mode: per TaskManager). A load that
+ * fails is not cached; the next subtask tries again.
+ */
+public final class SharedInferenceEngines {
+    private static final Logger LOG = LoggerFactory.getLogger(SharedInferenceEngines.class);
+
+    private static final Map<String, Entry> ENGINES = new HashMap<>();
+
+    private SharedInferenceEngines() {}
+
+    /**
+     * The shared engine for {@code config}, loaded on first use, with {@code config.capacity()}
+     * places of its queue reserved for this caller. Close the lease when done.
+     */
+    public static Lease acquire(InferenceConfig config) {
+        return acquire(config, TileInferenceEngine::open);
+    }
+
+    /** As {@link #acquire(InferenceConfig)}, with the engine built by {@code opener}. */
+    static synchronized Lease acquire(
+            InferenceConfig config, Function<InferenceConfig, TileInferenceEngine> opener) {
+        String key = config.engineKey();
+        Entry entry = ENGINES.get(key);
+        if (entry == null) {
+            // Loading under the lock: other subtasks must wait for this load, not start another.
+            entry = new Entry(opener.apply(config));
+            ENGINES.put(key, entry);
+            LOG.info("Loaded shared inference engine {} for {}", entry.engine.modelId(), config);
+        }
+        try {
+            entry.engine.reserve(config.capacity());
+        } catch (RuntimeException e) {
+            if (entry.references == 0) {
+                ENGINES.remove(key);
+                entry.engine.close();
+            }
+            throw e;
+        }
+        entry.references++;
+        return new Lease(key, entry.engine, config.capacity());
+    }
+
+    /** Engines currently loaded in this process (for tests and the memory benchmark). */
+    public static synchronized int loadedEngines() {
+        return ENGINES.size();
+    }
+
+    private static synchronized void release(String key, TileInferenceEngine engine, int inFlight) {
+        Entry entry = ENGINES.get(key);
+        if (entry == null || entry.engine != engine) {
+            return;
+        }
+        engine.release(inFlight);
+        if (--entry.references == 0) {
+            ENGINES.remove(key);
+            LOG.info("Closing shared inference engine {}: last user left", engine.modelId());
+            engine.close();
+        }
+    }
+
+    private static final class Entry {
+        final TileInferenceEngine engine;
+        int references;
+
+        Entry(TileInferenceEngine engine) {
+            this.engine = engine;
+        }
+    }
+
+    /** One user's reference to a shared engine; closing it twice is harmless. */
+    public static final class Lease implements AutoCloseable {
+        private final String key;
+        private final TileInferenceEngine engine;
+        private final int inFlight;
+        private boolean closed;
+
+        private Lease(String key, TileInferenceEngine engine, int inFlight) {
+            this.key = key;
+            this.engine = engine;
+            this.inFlight = inFlight;
+        }
+
+        public TileInferenceEngine engine() {
+            return engine;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                release(key, engine, inFlight);
+            }
+        }
+    }
+}

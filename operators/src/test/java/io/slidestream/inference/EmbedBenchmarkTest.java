@@ -1,0 +1,32 @@
+package io.slidestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class EmbedBenchmarkTest {
+
+    @Test
+    void measuresBothPathsAndSharesOneEngineBetweenTwoSlots() throws Exception {
+        InferenceConfig config = GpfmTinyFixture.config(2).capacity(4).queueCapacity(8).build();
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int enginesBefore = SharedInferenceEngines.loadedEngines();
+
+        EmbedBenchmark.Figures f =
+                EmbedBenchmark.run(
+                        config, 2, 1, new PrintStream(printed, true, StandardCharsets.UTF_8));
+
+        assertThat(f.bareTilesPerSecond).isPositive();
+        assertThat(f.batcherTilesPerSecond).isPositive();
+        assertThat(f.ratio()).isPositive();
+        assertThat(f.tilesPerMeasurement).isEqualTo(4);
+        assertThat(f.enginesWithTwoSlots).isEqualTo(enginesBefore + 1);
+        assertThat(f.vmHwmTwoSlotsKb).isGreaterThanOrEqualTo(f.vmHwmOneSlotKb);
+        assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(enginesBefore);
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("(a) bare OrtSession.run loop", "ratio b/a", "VmHWM");
+    }
+}

@@ -1,0 +1,59 @@
+package io.slidestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SharedInferenceEnginesTest {
+
+    @Test
+    void sharesOneEngineBetweenSubtasksAndClosesItWithTheLastOne() throws Exception {
+        InferenceConfig config = GpfmTinyFixture.config(5).capacity(8).queueCapacity(16).build();
+        int before = SharedInferenceEngines.loadedEngines();
+        SharedInferenceEngines.Lease first = SharedInferenceEngines.acquire(config);
+        SharedInferenceEngines.Lease second = SharedInferenceEngines.acquire(config);
+        assertThat(second.engine()).isSameAs(first.engine());
+        assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(before + 1);
+
+        first.close();
+        first.close(); // a second close of the same lease gives nothing back twice
+        float[] tile = GpfmTinyFixture.preprocessed(GpfmTinyFixture.PREPROCESSED_03);
+        assertThat(second.engine().submit(tile).get(60, TimeUnit.SECONDS).embedding).hasSize(256);
+
+        second.close();
+        assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(before);
+        assertThat(second.engine().submit(tile)).isCompletedExceptionally();
+    }
+
+    @Test
+    void refusesASubtaskWhoseCapacityNoLongerFitsTheQueue() {
+        InferenceConfig config = GpfmTinyFixture.config(6).capacity(8).queueCapacity(12).build();
+        try (SharedInferenceEngines.Lease first = SharedInferenceEngines.acquire(config)) {
+            assertThatThrownBy(() -> SharedInferenceEngines.acquire(config))
+                    .isInstanceOfSatisfying(
+                            SlideStreamException.class,
+                            e -> {
+                                assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                                assertThat(e.getMessage())
+                                        .contains(
+                                                "inference.queue-capacity=12", "already reserve 8");
+                            });
+            assertThat(first.engine().batcher().queued()).isZero();
+        }
+    }
+
+    @Test
+    void loadsSeparateEnginesForDifferentSettings() {
+        InferenceConfig a = GpfmTinyFixture.config(2).warmUp(false).build();
+        InferenceConfig b = GpfmTinyFixture.config(7).warmUp(false).build();
+        try (SharedInferenceEngines.Lease la = SharedInferenceEngines.acquire(a);
+                SharedInferenceEngines.Lease lb = SharedInferenceEngines.acquire(b)) {
+            assertThat(la.engine()).isNotSameAs(lb.engine());
+            assertThat(la.engine().modelId()).isEqualTo(lb.engine().modelId());
+        }
+    }
+}
