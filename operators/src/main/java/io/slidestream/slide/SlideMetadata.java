@@ -134,7 +134,8 @@ public final class SlideMetadata {
                         positive(props.get(PROPERTY_TIFF_X_RESOLUTION)),
                         positive(props.get(PROPERTY_TIFF_Y_RESOLUTION)),
                         micronsPerUnit,
-                        out)) {
+                        out)
+                && plausibleMicroscopeMpp(out)) {
             return MppSource.TIFF_RESOLUTION;
         }
         OptionalDouble power = positive(props.get(PROPERTY_OBJECTIVE_POWER));
@@ -153,15 +154,25 @@ public final class SlideMetadata {
         throw new SlideStreamException(
                 ErrorCode.UNKNOWN_RESOLUTION,
                 String.format(
-                        "slide %s does not say its resolution (no %s, no %s with a centimeter or"
-                                + " inch %s, no %s); configure a default resolution in microns per"
-                                + " pixel for such slides, or re-export the slide with its"
-                                + " resolution",
+                        "slide %s does not say its resolution (no %s, no plausible %s with a"
+                                + " centimeter or inch %s, no %s); configure a default resolution"
+                                + " in microns per pixel for such slides (slides.default-mpp, or"
+                                + " --default-mpp on the command line), or re-export the slide"
+                                + " with its resolution",
                         slideName,
                         PROPERTY_MPP_X,
                         PROPERTY_TIFF_X_RESOLUTION,
                         PROPERTY_TIFF_RESOLUTION_UNIT,
                         PROPERTY_OBJECTIVE_POWER));
+    }
+
+    /**
+     * TIFF writers put placeholder resolutions (72 or 96 dpi, i.e. 350 or 265 um/px) into files
+     * that were never scanned at a known resolution; a microscope slide is between about 0.05 and
+     * 50 um/px. A value outside that range says nothing, so the next source is asked.
+     */
+    private static boolean plausibleMicroscopeMpp(double[] mpp) {
+        return mpp[0] >= 0.05 && mpp[0] <= 50 && mpp[1] >= 0.05 && mpp[1] <= 50;
     }
 
     /**

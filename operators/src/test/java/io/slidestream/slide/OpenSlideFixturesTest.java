@@ -47,9 +47,17 @@ class OpenSlideFixturesTest {
     }
 
     @Test
-    void readsGenericTiffPyramidWithMppFromTiffResolution() {
+    void readsGenericTiffPyramidAndIgnoresAPlaceholderTiffResolution() {
         try (OpenSlide slide = opener.open(TestSlides.slideFixture("boxes.tiff"))) {
-            SlideMetadata meta = slide.metadata(OptionalDouble.empty());
+            // 28.346 px/cm is 72 dpi (352.8 um/px): a placeholder, not a microscope resolution.
+            assertThat(slide.properties()).containsEntry("tiff.ResolutionUnit", "centimeter");
+            assertThatThrownBy(() -> slide.metadata(OptionalDouble.empty()))
+                    .isInstanceOfSatisfying(
+                            SlideStreamException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_RESOLUTION))
+                    .hasMessageContaining("configure a default resolution");
+
+            SlideMetadata meta = slide.metadata(OptionalDouble.of(0.5));
             assertThat(meta.vendor()).isEqualTo("generic-tiff");
             assertThat(meta.levels())
                     .extracting(SlideMetadata.Level::width, SlideMetadata.Level::height)
@@ -59,9 +67,8 @@ class OpenSlideFixturesTest {
                             org.assertj.core.groups.Tuple.tuple(75L, 62L),
                             org.assertj.core.groups.Tuple.tuple(37L, 31L));
             assertThat(meta.level(2).downsample()).isCloseTo(4.016, within(0.001));
-            // 28.346 px/cm is 72 dpi: 352.8 µm/px.
-            assertThat(meta.mppSource()).isEqualTo(MppSource.TIFF_RESOLUTION);
-            assertThat(meta.mppX()).isCloseTo(10_000 / 28.346456527709961, within(1e-6));
+            assertThat(meta.mppSource()).isEqualTo(MppSource.CONFIGURED_DEFAULT);
+            assertThat(meta.mppX()).isEqualTo(0.5);
             assertThat(meta.objectivePower()).isEmpty();
             assertThat(meta.associatedImageNames()).isEmpty();
             assertThat(slide.bestLevelForDownsample(5)).isEqualTo(2);
