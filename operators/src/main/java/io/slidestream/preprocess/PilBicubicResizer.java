@@ -2,6 +2,7 @@ package io.slidestream.preprocess;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -50,6 +51,15 @@ public final class PilBicubicResizer {
 
     private static final ConcurrentHashMap<Long, Coefficients> CACHE = new ConcurrentHashMap<>();
 
+    /**
+     * Most source rows per strip of the horizontal pass: long enough for the SIMD loops to pay off,
+     * short enough that a strip of a 512 px tile (512 columns) stays in L2.
+     */
+    static final int MAX_STRIP = 192;
+
+    /** Columns per block when transposing a strip: one cache line of each column stays in L1. */
+    private static final int TRANSPOSE_BLOCK = 64;
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private PilBicubicResizer() {}
@@ -63,8 +73,7 @@ public final class PilBicubicResizer {
             int[] src, int srcWidth, int srcHeight, int[] dst, int dstWidth, int dstHeight) {
         checkBuffer("dst", dst, dstWidth, dstHeight);
         int plane = dstWidth * dstHeight;
-        Scratch scratch = SCRATCH.get();
-        byte[] planes = scratch.planes(3 * plane);
+        byte[] planes = new byte[3 * plane];
         resizeToPlanes(src, srcWidth, srcHeight, dstWidth, dstHeight, planes);
         for (int i = 0; i < plane; i++) {
             dst[i] =
@@ -95,27 +104,40 @@ public final class PilBicubicResizer {
         boolean horizontal = dstWidth != srcWidth;
         boolean vertical = dstHeight != srcHeight;
         Scratch scratch = SCRATCH.get();
-        if (!vertical) {
-            // Only the horizontal pass (or none): its 8-bit rows are the result.
-            if (horizontal) {
-                horizontalPass(src, srcWidth, 0, srcHeight, table(srcWidth, dstWidth), planes);
-            } else {
-                unpack(src, srcWidth * srcHeight, planes);
-            }
-            return;
+        int firstRow = 0;
+        int rows = srcHeight;
+        Coefficients vt = null;
+        if (vertical) {
+            vt = table(srcHeight, dstHeight);
+            // Pillow's box optimisation: the first pass only produces rows the second one reads.
+            firstRow = vt.start[0];
+            rows = vt.start[dstHeight - 1] + vt.count[dstHeight - 1] - firstRow;
         }
-        Coefficients vt = table(srcHeight, dstHeight);
-        // Pillow's box optimisation: the first pass only produces rows the second one reads.
-        int firstRow = vt.start[0];
-        int lastRow = vt.start[dstHeight - 1] + vt.count[dstHeight - 1];
-        int rows = lastRow - firstRow;
-        byte[] temp = scratch.temp(3 * rows * dstWidth);
+        int[][] rowsOut = scratch.rows(rows, dstWidth);
         if (horizontal) {
-            horizontalPass(src, srcWidth, firstRow, rows, table(srcWidth, dstWidth), temp);
+            Coefficients ht = table(srcWidth, dstWidth);
+            // Even strips: a short last strip would cost as much loop overhead as a full one.
+            int strips = (rows + MAX_STRIP - 1) / MAX_STRIP;
+            int strip = (rows + strips - 1) / strips;
+            int[][] columns = scratch.columns(srcWidth, strip);
+            int[][] columnsOut = scratch.columnsOut(dstWidth, strip);
+            int[][] acc = scratch.acc(strip);
+            for (int y0 = 0; y0 < rows; y0 += strip) {
+                int stripRows = Math.min(strip, rows - y0);
+                transposeIn(src, srcWidth, firstRow + y0, stripRows, columns);
+                horizontalPass(columns, stripRows, ht, columnsOut, acc);
+                transposeOut(columnsOut, y0, stripRows, dstWidth, rowsOut);
+            }
         } else {
-            unpack(src, srcWidth, firstRow, rows, temp);
+            for (int y = 0; y < rows; y++) {
+                System.arraycopy(src, (firstRow + y) * srcWidth, rowsOut[y], 0, srcWidth);
+            }
         }
-        verticalPass(temp, dstWidth, rows, firstRow, vt, planes, scratch.acc(dstWidth));
+        if (vertical) {
+            verticalPass(rowsOut, dstWidth, firstRow, vt, planes, scratch.acc(dstWidth));
+        } else {
+            toPlanes(rowsOut, dstWidth, rows, planes);
+        }
     }
 
     /** The cached coefficient table for resampling {@code inSize} pixels to {@code outSize}. */
@@ -131,100 +153,141 @@ public final class PilBicubicResizer {
         return CACHE.computeIfAbsent(key, k -> new Coefficients(inSize, outSize));
     }
 
-    /**
-     * Horizontal pass over {@code rows} source rows starting at {@code firstRow}: output planes of
-     * {@code t.outSize x rows} bytes, plane c at {@code c * rows * t.outSize}.
+    /*
+     * Layouts. Pillow walks each row and gathers a short, differently placed window per output
+     * pixel, which the JIT cannot vectorise. Here the horizontal pass runs on a transposed strip
+     * of up to MAX_STRIP rows instead: one int[] per source column holds that column's packed pixels, so
+     * each output column is a weighted sum of whole source columns with one weight each - a
+     * multiply-add over int arrays that C2 turns into SIMD, unpacking R, G and B in the same loop.
+     * The vertical pass works the same way on the packed intermediate rows. Every column and row
+     * is its own array and the loops index all arrays with the same plain i: C2 in JDK 17 does
+     * not vectorise a loop whose arrays are indexed at different offsets (it cannot rule out
+     * aliasing), which made a flat-array version run at scalar speed. The integer arithmetic per
+     * output value is exactly Pillow's, only the loop order differs, and integer addition is
+     * associative, so the result is bit-identical.
      */
-    private static void horizontalPass(
-            int[] src, int srcWidth, int firstRow, int rows, Coefficients t, byte[] out) {
-        int outWidth = t.outSize;
-        int ksize = t.ksize;
-        int[] start = t.start;
-        int[] count = t.count;
-        int[] kk = t.fixed;
-        int g = rows * outWidth;
-        int b = 2 * g;
-        for (int y = 0; y < rows; y++) {
-            int srcRow = (firstRow + y) * srcWidth;
-            int outRow = y * outWidth;
-            for (int xx = 0; xx < outWidth; xx++) {
-                int p0 = srcRow + start[xx];
-                int n = count[xx];
-                int k0 = xx * ksize;
-                int ss0 = HALF;
-                int ss1 = HALF;
-                int ss2 = HALF;
-                for (int x = 0; x < n; x++) {
-                    int p = src[p0 + x];
-                    int k = kk[k0 + x];
-                    ss0 += ((p >> 16) & 0xff) * k;
-                    ss1 += ((p >> 8) & 0xff) * k;
-                    ss2 += (p & 0xff) * k;
+
+    /** Source rows {@code firstRow .. firstRow + rows - 1} to columns. */
+    private static void transposeIn(int[] src, int width, int firstRow, int rows, int[][] columns) {
+        // Read along rows, a block of columns at a time: walking down a column instead strides by
+        // a power of two and thrashes a few L1 sets.
+        for (int x0 = 0; x0 < width; x0 += TRANSPOSE_BLOCK) {
+            int x1 = Math.min(width, x0 + TRANSPOSE_BLOCK);
+            for (int y = 0; y < rows; y++) {
+                int s = (firstRow + y) * width;
+                for (int x = x0; x < x1; x++) {
+                    columns[x][y] = src[s + x];
                 }
-                out[outRow + xx] = clip8(ss0);
-                out[g + outRow + xx] = clip8(ss1);
-                out[b + outRow + xx] = clip8(ss2);
             }
         }
     }
 
     /**
-     * Vertical pass: every output row is a weighted sum of whole intermediate rows with one weight
-     * per row, written as a multiply-add over contiguous arrays so the JIT vectorises it.
+     * Horizontal pass over one strip of {@code rows} rows, column by column, clipped to 8 bits and
+     * packed again, as Pillow rounds after this pass.
+     */
+    private static void horizontalPass(
+            int[][] columns, int rows, Coefficients t, int[][] out, int[][] acc) {
+        int ksize = t.ksize;
+        int[] start = t.start;
+        int[] count = t.count;
+        int[] kk = t.fixed;
+        for (int xx = 0; xx < t.outSize; xx++) {
+            startSums(acc, rows);
+            int k0 = xx * ksize;
+            for (int j = 0; j < count[xx]; j++) {
+                multiplyAdd(acc, columns[start[xx] + j], kk[k0 + j], rows);
+            }
+            pack(acc, out[xx], rows);
+        }
+    }
+
+    private static void startSums(int[][] acc, int length) {
+        Arrays.fill(acc[0], 0, length, HALF);
+        Arrays.fill(acc[1], 0, length, HALF);
+        Arrays.fill(acc[2], 0, length, HALF);
+    }
+
+    /**
+     * {@code acc[c][i] += channel_c(in[i]) * k} for c = R, G, B: the SIMD inner loop of both
+     * passes.
+     */
+    private static void multiplyAdd(int[][] acc, int[] in, int k, int length) {
+        int[] r = acc[0];
+        int[] g = acc[1];
+        int[] b = acc[2];
+        for (int i = 0; i < length; i++) {
+            int p = in[i];
+            r[i] += ((p >> 16) & 0xff) * k;
+            g[i] += ((p >> 8) & 0xff) * k;
+            b[i] += (p & 0xff) * k;
+        }
+    }
+
+    /** Clips the three sums to 8 bits and packs them as {@code 0x00RRGGBB}. */
+    private static void pack(int[][] acc, int[] out, int length) {
+        int[] r = acc[0];
+        int[] g = acc[1];
+        int[] b = acc[2];
+        for (int i = 0; i < length; i++) {
+            out[i] = clip8(r[i]) << 16 | clip8(g[i]) << 8 | clip8(b[i]);
+        }
+    }
+
+    /** One strip of horizontal results back to rows {@code y0 .. y0 + rows - 1}. */
+    private static void transposeOut(
+            int[][] columns, int y0, int rows, int width, int[][] rowsOut) {
+        for (int y = 0; y < rows; y++) {
+            int[] row = rowsOut[y0 + y];
+            for (int x = 0; x < width; x++) {
+                row[x] = columns[x][y];
+            }
+        }
+    }
+
+    /**
+     * Vertical pass: every output row is a weighted sum of whole intermediate rows, one weight per
+     * row, clipped to 8 bits and split into the R, G and B planes.
      */
     private static void verticalPass(
-            byte[] temp, int width, int rows, int firstRow, Coefficients t, byte[] out, int[] acc) {
-        int outHeight = t.outSize;
+            int[][] rowsIn, int width, int firstRow, Coefficients t, byte[] planes, int[][] acc) {
+        int plane = t.outSize * width;
         int ksize = t.ksize;
-        int tempPlane = rows * width;
-        int outPlane = outHeight * width;
-        for (int c = 0; c < 3; c++) {
-            int tBase = c * tempPlane;
-            int oBase = c * outPlane;
-            for (int yy = 0; yy < outHeight; yy++) {
-                int ymin = t.start[yy] - firstRow;
-                int n = t.count[yy];
-                int k0 = yy * ksize;
-                java.util.Arrays.fill(acc, 0, width, HALF);
-                for (int y = 0; y < n; y++) {
-                    int k = t.fixed[k0 + y];
-                    int row = tBase + (ymin + y) * width;
-                    for (int xx = 0; xx < width; xx++) {
-                        acc[xx] += (temp[row + xx] & 0xff) * k;
-                    }
+        for (int yy = 0; yy < t.outSize; yy++) {
+            int ymin = t.start[yy] - firstRow;
+            int k0 = yy * ksize;
+            startSums(acc, width);
+            for (int j = 0; j < t.count[yy]; j++) {
+                multiplyAdd(acc, rowsIn[ymin + j], t.fixed[k0 + j], width);
+            }
+            for (int c = 0; c < 3; c++) {
+                int[] sums = acc[c];
+                int o = c * plane + yy * width;
+                for (int x = 0; x < width; x++) {
+                    planes[o + x] = (byte) clip8(sums[x]);
                 }
-                int o = oBase + yy * width;
-                for (int xx = 0; xx < width; xx++) {
-                    out[o + xx] = clip8(acc[xx]);
-                }
+            }
+        }
+    }
+
+    /** Already final packed rows (no vertical pass) into the planes. */
+    private static void toPlanes(int[][] rowsIn, int width, int rows, byte[] planes) {
+        int plane = rows * width;
+        for (int y = 0; y < rows; y++) {
+            int[] row = rowsIn[y];
+            int o = y * width;
+            for (int x = 0; x < width; x++) {
+                int p = row[x];
+                planes[o + x] = (byte) (p >> 16);
+                planes[plane + o + x] = (byte) (p >> 8);
+                planes[2 * plane + o + x] = (byte) p;
             }
         }
     }
 
     /** Pillow's {@code clip8}: drop the fraction bits, clamp to 0..255. */
-    private static byte clip8(int ss) {
-        int v = ss >> PRECISION_BITS;
-        return (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
-    }
-
-    private static void unpack(int[] src, int pixels, byte[] planes) {
-        for (int i = 0; i < pixels; i++) {
-            int p = src[i];
-            planes[i] = (byte) (p >> 16);
-            planes[pixels + i] = (byte) (p >> 8);
-            planes[2 * pixels + i] = (byte) p;
-        }
-    }
-
-    private static void unpack(int[] src, int width, int firstRow, int rows, byte[] planes) {
-        int plane = rows * width;
-        int offset = firstRow * width;
-        for (int i = 0; i < plane; i++) {
-            int p = src[offset + i];
-            planes[i] = (byte) (p >> 16);
-            planes[plane + i] = (byte) (p >> 8);
-            planes[2 * plane + i] = (byte) p;
-        }
+    private static int clip8(int ss) {
+        return Math.min(255, Math.max(0, ss >> PRECISION_BITS));
     }
 
     private static void checkSize(String what, int width, int height) {
@@ -336,29 +399,38 @@ public final class PilBicubicResizer {
 
     /** Per-thread buffers, grown on demand and never shrunk: a worker resizes one tile size. */
     private static final class Scratch {
-        private byte[] temp = new byte[0];
-        private byte[] planes = new byte[0];
-        private int[] acc = new int[0];
+        private int[][] columns = new int[0][0];
+        private int[][] columnsOut = new int[0][0];
+        private int[][] rows = new int[0][0];
+        private int[][] acc = new int[3][0];
 
-        byte[] temp(int length) {
-            if (temp.length < length) {
-                temp = new byte[length];
-            }
-            return temp;
+        int[][] columns(int count, int length) {
+            columns = ensure(columns, count, length);
+            return columns;
         }
 
-        byte[] planes(int length) {
-            if (planes.length < length) {
-                planes = new byte[length];
-            }
-            return planes;
+        int[][] columnsOut(int count, int length) {
+            columnsOut = ensure(columnsOut, count, length);
+            return columnsOut;
         }
 
-        int[] acc(int length) {
-            if (acc.length < length) {
-                acc = new int[length];
-            }
+        int[][] rows(int count, int length) {
+            rows = ensure(rows, count, length);
+            return rows;
+        }
+
+        /** Three sum arrays, R, G and B. */
+        int[][] acc(int length) {
+            acc = ensure(acc, 3, length);
             return acc;
+        }
+
+        private static int[][] ensure(int[][] arrays, int count, int length) {
+            int have = arrays.length == 0 ? 0 : arrays[0].length;
+            if (arrays.length >= count && have >= length) {
+                return arrays;
+            }
+            return new int[Math.max(count, arrays.length)][Math.max(length, have)];
         }
     }
 }
