@@ -1,0 +1,86 @@
+package io.slidestream.preprocess;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import java.time.Duration;
+import java.util.SplittableRandom;
+
+/**
+ * Measures how many tiles per second {@link TilePreprocessor} turns into tensors on the calling
+ * thread, without any slide reading, so {@code slidestream bench read} can put the preprocessing
+ * cost beside OpenSlide's read rate. The tile content is a seeded H&amp;E-like texture (smooth
+ * colour fields with noise); the work done does not depend on the content.
+ *
+ * <p>No state is kept between calls. {@code main} prints the rates for 256 and 512 px tiles.
+ */
+public final class PreprocessBenchmark {
+
+    private PreprocessBenchmark() {}
+
+    /**
+     * Tiles per second for preprocessing {@code tilePx x tilePx} tiles to {@code inputSize} on this
+     * thread, measured for at least {@code measure} after a warm-up of the same length.
+     */
+    public static double tilesPerSecond(int tilePx, int inputSize, Duration measure) {
+        if (tilePx <= 0 || measure.isNegative() || measure.isZero()) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "Benchmark needs a positive tile size and duration, got "
+                            + tilePx
+                            + " px and "
+                            + measure);
+        }
+        TilePreprocessor preprocessor = new TilePreprocessor(inputSize);
+        int[] tile = syntheticTile(tilePx, 42L);
+        float[] tensor = new float[preprocessor.tensorLength()];
+        long budget = measure.toNanos();
+        run(preprocessor, tile, tilePx, tensor, budget);
+        return run(preprocessor, tile, tilePx, tensor, budget);
+    }
+
+    private static double run(
+            TilePreprocessor preprocessor, int[] tile, int tilePx, float[] tensor, long budget) {
+        long start = System.nanoTime();
+        long elapsed;
+        long tiles = 0;
+        do {
+            preprocessor.preprocess(tile, tilePx, tilePx, tensor, 0);
+            tiles++;
+            elapsed = System.nanoTime() - start;
+        } while (elapsed < budget);
+        return tiles * 1e9 / elapsed;
+    }
+
+    /** A deterministic pink/purple texture with noise, {@code 0x00RRGGBB}. */
+    static int[] syntheticTile(int size, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] pixels = new int[size * size];
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                double field = 0.5 + 0.5 * Math.sin(x * 0.05) * Math.cos(y * 0.07);
+                int noise = random.nextInt(41) - 20;
+                int r = clamp((int) (230 - 60 * field) + noise);
+                int g = clamp((int) (200 - 120 * field) + noise);
+                int b = clamp((int) (225 - 40 * field) + noise);
+                pixels[y * size + x] = r << 16 | g << 8 | b;
+            }
+        }
+        return pixels;
+    }
+
+    private static int clamp(int v) {
+        return Math.max(0, Math.min(255, v));
+    }
+
+    /** Prints tiles/s for 256 and 512 px tiles to 224 on one thread. */
+    public static void main(String[] args) {
+        Duration measure = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 3);
+        for (int px : new int[] {256, 512, 224}) {
+            System.out.printf(
+                    "preprocess %d px -> %d: %.0f tiles/s (1 thread)%n",
+                    px,
+                    TilePreprocessor.DEFAULT_INPUT_SIZE,
+                    tilesPerSecond(px, TilePreprocessor.DEFAULT_INPUT_SIZE, measure));
+        }
+    }
+}

@@ -1,0 +1,277 @@
+package io.slidestream.preprocess;
+
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.util.Arrays;
+
+/**
+ * Turns one RGB tile into the model's input tensor exactly as the GPFM reference pipeline does
+ * ({@code PIL.Image.resize(224, BICUBIC)} → {@code ToTensor} → {@code Normalize(ImageNet)}): a
+ * Pillow-identical bicubic resize to {@code inputSize x inputSize} ({@link PilBicubicResizer},
+ * skipped when the tile already has that size), then per channel {@code (v / 255 - mean) / std} in
+ * float32, written CHW into a caller-provided array at an offset so a batch tensor is filled in
+ * place.
+ *
+ * <p>The normalisation is a 256-entry table per channel computed once with the same float32
+ * operations in the same order as PyTorch ({@code uint8 → float32}, {@code div(255)}, {@code
+ * sub_(mean)}, {@code div_(std)}, with mean and std rounded to float32 as {@code
+ * torch.as_tensor(..., dtype=float32)} does), so each value is bit-identical to PyTorch's.
+ *
+ * <p>Stateless apart from the immutable tables and per-thread scratch buffers: one instance is
+ * shared by all threads of a task manager. Bad arguments (sizes, buffer lengths, an empty image)
+ * throw {@link SlideStreamException} with {@link ErrorCode#INVALID_REQUEST}.
+ */
+public final class TilePreprocessor {
+
+    /** GPFM's (and most ViT foundation models') input size. */
+    public static final int DEFAULT_INPUT_SIZE = 224;
+
+    /** ImageNet channel means, as every timm/torchvision pipeline writes them. */
+    public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+
+    /** ImageNet channel standard deviations. */
+    public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+
+    private static final ThreadLocal<byte[][]> PLANES =
+            ThreadLocal.withInitial(() -> new byte[1][0]);
+
+    private final int inputSize;
+    private final float[] lutR;
+    private final float[] lutG;
+    private final float[] lutB;
+
+    /** ImageNet normalisation at {@link #DEFAULT_INPUT_SIZE}. */
+    public TilePreprocessor() {
+        this(DEFAULT_INPUT_SIZE);
+    }
+
+    /** ImageNet normalisation at the given square input size (read from the model). */
+    public TilePreprocessor(int inputSize) {
+        this(inputSize, IMAGENET_MEAN, IMAGENET_STD);
+    }
+
+    /**
+     * @param inputSize the model's square input size in pixels
+     * @param mean per-channel mean (R, G, B) on the 0..1 scale
+     * @param std per-channel standard deviation (R, G, B), positive
+     */
+    public TilePreprocessor(int inputSize, double[] mean, double[] std) {
+        if (inputSize <= 0 || inputSize > 8192) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "Model input size " + inputSize + " is out of range; expected 1..8192 pixels");
+        }
+        if (mean == null || std == null || mean.length != 3 || std.length != 3) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "Normalisation needs three means and three standard deviations (R, G, B), got "
+                            + Arrays.toString(mean)
+                            + " and "
+                            + Arrays.toString(std));
+        }
+        for (int c = 0; c < 3; c++) {
+            if (!(std[c] > 0) || !Double.isFinite(std[c]) || !Double.isFinite(mean[c])) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_REQUEST,
+                        "Normalisation mean "
+                                + Arrays.toString(mean)
+                                + " / std "
+                                + Arrays.toString(std)
+                                + " is invalid: values must be finite and std positive");
+            }
+        }
+        this.inputSize = inputSize;
+        this.lutR = normalisationTable((float) mean[0], (float) std[0]);
+        this.lutG = normalisationTable((float) mean[1], (float) std[1]);
+        this.lutB = normalisationTable((float) mean[2], (float) std[2]);
+    }
+
+    /**
+     * {@code (v / 255 - mean) / std} for every byte value, in float32 and in PyTorch's order
+     * ({@code ToTensor} divides by 255, {@code Normalize} subtracts then divides). Java float
+     * arithmetic is IEEE binary32 with round-to-nearest, as PyTorch's CPU kernels are.
+     */
+    static float[] normalisationTable(float mean, float std) {
+        float[] lut = new float[256];
+        for (int v = 0; v < 256; v++) {
+            float scaled = (float) v / 255f;
+            lut[v] = (scaled - mean) / std;
+        }
+        return lut;
+    }
+
+    /** The model's square input size. */
+    public int inputSize() {
+        return inputSize;
+    }
+
+    /** Floats per tile: {@code 3 * inputSize * inputSize}. */
+    public int tensorLength() {
+        return 3 * inputSize * inputSize;
+    }
+
+    /** Preprocesses packed RGB ({@code 0x00RRGGBB}, row-major) into a new CHW float array. */
+    public float[] preprocess(int[] rgb, int width, int height) {
+        float[] tensor = new float[tensorLength()];
+        preprocess(rgb, width, height, tensor, 0);
+        return tensor;
+    }
+
+    /**
+     * Preprocesses packed RGB ({@code 0x00RRGGBB}, row-major, {@code width * height} values, as
+     * {@link io.slidestream.slide.SlideSource#readRegion} fills it) into {@code dest[offset ..
+     * offset + tensorLength())} as CHW float32. The high byte of each pixel is ignored.
+     */
+    public void preprocess(int[] rgb, int width, int height, float[] dest, int offset) {
+        checkDestination(dest, offset);
+        int plane = inputSize * inputSize;
+        if (width == inputSize && height == inputSize) {
+            if (rgb == null || rgb.length < plane) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_REQUEST,
+                        String.format(
+                                "The tile buffer holds %d pixels, a %dx%d tile needs %d",
+                                rgb == null ? 0 : rgb.length, width, height, plane));
+            }
+            normaliseDirect(rgb, plane, dest, offset);
+            return;
+        }
+        byte[][] holder = PLANES.get();
+        if (holder[0].length < 3 * plane) {
+            holder[0] = new byte[3 * plane];
+        }
+        byte[] planes = holder[0];
+        PilBicubicResizer.resizeToPlanes(rgb, width, height, inputSize, inputSize, planes);
+        normalisePlanes(planes, plane, dest, offset);
+    }
+
+    /** Preprocesses an image of any type and size into a new CHW float array. */
+    public float[] preprocess(BufferedImage image) {
+        float[] tensor = new float[tensorLength()];
+        preprocess(image, tensor, 0);
+        return tensor;
+    }
+
+    /**
+     * Preprocesses an image of any type and size (converted to RGB by {@link #toPackedRgb}) into
+     * {@code dest} at {@code offset}.
+     */
+    public void preprocess(BufferedImage image, float[] dest, int offset) {
+        if (image == null) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST, "No image given to preprocess");
+        }
+        preprocess(toPackedRgb(image), image.getWidth(), image.getHeight(), dest, offset);
+    }
+
+    private void normaliseDirect(int[] rgb, int plane, float[] dest, int offset) {
+        float[] r = lutR;
+        float[] g = lutG;
+        float[] b = lutB;
+        int og = offset + plane;
+        int ob = offset + 2 * plane;
+        for (int i = 0; i < plane; i++) {
+            int p = rgb[i];
+            dest[offset + i] = r[(p >> 16) & 0xff];
+            dest[og + i] = g[(p >> 8) & 0xff];
+            dest[ob + i] = b[p & 0xff];
+        }
+    }
+
+    private void normalisePlanes(byte[] planes, int plane, float[] dest, int offset) {
+        mapPlane(planes, 0, lutR, dest, offset, plane);
+        mapPlane(planes, plane, lutG, dest, offset + plane, plane);
+        mapPlane(planes, 2 * plane, lutB, dest, offset + 2 * plane, plane);
+    }
+
+    private static void mapPlane(
+            byte[] src, int from, float[] lut, float[] dest, int to, int length) {
+        for (int i = 0; i < length; i++) {
+            dest[to + i] = lut[src[from + i] & 0xff];
+        }
+    }
+
+    private void checkDestination(float[] dest, int offset) {
+        if (dest == null || offset < 0 || (long) offset + tensorLength() > dest.length) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    String.format(
+                            "Tensor buffer of %d floats cannot take %d floats at offset %d; size"
+                                    + " batch buffers as batchSize * %d",
+                            dest == null ? 0 : dest.length,
+                            tensorLength(),
+                            offset,
+                            tensorLength()));
+        }
+    }
+
+    /**
+     * Converts an image of any type to packed opaque RGB ({@code 0x00RRGGBB}, row-major). Alpha is
+     * composited over white, as the slide reader does for transparent slide areas; grey images are
+     * replicated into R, G and B (as PIL's {@code convert("RGB")} does, without the linear-grey to
+     * sRGB conversion {@link BufferedImage#getRGB} would apply); everything else goes through the
+     * image's colour model to sRGB.
+     */
+    public static int[] toPackedRgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] out = new int[w * h];
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        int type = image.getType();
+        if (type == BufferedImage.TYPE_INT_RGB) {
+            raster.getDataElements(0, 0, w, h, out);
+            for (int i = 0; i < out.length; i++) {
+                out[i] &= 0xffffff;
+            }
+            return out;
+        }
+        if (isGrey8(cm, raster)) {
+            boolean alpha = cm.hasAlpha();
+            int bands = raster.getNumBands();
+            int[] row = new int[w * bands];
+            for (int y = 0; y < h; y++) {
+                raster.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int v = row[x * bands];
+                    if (alpha) {
+                        v = overWhite(v, row[x * bands + 1]);
+                    }
+                    out[y * w + x] = v << 16 | v << 8 | v;
+                }
+            }
+            return out;
+        }
+        image.getRGB(0, 0, w, h, out, 0, w);
+        boolean alpha = cm.hasAlpha();
+        for (int i = 0; i < out.length; i++) {
+            int p = out[i];
+            int a = p >>> 24;
+            if (alpha && a != 255) {
+                p =
+                        overWhite((p >> 16) & 0xff, a) << 16
+                                | overWhite((p >> 8) & 0xff, a) << 8
+                                | overWhite(p & 0xff, a);
+            }
+            out[i] = p & 0xffffff;
+        }
+        return out;
+    }
+
+    private static boolean isGrey8(ColorModel cm, Raster raster) {
+        return cm instanceof ComponentColorModel
+                && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+                && raster.getTransferType() == DataBuffer.TYPE_BYTE;
+    }
+
+    /** Non-premultiplied value {@code v} with alpha {@code a} over white, rounded. */
+    private static int overWhite(int v, int a) {
+        return (v * a + 255 * (255 - a) + 127) / 255;
+    }
+}
