@@ -29,12 +29,27 @@ public final class SharedInferenceEngines {
      * places of its queue reserved for this caller. Close the lease when done.
      */
     public static Lease acquire(InferenceConfig config) {
-        return acquire(config, TileInferenceEngine::open);
+        return acquire(config, config.capacity(), TileInferenceEngine::open);
+    }
+
+    /**
+     * The shared engine for {@code config} with {@code places} of its queue reserved: 0 for a user
+     * that only needs the model's shape (the tile reader) and submits nothing.
+     */
+    public static Lease acquire(InferenceConfig config, int places) {
+        return acquire(config, places, TileInferenceEngine::open);
     }
 
     /** As {@link #acquire(InferenceConfig)}, with the engine built by {@code opener}. */
-    static synchronized Lease acquire(
+    static Lease acquire(
             InferenceConfig config, Function<InferenceConfig, TileInferenceEngine> opener) {
+        return acquire(config, config.capacity(), opener);
+    }
+
+    private static synchronized Lease acquire(
+            InferenceConfig config,
+            int places,
+            Function<InferenceConfig, TileInferenceEngine> opener) {
         String key = config.engineKey();
         Entry entry = ENGINES.get(key);
         if (entry == null) {
@@ -44,7 +59,7 @@ public final class SharedInferenceEngines {
             LOG.info("Loaded shared inference engine {} for {}", entry.engine.modelId(), config);
         }
         try {
-            entry.engine.reserve(config.capacity());
+            entry.engine.reserve(places);
         } catch (RuntimeException e) {
             if (entry.references == 0) {
                 ENGINES.remove(key);
@@ -53,7 +68,7 @@ public final class SharedInferenceEngines {
             throw e;
         }
         entry.references++;
-        return new Lease(key, entry.engine, config.capacity());
+        return new Lease(key, entry.engine, places);
     }
 
     /** Engines currently loaded in this process (for tests and the memory benchmark). */

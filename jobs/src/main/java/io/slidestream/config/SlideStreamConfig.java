@@ -1,0 +1,160 @@
+package io.slidestream.config;
+
+import io.slidestream.aggregate.AggregateConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.InferenceConfig;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.sink.IcebergConfig;
+import io.slidestream.sink.MilvusConfig;
+import io.slidestream.tiling.TilingConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The whole job's configuration, read once from a Flink {@link Configuration} and validated at
+ * start: every area's typed config (tiling, inference, aggregation, Kafka, Milvus, Iceberg) plus
+ * the job options. A bad value fails here with a message naming the key and the value, before any
+ * operator runs.
+ */
+public final class SlideStreamConfig {
+    private final TilingConfig tiling;
+    private final InferenceConfig inference;
+    private final AggregateConfig aggregate;
+    private final KafkaConfig kafka;
+    private final MilvusConfig milvus;
+    private final IcebergConfig iceberg;
+    private final Duration checkpointInterval;
+    private final String stateBackend;
+    private final String checkpointDir;
+    private final int parallelism;
+    private final int restartAttempts;
+    private final Duration restartDelay;
+    private final List<String> allowedRoots;
+    private final Double defaultMpp;
+
+    private SlideStreamConfig(Configuration conf) {
+        this.tiling = TilingConfig.fromConfiguration(conf);
+        this.inference = InferenceConfig.fromConfiguration(conf);
+        this.aggregate = AggregateConfig.fromConfiguration(conf);
+        this.kafka = KafkaConfig.from(conf);
+        this.milvus = MilvusConfig.fromConfiguration(conf);
+        this.iceberg = IcebergConfig.fromConfiguration(conf);
+        this.checkpointInterval = conf.get(JobOptions.CHECKPOINT_INTERVAL);
+        this.stateBackend = conf.get(JobOptions.STATE_BACKEND).toLowerCase(Locale.ROOT);
+        this.checkpointDir = conf.get(JobOptions.CHECKPOINT_DIR);
+        this.parallelism = conf.get(JobOptions.PARALLELISM);
+        this.restartAttempts = conf.get(JobOptions.RESTART_ATTEMPTS);
+        this.restartDelay = conf.get(JobOptions.RESTART_DELAY);
+        this.allowedRoots = List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS));
+        this.defaultMpp = conf.get(JobOptions.DEFAULT_MPP);
+        validate();
+    }
+
+    /** Reads and validates everything. */
+    public static SlideStreamConfig from(Configuration conf) {
+        return new SlideStreamConfig(conf);
+    }
+
+    private void validate() {
+        if (checkpointInterval.isNegative() || checkpointInterval.isZero()) {
+            throw invalid(JobOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval, "must be > 0");
+        }
+        if (!stateBackend.equals("hashmap") && !stateBackend.equals("rocksdb")) {
+            throw invalid(JobOptions.STATE_BACKEND.key(), stateBackend, "use hashmap or rocksdb");
+        }
+        if (parallelism == 0 || parallelism < -1) {
+            throw invalid(JobOptions.PARALLELISM.key(), parallelism, "use -1 or a positive number");
+        }
+        if (restartAttempts < 0) {
+            throw invalid(JobOptions.RESTART_ATTEMPTS.key(), restartAttempts, "must be >= 0");
+        }
+        if (defaultMpp != null && !(defaultMpp > 0 && defaultMpp < 100)) {
+            throw invalid(
+                    JobOptions.DEFAULT_MPP.key(),
+                    defaultMpp,
+                    "give micrometres per pixel, e.g. 0.5");
+        }
+    }
+
+    private static SlideStreamException invalid(String key, Object value, String hint) {
+        return new SlideStreamException(
+                ErrorCode.INVALID_REQUEST, key + " = " + value + " is invalid: " + hint);
+    }
+
+    public TilingConfig tiling() {
+        return tiling;
+    }
+
+    public InferenceConfig inference() {
+        return inference;
+    }
+
+    public AggregateConfig aggregate() {
+        return aggregate;
+    }
+
+    public KafkaConfig kafka() {
+        return kafka;
+    }
+
+    public MilvusConfig milvus() {
+        return milvus;
+    }
+
+    public IcebergConfig iceberg() {
+        return iceberg;
+    }
+
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    public String stateBackend() {
+        return stateBackend;
+    }
+
+    public String checkpointDir() {
+        return checkpointDir;
+    }
+
+    public int parallelism() {
+        return parallelism;
+    }
+
+    public int restartAttempts() {
+        return restartAttempts;
+    }
+
+    public Duration restartDelay() {
+        return restartDelay;
+    }
+
+    public List<String> allowedRoots() {
+        return allowedRoots;
+    }
+
+    public Double defaultMpp() {
+        return defaultMpp;
+    }
+
+    @Override
+    public String toString() {
+        return "SlideStreamConfig{tiling="
+                + tiling
+                + ", inference="
+                + inference
+                + ", kafka="
+                + kafka
+                + ", milvus="
+                + milvus
+                + ", iceberg="
+                + iceberg
+                + ", stateBackend="
+                + stateBackend
+                + ", checkpointInterval="
+                + checkpointInterval
+                + "}";
+    }
+}

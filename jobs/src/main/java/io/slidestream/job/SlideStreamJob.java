@@ -1,0 +1,221 @@
+package io.slidestream.job;
+
+import io.slidestream.aggregate.SlideHeadFactory;
+import io.slidestream.aggregate.SlideWindows;
+import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideFailures;
+import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.OnnxSlideHead;
+import io.slidestream.inference.TileEmbedder;
+import io.slidestream.inference.TileEmbeddingRouter;
+import io.slidestream.preprocess.TileReader;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.records.PreprocessedTile;
+import io.slidestream.schemas.records.TileEmbedding;
+import io.slidestream.schemas.records.TileEmbeddingResult;
+import io.slidestream.schemas.records.TileTask;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.source.DecodedEventRouter;
+import io.slidestream.tiling.SlideTiler;
+import io.slidestream.types.SlideStreamTypes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.types.Either;
+
+/**
+ * The SlideStream job: Kafka {@code slides.scanned} -> plan -> read + preprocess -> embed -> tiles
+ * to Milvus and Iceberg; keyed slide window -> slide results to Iceberg, Milvus and Kafka; every
+ * failure to the dead letter. {@link #main} reads the configuration and builds the real source and
+ * sinks; {@link #define} wires the graph and is shared with the tests and the embedded demo.
+ *
+ * <p>Operator uids are constants (here and on each operator class); changing one breaks restoring
+ * from savepoints taken before the change.
+ */
+public final class SlideStreamJob {
+
+    public static final String SOURCE_UID = "kafka-slides-scanned";
+    public static final String DECODE_UID = "decode-events";
+    public static final String EMBED_FAILURES_UID = "embed-failures";
+
+    private SlideStreamJob() {}
+
+    /**
+     * {@code SlideStreamJob [--config FILE] [-Dkey=value ...]}: runs the job against the Kafka,
+     * Milvus and Iceberg named in the configuration (on a Flink cluster, or locally).
+     */
+    public static void main(String[] args) throws Exception {
+        Path file = null;
+        List<String> overrides = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                file = Path.of(args[++i]);
+            } else if (args[i].startsWith("-D")) {
+                overrides.add(args[i].substring(2));
+            } else {
+                throw new IllegalArgumentException(
+                        "unknown argument '" + args[i] + "': use --config FILE and -Dkey=value");
+            }
+        }
+        Configuration conf = ConfigLoader.load(file, ConfigLoader.parseOverrides(overrides));
+        SlideStreamConfig config = SlideStreamConfig.from(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        run(env, config);
+    }
+
+    /**
+     * Prepares the stores, builds the graph on {@code env} with the real source and sinks, runs.
+     */
+    public static void run(StreamExecutionEnvironment env, SlideStreamConfig config)
+            throws Exception {
+        configure(env, config);
+        IcebergCatalogs.ensureTables(config.iceberg());
+        define(env, config, kafkaEvents(env, config), new StoreSinks(config));
+        env.execute("SlideStream");
+    }
+
+    /** The decoded {@code slides.scanned} events (bad records become failures, not errors). */
+    public static DataStream<Either<SlideFailed, SlideScanned>> kafkaEvents(
+            StreamExecutionEnvironment env, SlideStreamConfig config) {
+        return env.fromSource(
+                        config.kafka().sourceBuilder().build(),
+                        WatermarkStrategy.noWatermarks(),
+                        "Kafka " + config.kafka().scannedTopic())
+                .uid(SOURCE_UID);
+    }
+
+    /**
+     * Applies the job options to {@code env}: exactly-once checkpoints, state backend, restart
+     * strategy, no generic (Kryo) types, object reuse (tensors are handed on by reference inside
+     * the read + embed chain instead of being copied).
+     */
+    public static void configure(StreamExecutionEnvironment env, SlideStreamConfig config) {
+        Configuration c = new Configuration();
+        c.set(PipelineOptions.GENERIC_TYPES, false);
+        c.set(PipelineOptions.OBJECT_REUSE, true);
+        c.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+        if (config.checkpointDir() != null) {
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+        }
+        if (config.restartAttempts() == 0) {
+            c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        } else {
+            c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            c.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
+                    config.restartAttempts());
+            c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        }
+        env.configure(c);
+        env.enableCheckpointing(
+                config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        if (config.parallelism() > 0) {
+            env.setParallelism(config.parallelism());
+        }
+    }
+
+    /** Wires the pipeline from decoded events to {@code sinks}. */
+    public static void define(
+            StreamExecutionEnvironment env,
+            SlideStreamConfig config,
+            DataStream<Either<SlideFailed, SlideScanned>> events,
+            JobSinks sinks) {
+        SingleOutputStreamOperator<SlideScanned> scanned =
+                events.process(new DecodedEventRouter())
+                        .uid(DECODE_UID)
+                        .name("Decode slides.scanned events");
+
+        SingleOutputStreamOperator<TileTask> tasks =
+                scanned.process(
+                                new SlideTiler(
+                                        config.tiling(),
+                                        config.allowedRoots(),
+                                        config.defaultMpp()))
+                        .uid(SlideTiler.UID)
+                        .name(SlideTiler.NAME);
+
+        // Tile tasks are tiny: spread them over every slot. Reading, preprocessing and embedding
+        // are chained behind this point, so pixels and tensors never cross the network.
+        SingleOutputStreamOperator<PreprocessedTile> preprocessed =
+                tasks.rebalance()
+                        .process(new TileReader(config.inference(), config.allowedRoots()))
+                        .uid(TileReader.UID)
+                        .name(TileReader.NAME);
+
+        SingleOutputStreamOperator<TileEmbeddingResult> embedded =
+                TileEmbedder.embed(preprocessed, config.inference())
+                        .uid(TileEmbedder.UID)
+                        .name(TileEmbedder.NAME);
+
+        SingleOutputStreamOperator<TileEmbedding> tiles =
+                embedded.process(new TileEmbeddingRouter())
+                        .uid(TileEmbeddingRouter.UID)
+                        .name(TileEmbeddingRouter.NAME);
+        sinks.tiles(tiles);
+
+        SingleOutputStreamOperator<SlideResult> results =
+                SlideWindows.aggregate(tiles, config.aggregate(), slideHead(config.inference()));
+        sinks.slides(results);
+
+        DataStream<SlideFailed> embedFailures =
+                tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILES)
+                        .map(new EmbedFailure(), SlideStreamTypes.SLIDE_FAILED)
+                        .uid(EMBED_FAILURES_UID)
+                        .name("Tile embedding failures");
+        sinks.failures(
+                scanned.getSideOutput(DecodedEventRouter.MALFORMED)
+                        .union(
+                                tasks.getSideOutput(SlideTiler.FAILED),
+                                preprocessed.getSideOutput(TileReader.FAILED),
+                                embedFailures,
+                                SlideWindows.failures(results)));
+    }
+
+    /** The ABMIL slide head from {@code inference.slide-head-path}, or none. */
+    static SlideHeadFactory slideHead(InferenceConfig inference) {
+        if (inference.slideHeadPath().isEmpty()) {
+            return null;
+        }
+        // Only serializable values are captured: the path as a string and the config.
+        String path = inference.slideHeadPath().get().toString();
+        return () -> OnnxSlideHead.open(Path.of(path), inference);
+    }
+
+    /** A tile the model failed on, as a dead-letter record of its slide. */
+    static final class EmbedFailure implements MapFunction<TileEmbeddingResult, SlideFailed> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public SlideFailed map(TileEmbeddingResult failed) {
+            TileTask t = failed.task;
+            return SlideFailures.of(
+                    t.slideId,
+                    t.uri,
+                    failed.errorCode,
+                    "tile "
+                            + t.tileIndex
+                            + " at ("
+                            + t.x
+                            + ", "
+                            + t.y
+                            + "): "
+                            + failed.errorMessage,
+                    SlideFailures.STAGE_EMBED,
+                    System.currentTimeMillis());
+        }
+    }
+}
