@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "slidestream 0.1.0",
         description = "Streaming computational pathology: slides in, GPFM embeddings out.",
-        subcommands = {TilesCommand.class})
+        subcommands = {TilesCommand.class, DemoCommand.class})
 public final class SlideStreamCli implements Runnable {
 
     /** Exit code for a typed failure (bad slide, bad model, bad configuration). */

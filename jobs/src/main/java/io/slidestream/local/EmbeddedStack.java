@@ -41,7 +41,8 @@ public final class EmbeddedStack implements AutoCloseable {
      */
     public static EmbeddedStack start(Path workDir, int partitions) {
         try {
-            Files.createDirectories(workDir);
+            // SQLite creates the catalog file, not its folder.
+            Files.createDirectories(workDir.resolve("iceberg"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the work folder " + workDir, e);
         }

@@ -215,7 +215,7 @@ public final class FolderWatcher implements AutoCloseable {
     }
 
     /** A slide extension, and neither hidden ('.') nor a temporary ('~') name. */
-    static boolean isSlideName(String name) {
+    public static boolean isSlideName(String name) {
         if (name.startsWith(".") || name.startsWith("~")) {
             return false;
         }

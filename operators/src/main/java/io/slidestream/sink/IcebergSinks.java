@@ -10,7 +10,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.table.data.RowData;
-import org.apache.iceberg.flink.sink.FlinkSink;
+import org.apache.iceberg.flink.sink.IcebergSink;
 
 /**
  * Appends the Iceberg sinks of SlideStream to a job graph: each stream is converted to {@link
@@ -33,7 +33,7 @@ public final class IcebergSinks {
     private IcebergSinks() {}
 
     /** Writes every tile embedding to the {@code tiles} table. */
-    public static DataStreamSink<Void> appendTiles(
+    public static DataStreamSink<RowData> appendTiles(
             DataStream<TileEmbedding> tiles, IcebergConfig config) {
         return append(
                 tiles,
@@ -46,7 +46,7 @@ public final class IcebergSinks {
     }
 
     /** Writes every slide result to the {@code slides} table. */
-    public static DataStreamSink<Void> appendSlides(
+    public static DataStreamSink<RowData> appendSlides(
             DataStream<SlideResult> slides, IcebergConfig config) {
         return append(
                 slides,
@@ -59,7 +59,7 @@ public final class IcebergSinks {
     }
 
     /** Writes every failure to the {@code slide_errors} table. */
-    public static DataStreamSink<Void> appendErrors(
+    public static DataStreamSink<RowData> appendErrors(
             DataStream<SlideFailed> errors, IcebergConfig config) {
         return append(
                 errors,
@@ -71,7 +71,7 @@ public final class IcebergSinks {
                 ERRORS_UID);
     }
 
-    private static <T> DataStreamSink<Void> append(
+    private static <T> DataStreamSink<RowData> append(
             DataStream<T> input,
             MapFunction<T, RowData> converter,
             TypeInformation<RowData> rowType,
@@ -80,14 +80,13 @@ public final class IcebergSinks {
             String tableName,
             String uid) {
         IcebergCatalogs.ensureTable(config, definition, tableName);
-        DataStream<RowData> rows =
-                input.map(converter, rowType)
-                        .uid(uid + "-rows")
-                        .name("To Iceberg " + tableName + " rows");
-        return FlinkSink.forRowData(rows)
+        // The Sink V2 IcebergSink, not the older FlinkSink: FlinkSink sends its write results
+        // between operators as a Kryo (generic) type, which the job switches off; IcebergSink's
+        // committables travel with Iceberg's own versioned serializer.
+        return IcebergSink.builderFor(input, converter, rowType)
                 .tableLoader(IcebergCatalogs.tableLoader(config, tableName))
                 .setAll(config.writeProperties())
-                .uidPrefix(uid)
+                .uidSuffix(uid)
                 .append()
                 .name("Iceberg " + config.namespace() + "." + tableName);
     }
