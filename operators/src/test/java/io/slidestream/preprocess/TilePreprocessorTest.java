@@ -128,15 +128,19 @@ class TilePreprocessorTest {
         TilePreprocessor small =
                 new TilePreprocessor(
                         112, new double[] {0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5});
-        int[] rgb = PilBicubicResizerTest.randomImage(256, 256, 5L);
-        byte[] planes = new byte[3 * 112 * 112];
-        PilBicubicResizer.resizeToPlanes(rgb, 256, 256, 112, 112, planes);
-
-        float[] tensor = small.preprocess(rgb, 256, 256);
-
         assertThat(small.tensorLength()).isEqualTo(3 * 112 * 112);
-        for (int i = 0; i < planes.length; i++) {
-            assertThat(tensor[i]).isEqualTo(((planes[i] & 0xff) / 255f - 0.5f) / 0.5f);
+        // Square, wider (horizontal pass only) and taller (vertical pass only) tiles.
+        int[][] sizes = {{256, 256}, {150, 112}, {112, 90}};
+        for (int[] size : sizes) {
+            int[] rgb = PilBicubicResizerTest.randomImage(size[0], size[1], 5L);
+            byte[] planes = new byte[3 * 112 * 112];
+            PilBicubicResizer.resizeToPlanes(rgb, size[0], size[1], 112, 112, planes);
+
+            float[] tensor = small.preprocess(rgb, size[0], size[1]);
+
+            for (int i = 0; i < planes.length; i++) {
+                assertThat(tensor[i]).isEqualTo(((planes[i] & 0xff) / 255f - 0.5f) / 0.5f);
+            }
         }
     }
 
