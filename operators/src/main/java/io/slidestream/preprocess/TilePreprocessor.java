@@ -32,11 +32,9 @@ public final class TilePreprocessor {
     /** GPFM's (and most ViT foundation models') input size. */
     public static final int DEFAULT_INPUT_SIZE = 224;
 
-    /** ImageNet channel means, as every timm/torchvision pipeline writes them. */
-    public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
 
-    /** ImageNet channel standard deviations. */
-    public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+    private static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
 
     private final int inputSize;
     private final float[] lutR;
@@ -103,6 +101,16 @@ public final class TilePreprocessor {
             lut[v] = (scaled - mean) / std;
         }
         return lut;
+    }
+
+    /** ImageNet channel means (R, G, B), as every timm/torchvision pipeline writes them. */
+    public static double[] imagenetMean() {
+        return IMAGENET_MEAN.clone();
+    }
+
+    /** ImageNet channel standard deviations (R, G, B). */
+    public static double[] imagenetStd() {
+        return IMAGENET_STD.clone();
     }
 
     /** The model's square input size. */
