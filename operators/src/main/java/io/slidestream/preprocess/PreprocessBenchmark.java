@@ -2,6 +2,8 @@ package io.slidestream.preprocess;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.SplittableRandom;
 
@@ -22,6 +24,15 @@ public final class PreprocessBenchmark {
      * thread, measured for at least {@code measure} after a warm-up of the same length.
      */
     public static double tilesPerSecond(int tilePx, int inputSize, Duration measure) {
+        return measure(tilePx, inputSize, measure).perWallSecond();
+    }
+
+    /**
+     * Tiles, wall time and this thread's CPU time for preprocessing {@code tilePx x tilePx} tiles
+     * to {@code inputSize}, measured for at least {@code measure} after a warm-up of the same
+     * length. On a shared machine the CPU-time rate is what one free core would give.
+     */
+    public static Rate measure(int tilePx, int inputSize, Duration measure) {
         if (tilePx <= 0 || measure.isNegative() || measure.isZero()) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
@@ -38,8 +49,11 @@ public final class PreprocessBenchmark {
         return run(preprocessor, tile, tilePx, tensor, budget);
     }
 
-    private static double run(
+    private static Rate run(
             TilePreprocessor preprocessor, int[] tile, int tilePx, float[] tensor, long budget) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        boolean cpuTime = threads.isCurrentThreadCpuTimeSupported();
+        long cpuStart = cpuTime ? threads.getCurrentThreadCpuTime() : 0;
         long start = System.nanoTime();
         long elapsed;
         long tiles = 0;
@@ -48,7 +62,19 @@ public final class PreprocessBenchmark {
             tiles++;
             elapsed = System.nanoTime() - start;
         } while (elapsed < budget);
-        return tiles * 1e9 / elapsed;
+        long cpu = cpuTime ? threads.getCurrentThreadCpuTime() - cpuStart : elapsed;
+        return new Rate(tiles, elapsed / 1e9, cpu / 1e9);
+    }
+
+    /** A measurement: tiles done, wall seconds and CPU seconds of the measuring thread. */
+    public record Rate(long tiles, double wallSeconds, double cpuSeconds) {
+        public double perWallSecond() {
+            return tiles / wallSeconds;
+        }
+
+        public double perCpuSecond() {
+            return tiles / cpuSeconds;
+        }
     }
 
     /** A deterministic pink/purple texture with noise, {@code 0x00RRGGBB}. */
@@ -76,11 +102,14 @@ public final class PreprocessBenchmark {
     public static void main(String[] args) {
         Duration measure = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 3);
         for (int px : new int[] {256, 512, 224}) {
+            Rate rate = measure(px, TilePreprocessor.DEFAULT_INPUT_SIZE, measure);
             System.out.printf(
-                    "preprocess %d px -> %d: %.0f tiles/s (1 thread)%n",
+                    "preprocess %d px -> %d: %.0f tiles/s wall, %.0f tiles per CPU second"
+                            + " (1 thread)%n",
                     px,
                     TilePreprocessor.DEFAULT_INPUT_SIZE,
-                    tilesPerSecond(px, TilePreprocessor.DEFAULT_INPUT_SIZE, measure));
+                    rate.perWallSecond(),
+                    rate.perCpuSecond());
         }
     }
 }

@@ -23,28 +23,24 @@ import java.util.Arrays;
  * sub_(mean)}, {@code div_(std)}, with mean and std rounded to float32 as {@code
  * torch.as_tensor(..., dtype=float32)} does), so each value is bit-identical to PyTorch's.
  *
- * <p>Stateless apart from the immutable tables and per-thread scratch buffers: one instance is
- * shared by all threads of a task manager. Bad arguments (sizes, buffer lengths, an empty image)
- * throw {@link SlideStreamException} with {@link ErrorCode#INVALID_REQUEST}.
+ * <p>Stateless apart from the immutable tables (and the resizer's per-thread scratch buffers): one
+ * instance is shared by all threads of a task manager. Bad arguments (sizes, buffer lengths, an
+ * empty image) throw {@link SlideStreamException} with {@link ErrorCode#INVALID_REQUEST}.
  */
 public final class TilePreprocessor {
 
     /** GPFM's (and most ViT foundation models') input size. */
     public static final int DEFAULT_INPUT_SIZE = 224;
 
-    /** ImageNet channel means, as every timm/torchvision pipeline writes them. */
-    public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
 
-    /** ImageNet channel standard deviations. */
-    public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
-
-    private static final ThreadLocal<byte[][]> PLANES =
-            ThreadLocal.withInitial(() -> new byte[1][0]);
+    private static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
 
     private final int inputSize;
     private final float[] lutR;
     private final float[] lutG;
     private final float[] lutB;
+    private final float[][] luts;
 
     /** ImageNet normalisation at {@link #DEFAULT_INPUT_SIZE}. */
     public TilePreprocessor() {
@@ -90,6 +86,7 @@ public final class TilePreprocessor {
         this.lutR = normalisationTable((float) mean[0], (float) std[0]);
         this.lutG = normalisationTable((float) mean[1], (float) std[1]);
         this.lutB = normalisationTable((float) mean[2], (float) std[2]);
+        this.luts = new float[][] {lutR, lutG, lutB};
     }
 
     /**
@@ -104,6 +101,16 @@ public final class TilePreprocessor {
             lut[v] = (scaled - mean) / std;
         }
         return lut;
+    }
+
+    /** ImageNet channel means (R, G, B), as every timm/torchvision pipeline writes them. */
+    public static double[] imagenetMean() {
+        return IMAGENET_MEAN.clone();
+    }
+
+    /** ImageNet channel standard deviations (R, G, B). */
+    public static double[] imagenetStd() {
+        return IMAGENET_STD.clone();
     }
 
     /** The model's square input size. */
@@ -142,13 +149,8 @@ public final class TilePreprocessor {
             normaliseDirect(rgb, plane, dest, offset);
             return;
         }
-        byte[][] holder = PLANES.get();
-        if (holder[0].length < 3 * plane) {
-            holder[0] = new byte[3 * plane];
-        }
-        byte[] planes = holder[0];
-        PilBicubicResizer.resizeToPlanes(rgb, width, height, inputSize, inputSize, planes);
-        normalisePlanes(planes, plane, dest, offset);
+        PilBicubicResizer.resizeToTensor(
+                rgb, width, height, inputSize, inputSize, luts, dest, offset);
     }
 
     /** Preprocesses an image of any type and size into a new CHW float array. */
@@ -181,19 +183,6 @@ public final class TilePreprocessor {
             dest[offset + i] = r[(p >> 16) & 0xff];
             dest[og + i] = g[(p >> 8) & 0xff];
             dest[ob + i] = b[p & 0xff];
-        }
-    }
-
-    private void normalisePlanes(byte[] planes, int plane, float[] dest, int offset) {
-        mapPlane(planes, 0, lutR, dest, offset, plane);
-        mapPlane(planes, plane, lutG, dest, offset + plane, plane);
-        mapPlane(planes, 2 * plane, lutB, dest, offset + 2 * plane, plane);
-    }
-
-    private static void mapPlane(
-            byte[] src, int from, float[] lut, float[] dest, int to, int length) {
-        for (int i = 0; i < length; i++) {
-            dest[to + i] = lut[src[from + i] & 0xff];
         }
     }
 
