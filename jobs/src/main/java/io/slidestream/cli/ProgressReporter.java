@@ -70,9 +70,16 @@ final class ProgressReporter {
         for (int i = 0; i < BAR_WIDTH; i++) {
             bar.append(i < filled ? '#' : '.');
         }
+        // Trailing spaces wipe what a longer previous bar left on the line.
         bar.append(
                 String.format(
-                        Locale.ROOT, "] %d/%d %s %.1f %s/s", done, total, unit, rate(now), unit));
+                        Locale.ROOT,
+                        "] %d/%d %s %.1f %s/s   ",
+                        done,
+                        total,
+                        unit,
+                        rate(now),
+                        unit));
         err.print(bar);
         err.flush();
     }
