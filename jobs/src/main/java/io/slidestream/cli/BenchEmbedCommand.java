@@ -24,10 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "embed",
         mixinStandardHelpOptions = true,
-        description = {
-            "Measure embedding throughput: bare ONNX Runtime loop vs. the micro-batcher, and the",
-            "memory a second slot sharing the engine adds."
-        })
+        description =
+                "Embedding throughput (bare ONNX Runtime loop vs. micro-batcher) and the memory a"
+                        + " second slot sharing the engine adds.")
 final class BenchEmbedCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
