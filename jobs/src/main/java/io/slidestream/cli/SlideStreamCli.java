@@ -1,6 +1,7 @@
 package io.slidestream.cli;
 
 import io.slidestream.errors.SlideStreamException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,12 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "slidestream 0.1.0",
         description = "Streaming computational pathology: slides in, GPFM embeddings out.",
-        subcommands = {TilesCommand.class, DemoCommand.class})
+        subcommands = {
+            TilesCommand.class,
+            EmbedCommand.class,
+            BenchCommand.class,
+            DemoCommand.class
+        })
 public final class SlideStreamCli implements Runnable {
 
     /** Exit code for a typed failure (bad slide, bad model, bad configuration). */
@@ -30,7 +36,21 @@ public final class SlideStreamCli implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this instead of main). */
     public static int execute(String... args) {
+        return execute(null, null, args);
+    }
+
+    /**
+     * Runs the command line with its standard output and error going to {@code out} and {@code err}
+     * (null: the process's own), and returns the exit code. Tests capture output this way.
+     */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new SlideStreamCli());
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
         cli.setExecutionExceptionHandler(
                 (ex, cmd, parsed) -> {
                     if (ex instanceof SlideStreamException) {

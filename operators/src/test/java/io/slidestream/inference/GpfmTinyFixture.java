@@ -126,6 +126,22 @@ public final class GpfmTinyFixture {
         return out;
     }
 
+    /** Cosine similarity of two vectors of the same length, in double precision. */
+    public static double cosine(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
     public static float maxAbsDiff(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);

@@ -1,0 +1,120 @@
+package io.slidestream.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/**
+ * Progress of a long command on standard error (standard output stays clean for data): on a
+ * terminal a bar redrawn in place ({@code [#####.....] 120/400 tiles 35.2 tiles/s}), otherwise one
+ * plain line every {@code lineInterval}, so logs and CI output stay readable. {@link #finish}
+ * always prints the summary line. Not thread-safe: the one thread that writes results reports.
+ */
+final class ProgressReporter {
+    private static final int BAR_WIDTH = 30;
+    private static final long BAR_REDRAW_NANOS = 200_000_000L;
+
+    /** How progress is shown. */
+    enum Mode {
+        BAR,
+        LINES,
+        NONE
+    }
+
+    private final PrintWriter err;
+    private final Mode mode;
+    private final String unit;
+    private final long total;
+    private final long lineIntervalNanos;
+    private final long start = System.nanoTime();
+    private long done;
+    private long lastShown = start;
+
+    ProgressReporter(PrintWriter err, Mode mode, String unit, long total, long lineIntervalMillis) {
+        this.err = err;
+        this.mode = mode;
+        this.unit = unit;
+        this.total = total;
+        this.lineIntervalNanos = lineIntervalMillis * 1_000_000L;
+    }
+
+    /** {@code BAR} when standard error is a terminal, {@code LINES} otherwise. */
+    static Mode auto() {
+        return Terminals.stderrIsTerminal() ? Mode.BAR : Mode.LINES;
+    }
+
+    /** One more item is done. */
+    void advance() {
+        done++;
+        long now = System.nanoTime();
+        if (mode == Mode.BAR && (now - lastShown >= BAR_REDRAW_NANOS || done == total)) {
+            lastShown = now;
+            drawBar(now);
+        } else if (mode == Mode.LINES && now - lastShown >= lineIntervalNanos) {
+            lastShown = now;
+            err.printf(
+                    Locale.ROOT,
+                    "progress: %d/%d %s (%.0f%%), %.1f %s/s%n",
+                    done,
+                    total,
+                    unit,
+                    100.0 * done / Math.max(1, total),
+                    rate(now),
+                    unit);
+            err.flush();
+        }
+    }
+
+    private void drawBar(long now) {
+        int filled = (int) (BAR_WIDTH * done / Math.max(1, total));
+        StringBuilder bar = new StringBuilder(BAR_WIDTH + 64).append("\r[");
+        for (int i = 0; i < BAR_WIDTH; i++) {
+            bar.append(i < filled ? '#' : '.');
+        }
+        // Trailing spaces wipe what a longer previous bar left on the line.
+        bar.append(
+                String.format(
+                        Locale.ROOT,
+                        "] %d/%d %s %.1f %s/s   ",
+                        done,
+                        total,
+                        unit,
+                        rate(now),
+                        unit));
+        err.print(bar);
+        err.flush();
+    }
+
+    /** Items done so far. */
+    long done() {
+        return done;
+    }
+
+    /** Seconds since the reporter started. */
+    double elapsedSeconds() {
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private double rate(long now) {
+        double seconds = (now - start) / 1e9;
+        return seconds > 0 ? done / seconds : 0;
+    }
+
+    /** Ends the bar's line and prints the summary: items, time and rate. */
+    void finish(String what) {
+        long now = System.nanoTime();
+        if (mode == Mode.BAR) {
+            drawBar(now);
+            err.println();
+        }
+        err.printf(
+                Locale.ROOT,
+                "%s: %d %s in %.2f s (%.1f %s/s)%n",
+                what,
+                done,
+                unit,
+                (now - start) / 1e9,
+                rate(now),
+                unit);
+        err.flush();
+    }
+}
