@@ -1,5 +1,6 @@
 package io.slidestream.cli;
 
+import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
@@ -26,15 +27,18 @@ import picocli.CommandLine.Spec;
  * Flink MiniCluster against the external Kafka, Milvus and Iceberg catalog that the configuration
  * names - the same job and keys a Flink cluster runs with {@link SlideStreamJob#main}.
  *
- * <p>Before anything starts: the configuration is read and validated ({@link SlideStreamConfig}, a
- * bad or missing key fails naming it), the model file must exist, and Kafka, Milvus and the Iceberg
- * catalog must answer within {@code --check-timeout} ({@link StoreChecks}: {@code
- * STORE_UNAVAILABLE} naming the address and the key). Then the job runs until it fails or the
- * process is stopped; checkpoints and the exactly-once sinks make a restart resume where the last
- * checkpoint left off.
+ * <p>Before anything starts: the configuration is read and validated ({@link ConfigKeys}: no
+ * misspelt key; {@link SlideStreamConfig}: a bad or missing value fails naming its key), the model
+ * file must exist, and Kafka, Milvus and the Iceberg catalog must answer within {@code
+ * --check-timeout} ({@link StoreChecks}: {@code STORE_UNAVAILABLE} naming the address and the key).
+ * Then the job runs until it fails or the process is stopped; checkpoints and the exactly-once
+ * sinks make a restart resume where the last checkpoint left off.
  */
 @Command(
         name = "run",
+        customSynopsis =
+                "slidestream run [--config FILE] [-D key=value]... [--check-only]"
+                        + " [--check-timeout DURATION]",
         mixinStandardHelpOptions = true,
         description =
                 "Run the SlideStream job on a local Flink MiniCluster against external Kafka,"
@@ -74,6 +78,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Configuration conf = ConfigLoader.load(config, ConfigLoader.parseOverrides(overrides));
+        ConfigKeys.requireKnown(conf);
         SlideStreamConfig job = SlideStreamConfig.from(conf);
         Path model = job.inference().modelPath();
         if (!Files.isRegularFile(model)) {

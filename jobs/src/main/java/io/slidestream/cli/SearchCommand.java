@@ -44,6 +44,13 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "search",
+        customSynopsis = {
+            "slidestream search (--tile SLIDE_ID X Y --model-id ID [--level L]",
+            "                   | --png TILE.png --model M.onnx",
+            "                   | --slide SLIDE --x X --y Y --model M.onnx [tiling options])",
+            "                   --milvus-uri URI [--collection NAME] [--k K] [--filter EXPR]"
+                    + " [--json]"
+        },
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = "Find the stored tiles most similar to a tile (Milvus similarity search).")
@@ -208,6 +215,9 @@ final class SearchCommand implements Callable<Integer> {
 
     private void checkOptions() {
         boolean byTile = query.tile != null;
+        if (byTile && query.tile.size() != 3) {
+            throw usage("give --tile once: SLIDE_ID X Y");
+        }
         if (k < 1 || k > MAX_K) {
             throw usage("--k must be between 1 and " + MAX_K + ", not " + k);
         }

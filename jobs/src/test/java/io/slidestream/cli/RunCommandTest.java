@@ -89,6 +89,17 @@ class RunCommandTest {
     }
 
     @Test
+    void refusesAMisspeltKeyNamingIt() {
+        CliRun run =
+                CliRun.of(run(broker.bootstrapServers(), milvus.uri(), "-Dmilvus.url=http://x:1"));
+        assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+        assertThat(run.err())
+                .startsWith(
+                        "INVALID_REQUEST: configuration key 'milvus.url' is not a SlideStream"
+                                + " option");
+    }
+
+    @Test
     void refusesAMissingConfigurationFile() {
         CliRun run = CliRun.of("run", "--config", dir.resolve("absent.yaml").toString());
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
