@@ -36,9 +36,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "run",
-        customSynopsis =
-                "slidestream run [--config FILE] [-D key=value]... [--check-only]"
-                        + " [--check-timeout DURATION]",
+        customSynopsis = {
+            "slidestream run [--config FILE] [-D key=value]... [--check-only]",
+            "                       [--check-timeout DURATION]"
+        },
         mixinStandardHelpOptions = true,
         description =
                 "Run the SlideStream job on a local Flink MiniCluster against external Kafka,"

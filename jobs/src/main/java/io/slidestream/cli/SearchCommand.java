@@ -46,10 +46,11 @@ import picocli.CommandLine.Spec;
         name = "search",
         customSynopsis = {
             "slidestream search (--tile SLIDE_ID X Y --model-id ID [--level L]",
-            "                   | --png TILE.png --model M.onnx",
-            "                   | --slide SLIDE --x X --y Y --model M.onnx [tiling options])",
-            "                   --milvus-uri URI [--collection NAME] [--k K] [--filter EXPR]"
-                    + " [--json]"
+            "                          | --png TILE.png --model M.onnx",
+            "                          | --slide SLIDE --x X --y Y --model M.onnx",
+            "                            [--target-mpp M] [--tile-px N])",
+            "                          --milvus-uri URI [--collection NAME] [--k K]",
+            "                          [--filter EXPR] [--json]"
         },
         mixinStandardHelpOptions = true,
         sortOptions = false,
@@ -167,7 +168,9 @@ final class SearchCommand implements Callable<Integer> {
                         .token(milvusToken)
                         .database(milvusDatabase)
                         .tilesCollection(collection)
-                        .rpcTimeout(Duration.ofSeconds(30))
+                        // Long enough for a top-k search over millions of tiles, short enough
+                        // that an address nothing answers on fails promptly.
+                        .rpcTimeout(Duration.ofSeconds(10))
                         .build();
         String queryModel;
         float[] vector;
