@@ -4,6 +4,8 @@ import io.slidestream.errors.SlideStreamException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code slidestream} command line. Every subcommand turns a {@link SlideStreamException} into
@@ -18,23 +20,29 @@ import picocli.CommandLine.Command;
             TilesCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
-            DemoCommand.class
+            DemoCommand.class,
+            PublishCommand.class,
+            WatchCommand.class,
+            RunCommand.class,
+            SearchCommand.class
         })
 public final class SlideStreamCli implements Runnable {
+
+    @Spec CommandSpec spec;
 
     /** Exit code for a typed failure (bad slide, bad model, bad configuration). */
     public static final int EXIT_FAILURE = 2;
 
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    /** Runs the command line on standard out and err and returns the exit code. */
     public static int execute(String... args) {
         return execute(null, null, args);
     }
@@ -61,6 +69,11 @@ public final class SlideStreamCli implements Runnable {
                     ex.printStackTrace(cmd.getErr());
                     return 1;
                 });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            cli.getOut().flush();
+            cli.getErr().flush();
+        }
     }
 }

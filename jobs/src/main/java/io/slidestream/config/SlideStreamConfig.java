@@ -54,7 +54,16 @@ public final class SlideStreamConfig {
 
     /** Reads and validates everything. */
     public static SlideStreamConfig from(Configuration conf) {
-        return new SlideStreamConfig(conf);
+        try {
+            return new SlideStreamConfig(conf);
+        } catch (IllegalArgumentException e) {
+            // Flink's typed reads throw this for a value they cannot parse; the message names the
+            // key and the value ("Could not parse value 'x' for key 'job.parallelism'").
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    e.getMessage() + ": fix the value (see the key's documentation)",
+                    e);
+        }
     }
 
     private void validate() {

@@ -162,7 +162,11 @@ public final class SlidePublisher implements AutoCloseable {
         }
     }
 
-    private static Path pathOf(String uri) {
+    /**
+     * The file of {@code uri} (an absolute path or a {@code file:} URI); INVALID_REQUEST for a
+     * relative path or another scheme.
+     */
+    public static Path pathOf(String uri) {
         try {
             return SlideScannedRules.toPath(uri, "(to be derived)");
         } catch (MalformedEventException e) {

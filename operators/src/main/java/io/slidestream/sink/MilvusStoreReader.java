@@ -7,22 +7,39 @@ import io.milvus.v2.service.vector.request.SearchReq;
 import io.milvus.v2.service.vector.request.data.FloatVec;
 import io.milvus.v2.service.vector.response.QueryResp;
 import io.milvus.v2.service.vector.response.SearchResp;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollections;
+import io.slidestream.schemas.milvus.MilvusKeys;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Reads SlideStream's Milvus collections back: entity counts per slide (for the demo summary and
- * the integration tests) and similarity search over tile embeddings. Reads with strong consistency,
- * so everything a completed checkpoint wrote is visible.
+ * the integration tests), stored tiles with their embeddings, and similarity search over tile
+ * embeddings. Reads with strong consistency, so everything a completed checkpoint wrote is visible.
  */
 public final class MilvusStoreReader implements AutoCloseable {
 
     /** One search hit in the {@code tiles} collection. */
     public record TileHit(long id, String slideId, long x, long y, int level, float score) {}
+
+    /** One stored tile entity with its embedding. */
+    public record StoredTile(
+            long id,
+            String slideId,
+            String modelId,
+            long x,
+            long y,
+            int level,
+            float[] embedding) {}
+
+    /** Entities a tile lookup may return: one per level in the worst case, never many. */
+    private static final int MAX_TILE_MATCHES = 64;
 
     private final MilvusConfig config;
     private final MilvusClientV2 client;
@@ -73,10 +90,74 @@ public final class MilvusStoreReader implements AutoCloseable {
     }
 
     /**
+     * The stored tile of {@code slideId} with origin ({@code x}, {@code y}) embedded by {@code
+     * modelId}: looked up by its primary key ({@link MilvusKeys#tileKey}) when {@code level} is
+     * given, else by its fields, which may match one tile per level it was stored at.
+     *
+     * @throws SlideStreamException {@link ErrorCode#INVALID_REQUEST} when the tiles collection does
+     *     not exist
+     */
+    public List<StoredTile> findTiles(
+            String slideId, String modelId, OptionalInt level, long x, long y) {
+        requireTilesCollection();
+        String filter =
+                level.isPresent()
+                        ? MilvusCollections.ID
+                                + " == "
+                                + MilvusKeys.tileKey(slideId, modelId, level.getAsInt(), x, y)
+                        : MilvusCollections.SLIDE_ID
+                                + " == "
+                                + quote(slideId)
+                                + " and "
+                                + MilvusCollections.MODEL_ID
+                                + " == "
+                                + quote(modelId)
+                                + " and "
+                                + MilvusCollections.X
+                                + " == "
+                                + x
+                                + " and "
+                                + MilvusCollections.Y
+                                + " == "
+                                + y;
+        QueryResp response =
+                client.query(
+                        QueryReq.builder()
+                                .collectionName(config.tilesCollection())
+                                .filter(filter)
+                                .outputFields(
+                                        List.of(
+                                                MilvusCollections.SLIDE_ID,
+                                                MilvusCollections.MODEL_ID,
+                                                MilvusCollections.X,
+                                                MilvusCollections.Y,
+                                                MilvusCollections.LEVEL,
+                                                MilvusCollections.EMBEDDING))
+                                .limit(MAX_TILE_MATCHES)
+                                .consistencyLevel(ConsistencyLevel.STRONG)
+                                .build());
+        List<StoredTile> tiles = new ArrayList<>();
+        for (QueryResp.QueryResult r : response.getQueryResults()) {
+            Map<String, Object> e = r.getEntity();
+            tiles.add(
+                    new StoredTile(
+                            ((Number) e.get(MilvusCollections.ID)).longValue(),
+                            (String) e.get(MilvusCollections.SLIDE_ID),
+                            (String) e.get(MilvusCollections.MODEL_ID),
+                            ((Number) e.get(MilvusCollections.X)).longValue(),
+                            ((Number) e.get(MilvusCollections.Y)).longValue(),
+                            ((Number) e.get(MilvusCollections.LEVEL)).intValue(),
+                            floats(e.get(MilvusCollections.EMBEDDING))));
+        }
+        return tiles;
+    }
+
+    /**
      * The {@code topK} tiles most similar to {@code vector} under the collection's metric,
      * optionally restricted by a Milvus filter expression (e.g. {@code model_id == "gpfm"}).
      */
     public List<TileHit> searchTiles(float[] vector, int topK, String filter) {
+        requireTilesCollection();
         SearchReq.SearchReqBuilder search =
                 SearchReq.builder()
                         .collectionName(config.tilesCollection())
@@ -109,8 +190,32 @@ public final class MilvusStoreReader implements AutoCloseable {
         return hits;
     }
 
+    /** The configured tiles collection, or an error that says how to get one. */
+    private void requireTilesCollection() {
+        if (!MilvusCollectionAdmin.hasCollection(client, config.tilesCollection())) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "Milvus at "
+                            + config.uri()
+                            + " has no collection '"
+                            + config.tilesCollection()
+                            + "': no tiles have been stored there yet. Run the job first, or name"
+                            + " the collection it writes to (milvus.tiles-collection).");
+        }
+    }
+
+    /** A FloatVector field as the SDK returns it from a query (a list of floats). */
+    private static float[] floats(Object vector) {
+        List<?> values = (List<?>) vector;
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ((Number) values.get(i)).floatValue();
+        }
+        return out;
+    }
+
     /** A Milvus string literal: double quotes, with backslashes and quotes escaped. */
-    static String quote(String value) {
+    public static String quote(String value) {
         return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
