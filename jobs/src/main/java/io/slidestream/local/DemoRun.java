@@ -147,10 +147,14 @@ public final class DemoRun {
                 awaitIcebergCommits(config);
                 job.cancel().get();
                 return summary(config, stack, inbox, seconds);
-            } finally {
-                if (!job.getJobStatus().get().isGloballyTerminalState()) {
+            } catch (Exception e) {
+                // Stop the job before the stack goes away underneath it.
+                try {
                     job.cancel().get();
+                } catch (Exception stopped) {
+                    e.addSuppressed(stopped);
                 }
+                throw e;
             }
         }
     }
@@ -435,13 +439,14 @@ public final class DemoRun {
             s.put("iceberg_error_rows", ie);
             out.printf(
                     Locale.ROOT,
-                    "%-34s %-34s %7s %9d %9d %7d %7d%n",
+                    "%-34s %-34s %6s %8d %8d %7d %7d %7d%n",
                     truncate(id, 34),
                     truncate(outcome, 34),
                     r == null ? "-" : String.valueOf(r.getTileCount()),
                     it,
                     mt,
                     is,
+                    milvusSlides.getOrDefault(id, 0L),
                     ie);
         }
         long embedded = TileProgress.totalTiles();
@@ -474,7 +479,10 @@ public final class DemoRun {
                 embedded,
                 seconds,
                 embedded / seconds);
-        out.println("Counts above were read back from Iceberg and Milvus after the run.");
+        out.println(
+                "Counts above were read back from the stores after the run: ice.til / ice.sld /"
+                        + " ice.err = rows in Iceberg tiles / slides / slide_errors, mil.til /"
+                        + " mil.sld = entities in Milvus tiles / slides.");
         out.println("Where the data is:");
         out.println(
                 "  Iceberg: JDBC catalog "

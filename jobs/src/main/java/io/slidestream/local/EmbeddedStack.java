@@ -1,5 +1,6 @@
 package io.slidestream.local;
 
+import io.slidestream.config.JobOptions;
 import io.slidestream.config.KafkaOptions;
 import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.MilvusOptions;
@@ -71,6 +72,11 @@ public final class EmbeddedStack implements AutoCloseable {
                 KafkaOptions.STARTING_OFFSETS.key(),
                 SlideScannedSource.StartingOffsets.EARLIEST.name());
         keys.put(MilvusOptions.URI.key(), milvus.uri());
+        // File checkpoints: the async embed operator's in-flight tiles exceed the 5 MB that
+        // checkpoints kept in the JobManager's memory may hold.
+        keys.put(
+                JobOptions.CHECKPOINT_DIR.key(),
+                workDir.toAbsolutePath().resolve("checkpoints").toUri().toString());
         keys.put(IcebergOptions.CATALOG_TYPE.key(), "JDBC");
         keys.put(
                 IcebergOptions.URI.key(),

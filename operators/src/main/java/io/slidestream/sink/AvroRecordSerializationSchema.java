@@ -14,7 +14,9 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * lands in one partition, in order, and compaction keeps the latest), value = Avro binary with the
  * event's schema ({@link AvroCodec}), and a {@value #CONTENT_TYPE_HEADER} header naming the schema
  * so a human with {@code kafka-console-consumer --property print.headers=true} knows what the bytes
- * are. The record timestamp is left to the sink (the element's timestamp, if any).
+ * are. The record timestamp is the producer's clock: element timestamps are not event times here (a
+ * slide window's results carry {@code Long.MAX_VALUE}, the global window's end, which the broker
+ * rejects).
  */
 public final class AvroRecordSerializationSchema<T extends SpecificRecord>
         implements KafkaRecordSerializationSchema<T> {
@@ -45,7 +47,7 @@ public final class AvroRecordSerializationSchema<T extends SpecificRecord>
         return new ProducerRecord<>(
                 topic,
                 null,
-                timestamp,
+                null,
                 key.apply(element).getBytes(StandardCharsets.UTF_8),
                 codec.encode(element),
                 headers);
