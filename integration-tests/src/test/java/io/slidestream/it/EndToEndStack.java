@@ -1,0 +1,304 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.milvus.v2.client.MilvusClientV2;
+import io.slidestream.aggregate.AggregateOptions;
+import io.slidestream.config.JobOptions;
+import io.slidestream.config.KafkaOptions;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.inference.InferenceOptions;
+import io.slidestream.job.SlideStreamJob;
+import io.slidestream.local.EmbeddedStack;
+import io.slidestream.schemas.milvus.MilvusCollections;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.schemas.serde.MalformedEventException;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.MilvusCollectionAdmin;
+import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
+import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.source.SlideScannedDeserializer;
+import io.slidestream.testing.TestSlides;
+import io.slidestream.tiling.PlannedSlide;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * What the end-to-end ITCases share: the {@link EmbeddedStack} (KRaft broker, Milvus Lite, Iceberg
+ * JDBC catalog) with the job configuration that points the real job at it and at the gpfm-tiny
+ * model and heads, synthetic slides with a known tissue layout, raw Kafka records, a {@code
+ * read_committed} reader of the output topics and a reader of Iceberg rows.
+ */
+final class EndToEndStack implements AutoCloseable {
+
+    /** Labels of the 9 classes of the gpfm-tiny tile head (the NCT-CRC-HE classes). */
+    static final List<String> TISSUE_CLASSES =
+            List.of("ADI", "BACK", "DEB", "LYM", "MUC", "MUS", "NORM", "STR", "TUM");
+
+    static final Duration CHECKPOINT_INTERVAL = Duration.ofMillis(500);
+
+    private final EmbeddedStack stack;
+    private final Configuration configuration;
+
+    private EndToEndStack(EmbeddedStack stack, Configuration configuration) {
+        this.stack = stack;
+        this.configuration = configuration;
+    }
+
+    /**
+     * Starts the stack under {@code dir}; {@code name} keeps the job's consumer group and
+     * transactional ids apart, {@code restartAttempts} bounds the fixed-delay restarts.
+     */
+    static EndToEndStack start(Path dir, String name, int restartAttempts) {
+        EmbeddedStack stack = EmbeddedStack.start(dir.resolve("stack"), 2);
+        Path models = TestSlides.gpfmTiny();
+        Configuration conf = stack.configuration();
+        conf.setString(
+                InferenceOptions.MODEL_PATH.key(), models.resolve("gpfm-tiny.onnx").toString());
+        conf.setString(
+                InferenceOptions.TILE_HEAD_PATH.key(),
+                models.resolve("tissue-head-tiny.onnx").toString());
+        conf.setString(
+                InferenceOptions.SLIDE_HEAD_PATH.key(),
+                models.resolve("abmil-tiny.onnx").toString());
+        conf.setString(InferenceOptions.BATCH_SIZE.key(), "8");
+        conf.setString(AggregateOptions.TISSUE_CLASSES.key(), String.join(";", TISSUE_CLASSES));
+        conf.setString(AggregateOptions.TOP_K.key(), "4");
+        conf.setString(MilvusOptions.FLUSH_INTERVAL.key(), "200 ms");
+        conf.setString(KafkaOptions.GROUP_ID.key(), name);
+        conf.setString(KafkaOptions.TRANSACTIONAL_ID_PREFIX.key(), name);
+        conf.setString(
+                JobOptions.CHECKPOINT_INTERVAL.key(), CHECKPOINT_INTERVAL.toMillis() + " ms");
+        conf.setString(JobOptions.PARALLELISM.key(), "2");
+        conf.setString(JobOptions.RESTART_ATTEMPTS.key(), Integer.toString(restartAttempts));
+        conf.setString(JobOptions.RESTART_DELAY.key(), "200 ms");
+        return new EndToEndStack(stack, conf);
+    }
+
+    /** The validated job configuration; creates the Iceberg tables as the job's main does. */
+    SlideStreamConfig config() {
+        SlideStreamConfig config = SlideStreamConfig.from(configuration);
+        IcebergCatalogs.ensureTables(config.iceberg());
+        return config;
+    }
+
+    /**
+     * Creates the Milvus collections for {@code dimension}-dimensional vectors before the job
+     * starts, as an operator would; otherwise the sinks create them on their first flush, which
+     * takes Milvus Lite seconds and holds up the first checkpoints.
+     */
+    static void createMilvusCollections(SlideStreamConfig config, int dimension) {
+        MilvusConfig milvus = config.milvus();
+        MilvusClientV2 client = MilvusCollectionAdmin.connect(milvus);
+        try {
+            MilvusCollectionAdmin.ensureCollection(
+                    client, milvus, milvus.tilesCollection(), MilvusCollections.TILES, dimension);
+            MilvusCollectionAdmin.ensureCollection(
+                    client, milvus, milvus.slidesCollection(), MilvusCollections.SLIDES, dimension);
+        } finally {
+            client.close();
+        }
+    }
+
+    /** The MiniCluster's environment, configured as the job configures it. */
+    static StreamExecutionEnvironment environment(SlideStreamConfig config) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SlideStreamJob.configure(env, config);
+        return env;
+    }
+
+    String bootstrapServers() {
+        return stack.kafka().bootstrapServers();
+    }
+
+    /**
+     * Writes a synthetic slide and checks that the job's planner finds exactly the tiles the layout
+     * says hold tissue (the tissue rectangles are aligned to the 256 px grid at 0.5 µm/px).
+     */
+    static Path writeSlide(SyntheticSlideWriter writer, Path file, long expectedTissueTiles)
+            throws IOException {
+        assertThat(writer.tissueTilesAtLevel0())
+                .as("tissue tiles of the layout of %s", file.getFileName())
+                .isEqualTo(expectedTissueTiles);
+        SyntheticSlideWriter.Result result = writer.write(file);
+        assertThat(result.tissueTilesAtLevel0()).isEqualTo(expectedTissueTiles);
+        return file;
+    }
+
+    /** Tissue tiles the job will plan for {@code slide} under {@code config}. */
+    static int plannedTiles(SlideStreamConfig config, Path slide) {
+        return PlannedSlide.plan(
+                        SlideOpener.unrestricted(),
+                        slide.toString(),
+                        config.tiling(),
+                        OptionalDouble.empty())
+                .plan()
+                .tissueTileCount();
+    }
+
+    /**
+     * Sends raw bytes to {@code slides.scanned}, as a broken producer would; returns the dead
+     * letter's slide id the job derives from the record's position.
+     */
+    String publishRaw(String key, byte[] value) throws Exception {
+        Properties p = new Properties();
+        p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            RecordMetadata m =
+                    producer.send(
+                                    new ProducerRecord<>(
+                                            EmbeddedStack.SCANNED_TOPIC,
+                                            key.getBytes(StandardCharsets.UTF_8),
+                                            value))
+                            .get(30, TimeUnit.SECONDS);
+            return SlideScannedDeserializer.recordId(
+                    EmbeddedStack.SCANNED_TOPIC, m.partition(), m.offset());
+        }
+    }
+
+    /** A {@code read_committed} consumer of one output topic, from its beginning. */
+    <T extends SpecificRecord> CommittedTopic<T> committed(String topic, AvroCodec<T> codec) {
+        return new CommittedTopic<>(bootstrapServers(), topic, codec);
+    }
+
+    /** Every row of {@code table} (current snapshot). */
+    static List<Record> rows(Table table, String... columns) throws IOException {
+        table.refresh();
+        List<Record> out = new ArrayList<>();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).select(columns).build()) {
+            for (Record r : rows) {
+                out.add(r.copy());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Polls {@code condition} until it holds or {@code timeout} passes; returns whether it held.
+     */
+    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(250);
+        }
+        return condition.getAsBoolean();
+    }
+
+    /** Fails fast when the job has died instead of waiting for the whole timeout. */
+    static void assertRunning(JobClient job) throws Exception {
+        JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+        if (status.isGloballyTerminalState()) {
+            // Surfaces the job's failure cause.
+            job.getJobExecutionResult().get(10, TimeUnit.SECONDS);
+            throw new AssertionError("the job ended on its own: " + status);
+        }
+    }
+
+    /** Cancels the (unbounded) job and waits until it is gone. */
+    static void cancel(JobClient job) throws Exception {
+        JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+        if (!status.isGloballyTerminalState()) {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    @Override
+    public void close() {
+        stack.close();
+    }
+
+    /**
+     * Accumulates what is committed on a topic: each {@link #poll} reads on from where the last
+     * stopped, so waiting for N records costs one consumer.
+     */
+    static final class CommittedTopic<T extends SpecificRecord> implements AutoCloseable {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final AvroCodec<T> codec;
+        private final List<T> records = new ArrayList<>();
+
+        CommittedTopic(String bootstrapServers, String topic, AvroCodec<T> codec) {
+            this.codec = codec;
+            Properties p = new Properties();
+            p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            consumer =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(topic)
+                    .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+        }
+
+        /** Reads what arrived since the last call; returns everything read so far. */
+        List<T> poll() {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                try {
+                    T value = codec.decode(r.value());
+                    // Key = slide id, so a slide's records stay in one partition and in order.
+                    assertThat(new String(r.key(), StandardCharsets.UTF_8))
+                            .isEqualTo(value.get(0).toString());
+                    records.add(value);
+                } catch (MalformedEventException e) {
+                    throw new AssertionError("undecodable record on " + r.topic(), e);
+                }
+            }
+            return List.copyOf(records);
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+
+    /** Counts of rows per slide id among {@code rows}. */
+    static Map<String, Long> countBySlide(List<Record> rows) {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        for (Record r : rows) {
+            counts.merge((String) r.getField("slide_id"), 1L, Long::sum);
+        }
+        return counts;
+    }
+}

@@ -1,0 +1,359 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.job.SlideStreamJob;
+import io.slidestream.job.StoreSinks;
+import io.slidestream.local.EmbeddedStack;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.schemas.avro.AttentionTile;
+import io.slidestream.schemas.avro.ClassFraction;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.MilvusStoreReader;
+import io.slidestream.sink.MilvusStoreReader.TileHit;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.TestSlides;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole job end to end, as {@code slidestream run} builds it, against a real in-process KRaft
+ * broker, Milvus Lite and an Iceberg JDBC catalog on a Flink MiniCluster with checkpoints: two
+ * synthetic slides with a known tissue layout (generic TIFF and Aperio), the real H&amp;E slide
+ * CMU-1-Small-Region, a truncated and a corrupt slide, and an undecodable Kafka record go in; the
+ * test then reads every store back: exact tile counts per slide in Iceberg and Milvus, one slide
+ * row and one committed result per good slide, dead letters with the right codes, and a Milvus
+ * search with a tile's own embedding that finds that tile first.
+ */
+class SlideStreamJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static final Duration RESULTS_TIMEOUT = Duration.ofSeconds(120);
+
+    @Test
+    void embedsGoodSlidesIntoEveryStoreAndDeadLettersTheBadOnes(@TempDir Path dir)
+            throws Exception {
+        long begin = System.nanoTime();
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        // Tissue rectangles on the 256 px grid of a 0.5 µm/px slide: 3x2 + 2x3 and 4x2 tiles.
+        Path generic =
+                EndToEndStack.writeSlide(
+                        SyntheticSlideWriter.builder()
+                                .size(2048, 2048)
+                                .style(Style.GENERIC_TIFF)
+                                .seed(11)
+                                .tissue(256, 256, 768, 512)
+                                .tissue(1280, 1024, 512, 768)
+                                .build(),
+                        inbox.resolve("generic.tiff"),
+                        12);
+        Path aperio =
+                EndToEndStack.writeSlide(
+                        SyntheticSlideWriter.builder()
+                                .size(2048, 1536)
+                                .style(Style.APERIO)
+                                .seed(12)
+                                .tissue(512, 512, 1024, 512)
+                                .build(),
+                        inbox.resolve("aperio.svs"),
+                        8);
+        Path cmu1 = TestSlides.cmu1SmallRegion();
+        // The first half of a real slide: its directory is gone, so it fails when opened.
+        Path truncated = inbox.resolve("truncated.tiff");
+        byte[] whole = Files.readAllBytes(generic);
+        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length / 2));
+        // Opens as Aperio, but its tile data is broken: fails when read.
+        Path unreadable = TestSlides.slideFixture("unreadable.svs");
+
+        try (EndToEndStack stack = EndToEndStack.start(dir, "slidestream-job-it", 2)) {
+            SlideStreamConfig config = stack.config();
+
+            Map<String, Integer> planned = new LinkedHashMap<>();
+            planned.put("generic-tiff", EndToEndStack.plannedTiles(config, generic));
+            planned.put("aperio", EndToEndStack.plannedTiles(config, aperio));
+            planned.put("cmu-1-small-region", EndToEndStack.plannedTiles(config, cmu1));
+            assertThat(planned.get("generic-tiff")).isEqualTo(12);
+            assertThat(planned.get("aperio")).isEqualTo(8);
+            assertThat(planned.get("cmu-1-small-region")).isBetween(20, 120);
+
+            Map<String, ErrorCode> bad = new LinkedHashMap<>();
+            try (SlidePublisher publisher =
+                    SlidePublisher.builder()
+                            .bootstrapServers(stack.bootstrapServers())
+                            .topic(EmbeddedStack.SCANNED_TOPIC)
+                            .scannerId("slide-stream-job-it")
+                            .build()) {
+                publisher.publish(generic, "generic-tiff");
+                publisher.publish(aperio, "aperio");
+                publisher.publish(cmu1, "cmu-1-small-region");
+                publisher.publish(truncated, "truncated");
+                publisher.publish(unreadable, "unreadable");
+            }
+            bad.put("truncated", ErrorCode.CORRUPT_SLIDE);
+            bad.put("unreadable", ErrorCode.CORRUPT_SLIDE);
+            String malformed =
+                    stack.publishRaw(
+                            "garbage", "not an Avro event".getBytes(StandardCharsets.UTF_8));
+            bad.put(malformed, ErrorCode.MALFORMED_EVENT);
+
+            StreamExecutionEnvironment env = EndToEndStack.environment(config);
+            SlideStreamJob.define(
+                    env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
+            JobClient job = env.executeAsync("slide-stream-job-it");
+
+            List<SlideResult> results;
+            List<SlideFailed> deadLetters;
+            try (var resultsTopic =
+                            stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT);
+                    var deadLetterTopic =
+                            stack.committed(
+                                    EmbeddedStack.DEAD_LETTER_TOPIC, AvroCodec.SLIDE_FAILED)) {
+                long deadline = System.nanoTime() + RESULTS_TIMEOUT.toNanos();
+                while (resultsTopic.poll().size() < planned.size()
+                        || deadLetterTopic.poll().size() < bad.size()) {
+                    EndToEndStack.assertRunning(job);
+                    assertThat(System.nanoTime())
+                            .as(
+                                    "results %s and dead letters %s within %s",
+                                    resultsTopic.poll().size(),
+                                    deadLetterTopic.poll().size(),
+                                    RESULTS_TIMEOUT)
+                            .isLessThan(deadline);
+                }
+                System.out.printf(
+                        "SlideStreamJobITCase: all results committed after %d ms%n",
+                        (System.nanoTime() - begin) / 1_000_000);
+
+                // Iceberg and Milvus commit on the same checkpoints as the Kafka transactions,
+                // but each on its own; give the last commits a moment before reading them.
+                try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
+                    boolean settled =
+                            EndToEndStack.await(
+                                    Duration.ofSeconds(30),
+                                    () -> storesHold(config, milvus, planned, bad.size()));
+                    System.out.printf("SlideStreamJobITCase: stores settled: %s%n", settled);
+                }
+                // Anything more (a duplicate) would show up by now.
+                Thread.sleep(2 * EndToEndStack.CHECKPOINT_INTERVAL.toMillis());
+                results = resultsTopic.poll();
+                deadLetters = deadLetterTopic.poll();
+            } finally {
+                EndToEndStack.cancel(job);
+            }
+
+            assertResults(results, planned);
+            assertDeadLetters(deadLetters, bad);
+            assertStores(config, planned, bad);
+            System.out.printf(
+                    "SlideStreamJobITCase: %d ms in all, tiles %s%n",
+                    (System.nanoTime() - begin) / 1_000_000, planned);
+        }
+    }
+
+    private static boolean storesHold(
+            SlideStreamConfig config,
+            MilvusStoreReader milvus,
+            Map<String, Integer> planned,
+            int failures) {
+        try {
+            var iceberg = config.iceberg();
+            Map<String, Long> tiles =
+                    EndToEndStack.countBySlide(
+                            EndToEndStack.rows(
+                                    IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
+                                    "slide_id"));
+            Map<String, Long> slides =
+                    EndToEndStack.countBySlide(
+                            EndToEndStack.rows(
+                                    IcebergCatalogs.loadTable(iceberg, iceberg.slidesTable()),
+                                    "slide_id"));
+            int errors =
+                    EndToEndStack.rows(
+                                    IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
+                                    "slide_id")
+                            .size();
+            for (var e : planned.entrySet()) {
+                if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
+                        || slides.getOrDefault(e.getKey(), 0L) < 1
+                        || milvus.countTiles(e.getKey()) < e.getValue()
+                        || milvus.countSlides(e.getKey()) < 1) {
+                    return false;
+                }
+            }
+            return errors >= failures;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void assertResults(List<SlideResult> results, Map<String, Integer> planned) {
+        assertThat(results)
+                .extracting(r -> r.getSlideId())
+                .containsExactlyInAnyOrderElementsOf(planned.keySet());
+        for (SlideResult r : results) {
+            int tiles = planned.get(r.getSlideId());
+            assertThat(r.getComplete()).as("complete %s", r.getSlideId()).isTrue();
+            assertThat(r.getTileCount()).isEqualTo(tiles);
+            assertThat(r.getTilesReceived()).isEqualTo(tiles);
+            assertThat(r.getModelId()).startsWith("gpfm-tiny");
+            assertThat(r.getMeanEmbedding()).hasSize(256);
+            // The ABMIL head of gpfm-tiny has two classes.
+            assertThat(r.getLogits()).hasSize(2);
+            assertThat(r.getProbabilities()).hasSize(2);
+            assertThat(r.getProbabilities().get(0) + r.getProbabilities().get(1))
+                    .isCloseTo(1f, within(1e-4f));
+            assertThat(r.getPredictedClass()).isBetween(0, 1);
+
+            List<ClassFraction> composition = r.getTissueComposition();
+            assertThat(composition).isNotEmpty();
+            assertThat(composition)
+                    .extracting(c -> c.getLabel().toString())
+                    .isSubsetOf(EndToEndStack.TISSUE_CLASSES)
+                    .doesNotHaveDuplicates();
+            assertThat(composition.stream().mapToDouble(ClassFraction::getFraction).sum())
+                    .isCloseTo(1.0, within(1e-3));
+
+            List<AttentionTile> top = r.getTopTiles();
+            assertThat(top).hasSize(Math.min(4, tiles));
+            for (int i = 1; i < top.size(); i++) {
+                assertThat(top.get(i).getAttention())
+                        .isLessThanOrEqualTo(top.get(i - 1).getAttention());
+            }
+        }
+    }
+
+    private static void assertDeadLetters(
+            List<SlideFailed> deadLetters, Map<String, ErrorCode> bad) {
+        Map<String, String> codes =
+                deadLetters.stream()
+                        .collect(
+                                Collectors.toMap(
+                                        f -> f.getSlideId().toString(),
+                                        f -> f.getCode().toString()));
+        assertThat(deadLetters).hasSize(bad.size());
+        assertThat(codes)
+                .isEqualTo(
+                        bad.entrySet().stream()
+                                .collect(
+                                        Collectors.toMap(
+                                                Map.Entry::getKey, e -> e.getValue().name())));
+        assertThat(deadLetters).allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
+    }
+
+    private static void assertStores(
+            SlideStreamConfig config, Map<String, Integer> planned, Map<String, ErrorCode> bad)
+            throws Exception {
+        var iceberg = config.iceberg();
+        List<Record> tiles =
+                EndToEndStack.rows(
+                        IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
+                        "tile_id",
+                        "slide_id",
+                        "level",
+                        "x",
+                        "y",
+                        "embedding",
+                        "head_probabilities",
+                        "predicted_class");
+        Map<String, Long> expected = new LinkedHashMap<>();
+        planned.forEach((slide, n) -> expected.put(slide, (long) n));
+        assertThat(EndToEndStack.countBySlide(tiles)).isEqualTo(expected);
+        for (String slide : planned.keySet()) {
+            Set<String> cells = new HashSet<>();
+            tiles.stream()
+                    .filter(t -> t.getField("slide_id").equals(slide))
+                    .forEach(t -> cells.add(t.getField("x") + "," + t.getField("y")));
+            assertThat(cells).as("distinct tiles of %s", slide).hasSize(planned.get(slide));
+        }
+        assertThat(tiles)
+                .allSatisfy(
+                        t -> {
+                            assertThat((List<?>) t.getField("embedding")).hasSize(256);
+                            assertThat((List<?>) t.getField("head_probabilities")).hasSize(9);
+                            assertThat((Integer) t.getField("predicted_class")).isBetween(0, 8);
+                        });
+
+        Map<String, Long> onePerSlide = new LinkedHashMap<>();
+        planned.keySet().forEach(slide -> onePerSlide.put(slide, 1L));
+        assertThat(
+                        EndToEndStack.countBySlide(
+                                EndToEndStack.rows(
+                                        IcebergCatalogs.loadTable(iceberg, iceberg.slidesTable()),
+                                        "slide_id")))
+                .isEqualTo(onePerSlide);
+
+        List<Record> errors =
+                EndToEndStack.rows(
+                        IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
+                        "slide_id",
+                        "code");
+        assertThat(errors)
+                .extracting(e -> e.getField("slide_id") + "=" + e.getField("code"))
+                .containsExactlyInAnyOrderElementsOf(
+                        bad.entrySet().stream()
+                                .map(e -> e.getKey() + "=" + e.getValue().name())
+                                .toList());
+
+        try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
+            for (var e : planned.entrySet()) {
+                assertThat(milvus.countTiles(e.getKey()))
+                        .as("Milvus tiles of %s", e.getKey())
+                        .isEqualTo(e.getValue().longValue());
+                assertThat(milvus.countSlides(e.getKey())).isEqualTo(1);
+            }
+            // One tile of each slide: its own embedding finds it first, among all slides' tiles.
+            for (String slide : planned.keySet()) {
+                Record tile =
+                        tiles.stream()
+                                .filter(t -> t.getField("slide_id").equals(slide))
+                                .findFirst()
+                                .orElseThrow();
+                List<?> values = (List<?>) tile.getField("embedding");
+                float[] vector = new float[values.size()];
+                for (int i = 0; i < vector.length; i++) {
+                    vector[i] = ((Number) values.get(i)).floatValue();
+                }
+                List<TileHit> hits = milvus.searchTiles(vector, 3, null);
+                assertThat(hits).hasSize(3);
+                TileHit first = hits.get(0);
+                assertThat(first.id()).isEqualTo((Long) tile.getField("tile_id"));
+                assertThat(first.slideId()).isEqualTo(slide);
+                assertThat(first.x()).isEqualTo((Long) tile.getField("x"));
+                assertThat(first.y()).isEqualTo((Long) tile.getField("y"));
+                // COSINE: a vector's similarity to itself is 1.
+                assertThat(first.score()).isCloseTo(1f, within(1e-3f));
+                assertThat(hits.get(1).id()).isNotEqualTo(first.id());
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.slidestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.testing.TestSlides;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Builds the job's graph as {@link SlideStreamJob#run} does, with the production sinks (Milvus,
+ * Iceberg on a local JDBC catalog, Kafka; nothing is contacted but the catalog): every type in the
+ * graph, SlideStream's and the sinks' internals alike, has a serializer without Kryo (the job
+ * switches generic types off), and every operator has a stable uid.
+ */
+class SlideStreamJobTest {
+
+    @TempDir Path dir;
+
+    private SlideStreamConfig config() {
+        Path models = TestSlides.gpfmTiny();
+        return SlideStreamConfig.from(
+                Configuration.fromMap(
+                        Map.of(
+                                "kafka.bootstrap-servers", "127.0.0.1:9092",
+                                "inference.model-path", models.resolve("gpfm-tiny.onnx").toString(),
+                                "inference.tile-head-path",
+                                        models.resolve("tissue-head-tiny.onnx").toString(),
+                                "inference.slide-head-path",
+                                        models.resolve("abmil-tiny.onnx").toString(),
+                                "iceberg.catalog-type", "JDBC",
+                                "iceberg.uri", "jdbc:sqlite:" + dir.resolve("catalog.db"),
+                                "iceberg.warehouse", dir.resolve("warehouse").toUri().toString())));
+    }
+
+    @Test
+    void wiresThePipelineWithoutKryoAndWithAUidOnEveryOperator() {
+        SlideStreamConfig config = config();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SlideStreamJob.configure(env, config);
+        assertThat(env.getConfig().getSerializerConfig().hasGenericTypesDisabled()).isTrue();
+
+        SlideStreamJob.define(
+                env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
+        // Building the stream graph creates every serializer: it fails on any Kryo fallback.
+        StreamGraph graph = env.getStreamGraph();
+
+        assertThat(graph.getStreamNodes())
+                .hasSizeGreaterThan(8)
+                .allSatisfy(
+                        node ->
+                                assertThat(node.getTransformationUID())
+                                        .as("uid of %s", describe(node))
+                                        .isNotBlank());
+    }
+
+    private static String describe(StreamNode node) {
+        return node.getOperatorName();
+    }
+}
