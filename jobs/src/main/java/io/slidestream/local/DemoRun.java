@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.inference.EmbedBenchmark;
 import io.slidestream.job.JobSinks;
 import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
@@ -72,6 +73,8 @@ public final class DemoRun {
     private final Map<String, String> publishedFiles = new ConcurrentHashMap<>();
     private final Map<String, SlideResult> results = new ConcurrentHashMap<>();
     private final Map<String, SlideFailed> failures = new ConcurrentHashMap<>();
+    private final Map<String, Long> publishedNanos = new ConcurrentHashMap<>();
+    private final Map<String, Long> outcomeNanos = new ConcurrentHashMap<>();
 
     private DemoRun(Options options, PrintStream out) {
         this.options = options;
@@ -186,6 +189,7 @@ public final class DemoRun {
     }
 
     private void onPublished(SlideScanned event) {
+        publishedNanos.put(event.getSlideId(), System.nanoTime());
         published.put(event.getSlideId(), event);
         publishedFiles.put(event.getSlideId(), Path.of(event.getUri()).getFileName().toString());
         out.println("  published " + event.getSlideId() + " (" + event.getUri() + ")");
@@ -267,10 +271,12 @@ public final class DemoRun {
                 if (r.topic().equals(EmbeddedStack.RESULTS_TOPIC)) {
                     SlideResult res = AvroCodec.SLIDE_RESULT.decode(r.value());
                     results.put(res.getSlideId(), res);
+                    outcomeNanos.putIfAbsent(res.getSlideId(), System.nanoTime());
                     out.println("  done   " + res.getSlideId() + ": " + prediction(res));
                 } else {
                     SlideFailed f = AvroCodec.SLIDE_FAILED.decode(r.value());
                     failures.putIfAbsent(f.getSlideId(), f);
+                    outcomeNanos.putIfAbsent(f.getSlideId(), System.nanoTime());
                     out.println(
                             "  failed "
                                     + f.getSlideId()
@@ -402,6 +408,7 @@ public final class DemoRun {
                 "errors");
         List<String> ids = new ArrayList<>(published.keySet());
         ids.sort(Comparator.naturalOrder());
+        List<Double> latencies = new ArrayList<>();
         for (String id : ids) {
             SlideResult r = results.get(id);
             SlideFailed f = failures.get(id);
@@ -437,6 +444,15 @@ public final class DemoRun {
             s.put("iceberg_slide_rows", is);
             s.put("milvus_slide_entities", milvusSlides.getOrDefault(id, 0L));
             s.put("iceberg_error_rows", ie);
+            Long from = publishedNanos.get(id);
+            Long to = outcomeNanos.get(id);
+            if (from != null && to != null) {
+                double latency = (to - from) / 1e9;
+                s.put("seconds_to_result", Math.round(latency * 100) / 100.0);
+                if (r != null) {
+                    latencies.add(latency);
+                }
+            }
             out.printf(
                     Locale.ROOT,
                     "%-34s %-34s %6s %8d %8d %7d %7d %7d%n",
@@ -460,6 +476,28 @@ public final class DemoRun {
         root.put("seconds", Math.round(seconds * 10) / 10.0);
         root.put("tiles_per_second", Math.round(embedded / seconds * 10) / 10.0);
         root.put("model", options.model.toString());
+        latencies.sort(Comparator.naturalOrder());
+        if (!latencies.isEmpty()) {
+            root.put(
+                    "median_seconds_to_result",
+                    Math.round(latencies.get(latencies.size() / 2) * 100) / 100.0);
+        }
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (String id : ids) {
+            TileProgress.Slide p = TileProgress.of(id);
+            if (p != null) {
+                first = Math.min(first, p.firstTileNanos());
+                last = Math.max(last, p.lastTileNanos());
+            }
+        }
+        if (last > first) {
+            // Steady state: from the first embedded tile to the last, without start-up.
+            root.put(
+                    "pipeline_tiles_per_second",
+                    Math.round(embedded / ((last - first) / 1e9) * 10) / 10.0);
+        }
+        root.put("peak_rss_mib", EmbedBenchmark.vmHwmKb() / 1024);
         ObjectNode where = root.putObject("stores");
         where.put("work_dir", stack.workDir().toString());
         where.put("iceberg_catalog", "jdbc:sqlite:" + stack.icebergDir().resolve("catalog.db"));
@@ -479,6 +517,15 @@ public final class DemoRun {
                 embedded,
                 seconds,
                 embedded / seconds);
+        if (root.has("median_seconds_to_result")) {
+            out.printf(
+                    Locale.ROOT,
+                    "median time from event to committed result: %.2f s; steady-state %.1f"
+                            + " tiles/s; peak resident memory %d MiB%n",
+                    root.get("median_seconds_to_result").asDouble(),
+                    root.path("pipeline_tiles_per_second").asDouble(),
+                    root.get("peak_rss_mib").asLong());
+        }
         out.println(
                 "Counts above were read back from the stores after the run: ice.til / ice.sld /"
                         + " ice.err = rows in Iceberg tiles / slides / slide_errors, mil.til /"
