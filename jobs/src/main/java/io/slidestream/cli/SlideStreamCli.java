@@ -1,8 +1,11 @@
 package io.slidestream.cli;
 
 import io.slidestream.errors.SlideStreamException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code slidestream} command line. Every subcommand turns a {@link SlideStreamException} into
@@ -13,24 +16,37 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "slidestream 0.1.0",
         description = "Streaming computational pathology: slides in, GPFM embeddings out.",
-        subcommands = {TilesCommand.class})
+        subcommands = {TilesCommand.class, BenchCommand.class})
 public final class SlideStreamCli implements Runnable {
+
+    @Spec CommandSpec spec;
 
     /** Exit code for a typed failure (bad slide, bad model, bad configuration). */
     public static final int EXIT_FAILURE = 2;
 
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    /** Runs the command line on standard out and err and returns the exit code. */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Runs the command line with its output on {@code out} and its errors on {@code err} and
+     * returns the exit code (tests call this instead of {@link #main}). Both writers are flushed
+     * before it returns.
+     */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new SlideStreamCli());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(
                 (ex, cmd, parsed) -> {
                     if (ex instanceof SlideStreamException) {
@@ -41,6 +57,11 @@ public final class SlideStreamCli implements Runnable {
                     ex.printStackTrace(cmd.getErr());
                     return 1;
                 });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
     }
 }
