@@ -45,7 +45,7 @@ final class BenchReadCommand implements Callable<Integer> {
 
     @Option(
             names = "--threads",
-            paramLabel = "N[,N...]",
+            paramLabel = "N",
             split = ",",
             description = "Thread counts to measure, sharing one handle (default: 1,2).")
     List<Integer> threads = List.of(1, 2);
