@@ -83,23 +83,25 @@ final class BenchReadCommand implements Callable<Integer> {
         List<ReadBenchmark.Result> results = bench.run(threads);
         out.printf(
                 Locale.ROOT,
-                "%-18s %7s %12s %9s %9s %9s%n",
+                "%-18s %7s %12s %9s %9s %9s %13s%n",
                 "mode",
                 "threads",
                 "tiles/s med",
                 "min",
                 "max",
-                "vs 1 thr");
+                "vs 1 thr",
+                "cpu us/tile");
         for (ReadBenchmark.Result r : results) {
             out.printf(
                     Locale.ROOT,
-                    "%-18s %7d %12.0f %9.0f %9.0f %9s%n",
+                    "%-18s %7d %12.0f %9.0f %9.0f %9s %13.0f%n",
                     r.mode().label(),
                     r.threads(),
                     r.medianTilesPerSecond(),
                     r.worstTilesPerSecond(),
                     r.bestTilesPerSecond(),
-                    speedup(results, r));
+                    speedup(results, r),
+                    r.medianCpuMicrosPerTile());
         }
         out.flush();
         return 0;
@@ -148,7 +150,9 @@ final class BenchReadCommand implements Callable<Integer> {
                 passes);
         out.printf(
                 Locale.ROOT,
-                "machine: %d cores, load average %.2f at start%n",
+                "machine: %d cores, load average %.2f at start (tiles/s is wall clock and falls"
+                        + " with load; cpu us/tile is the threads' CPU time per tile, a load-robust"
+                        + " cost)%n",
                 Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }

@@ -37,10 +37,13 @@ class BenchReadCommandTest {
         List<String> rows =
                 Arrays.stream(run.out().split("\n")).filter(l -> l.startsWith("read ")).toList();
         assertThat(rows).hasSize(4);
-        assertThat(rows.get(0)).matches("read\\s+1\\s+\\d+\\s+\\d+\\s+\\d+\\s+1\\.00x");
-        assertThat(rows.get(1)).matches("read \\+ preprocess\\s+1\\s+\\d+.*1\\.00x");
-        assertThat(rows.get(2)).matches("read\\s+2\\s+\\d+.*");
-        assertThat(rows.get(3)).matches("read \\+ preprocess\\s+2\\s+\\d+.*");
+        // mode, threads, median, min, max tiles/s, speed-up over one thread, CPU us per tile
+        String figures = "\\s+\\d+\\s+\\d+\\s+\\d+\\s+";
+        assertThat(rows.get(0)).matches("read\\s+1" + figures + "1\\.00x\\s+\\d+");
+        assertThat(rows.get(1)).matches("read \\+ preprocess\\s+1" + figures + "1\\.00x\\s+\\d+");
+        assertThat(rows.get(2)).matches("read\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
+        assertThat(rows.get(3))
+                .matches("read \\+ preprocess\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
         for (String row : rows) {
             // the median rate is a positive whole number of tiles per second
             String[] cols = row.replace("read + preprocess", "rp").split("\\s+");

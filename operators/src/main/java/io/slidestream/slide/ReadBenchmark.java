@@ -3,6 +3,8 @@ package io.slidestream.slide;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +28,10 @@ import java.util.function.Supplier;
  * (which would turn it into a cache benchmark); the file's bytes still come from the operating
  * system's page cache after the first pass, so the figures are decode-bound, not disk-bound. Only
  * the reads are timed, not opening the handle. The threads take tiles from a shared counter, so a
- * slow tile does not leave a thread idle while another has a queue.
+ * slow tile does not leave a thread idle while another has a queue. Besides the wall-clock rate
+ * each pass records the CPU time its threads spent per tile (OpenSlide decodes on the calling
+ * thread, so this includes the native decode): on a shared, loaded machine the wall-clock rate
+ * falls with the load while the CPU time per tile stays close to the true cost.
  *
  * <p><b>State.</b> None between runs: every run makes its own thread pool and closes every handle
  * it opened. Buffers (one {@code int[]} per thread, one tensor per thread) are allocated once per
@@ -96,15 +101,38 @@ public final class ReadBenchmark {
         }
     }
 
-    /** The figures of one (mode, thread count) row. */
-    public record Result(Mode mode, int threads, int tiles, double[] passTilesPerSecond) {
+    /**
+     * The figures of one (mode, thread count) row: per measured pass, the wall-clock tiles per
+     * second and the CPU time of all threads per tile in microseconds.
+     */
+    public record Result(
+            Mode mode,
+            int threads,
+            int tiles,
+            double[] passTilesPerSecond,
+            double[] passCpuMicrosPerTile) {
         public Result {
             passTilesPerSecond = passTilesPerSecond.clone();
+            passCpuMicrosPerTile = passCpuMicrosPerTile.clone();
+        }
+
+        /** The median CPU time per tile over the measured passes, in microseconds. */
+        public double medianCpuMicrosPerTile() {
+            return median(passCpuMicrosPerTile);
+        }
+
+        @Override
+        public double[] passCpuMicrosPerTile() {
+            return passCpuMicrosPerTile.clone();
         }
 
         /** The median over the measured passes: the figure to quote. */
         public double medianTilesPerSecond() {
-            double[] sorted = passTilesPerSecond.clone();
+            return median(passTilesPerSecond);
+        }
+
+        private static double median(double[] values) {
+            double[] sorted = values.clone();
             Arrays.sort(sorted);
             int n = sorted.length;
             return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
@@ -184,33 +212,43 @@ public final class ReadBenchmark {
         try {
             pass(pool, mode, threads);
             double[] rates = new double[passes];
+            double[] cpu = new double[passes];
             for (int p = 0; p < passes; p++) {
-                rates[p] = pass(pool, mode, threads);
+                double[] figures = pass(pool, mode, threads);
+                rates[p] = figures[0];
+                cpu[p] = figures[1];
             }
-            return new Result(mode, threads, tiles.count(), rates);
+            return new Result(mode, threads, tiles.count(), rates, cpu);
         } finally {
             pool.shutdownNow();
         }
     }
 
-    /** Reads every tile once through a fresh handle; returns tiles per second. */
-    private double pass(ExecutorService pool, Mode mode, int threads) {
+    /**
+     * Reads every tile once through a fresh handle; returns tiles per second and CPU microseconds
+     * per tile.
+     */
+    private double[] pass(ExecutorService pool, Mode mode, int threads) {
         try (OpenSlide slide = opener.get()) {
             AtomicInteger next = new AtomicInteger();
-            List<Future<?>> workers = new ArrayList<>(threads);
+            List<Future<Long>> workers = new ArrayList<>(threads);
             long start = System.nanoTime();
             for (int t = 0; t < threads; t++) {
                 workers.add(pool.submit(() -> readTiles(slide, mode, next)));
             }
-            for (Future<?> worker : workers) {
-                await(worker);
+            long cpuNanos = 0;
+            for (Future<Long> worker : workers) {
+                cpuNanos += await(worker);
             }
             long elapsed = System.nanoTime() - start;
-            return tiles.count() * 1e9 / elapsed;
+            return new double[] {tiles.count() * 1e9 / elapsed, cpuNanos / 1e3 / tiles.count()};
         }
     }
 
-    private void readTiles(OpenSlide slide, Mode mode, AtomicInteger next) {
+    /** Reads tiles until none are left; returns the CPU nanoseconds this thread spent on them. */
+    private long readTiles(OpenSlide slide, Mode mode, AtomicInteger next) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long cpuStart = mx.getCurrentThreadCpuTime();
         int px = tiles.readPx();
         int[] rgb = new int[px * px];
         float[] tensor =
@@ -230,11 +268,12 @@ public final class ReadBenchmark {
             next.set(xs.length);
             throw e;
         }
+        return mx.getCurrentThreadCpuTime() - cpuStart;
     }
 
-    private static void await(Future<?> worker) {
+    private static long await(Future<Long> worker) {
         try {
-            worker.get();
+            return worker.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SlideStreamException(

@@ -72,6 +72,8 @@ class ReadBenchmarkTest {
             assertThat(r.tiles()).isEqualTo(8);
             assertThat(r.passTilesPerSecond()).hasSize(3);
             assertThat(r.worstTilesPerSecond()).isPositive();
+            assertThat(r.passCpuMicrosPerTile()).hasSize(3);
+            assertThat(r.medianCpuMicrosPerTile()).isPositive();
             assertThat(r.medianTilesPerSecond())
                     .isBetween(r.worstTilesPerSecond(), r.bestTilesPerSecond());
         }
