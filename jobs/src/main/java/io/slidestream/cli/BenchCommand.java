@@ -4,12 +4,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code slidestream bench ...}: the benchmarks; each subcommand measures one stage. */
+/**
+ * {@code slidestream bench}: the parent of the benchmark commands. It does nothing itself but print
+ * its usage; each benchmark is a subcommand ({@code bench read}, and further ones added to {@code
+ * subcommands}).
+ */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = "Measure the throughput of one stage.",
-        subcommands = {BenchEmbedCommand.class})
+        description = "Measure throughput of one stage of the pipeline.",
+        subcommands = {BenchReadCommand.class, BenchEmbedCommand.class, BenchPipelineCommand.class})
 final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -28,7 +28,12 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "tiles",
         mixinStandardHelpOptions = true,
-        description = "Plan the tissue tiles of a slide: level, read size, tissue mask, tile grid.")
+        description = {
+            "Plan the tissue tiles of a slide: level, read size, tissue mask, tile grid.",
+            "Tissue is found as CLAM does (HSV saturation, median blur, Otsu, closing), which is"
+                    + " made for brightfield stains on bright glass. On fluorescence or dark-field"
+                    + " scans dark background counts as tissue: the plan then carries a warning."
+        })
 final class TilesCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

@@ -137,20 +137,53 @@ public final class TilePlan {
         return geometry.upsampled();
     }
 
-    /** Things a user should know about the plan (upsampling); empty when none. */
+    /**
+     * Below this median brightness of the mask image (0..255) the slide is taken for a dark-field
+     * or fluorescence scan. Brightfield glass is about 230 and up; a slide densely covered with
+     * H&amp;E tissue stays well above 150.
+     */
+    static final int DARK_BACKGROUND_BRIGHTNESS = 100;
+
+    /**
+     * Things a user should know about the plan: upsampling, and a dark (fluorescence or dark-field)
+     * slide, for which the brightfield tissue detector is not made; empty when none.
+     */
     public List<String> warnings() {
-        if (!geometry.upsampled()) {
-            return List.of();
+        List<String> warnings = new ArrayList<>(2);
+        if (geometry.upsampled()) {
+            warnings.add(upsampledWarning());
         }
-        return List.of(
-                String.format(
-                        "slide resolution %.4f um/px is coarser than the target %.4f um/px: tiles"
-                                + " are read as %d px at level %d and upsampled to %d px",
-                        geometry.readLevelMpp(),
-                        geometry.targetMpp(),
-                        geometry.readPx(),
-                        geometry.readLevel(),
-                        geometry.tilePx()));
+        int brightness = mask.medianBrightness();
+        if (brightness < DARK_BACKGROUND_BRIGHTNESS) {
+            // CLAM's saturation + Otsu detector (the GPFM contract) is made for brightfield stains
+            // on bright glass: near-black background with a little channel noise is highly
+            // saturated, so it is called tissue. We keep the detector CLAM-identical and say so.
+            warnings.add(
+                    String.format(
+                            "the slide is dark (median brightness %d of 255 in the %dx%d mask"
+                                    + " image): it looks like a fluorescence or dark-field scan."
+                                    + " Tissue detection (HSV saturation + Otsu, as CLAM) is made"
+                                    + " for brightfield stains and takes dark background for"
+                                    + " tissue, so background tiles are likely kept (%d of %d grid"
+                                    + " tiles); GPFM is trained on brightfield H&E",
+                            brightness,
+                            mask.width(),
+                            mask.height(),
+                            xs.length,
+                            geometry.gridTileCount()));
+        }
+        return List.copyOf(warnings);
+    }
+
+    private String upsampledWarning() {
+        return String.format(
+                "slide resolution %.4f um/px is coarser than the target %.4f um/px: tiles"
+                        + " are read as %d px at level %d and upsampled to %d px",
+                geometry.readLevelMpp(),
+                geometry.targetMpp(),
+                geometry.readPx(),
+                geometry.readLevel(),
+                geometry.tilePx());
     }
 
     /** Level-0 x of kept tile {@code i}. */

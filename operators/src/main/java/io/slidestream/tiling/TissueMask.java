@@ -130,6 +130,28 @@ public final class TissueMask {
         return image[my * width + mx];
     }
 
+    /**
+     * The median brightness (HSV value, {@code max(R, G, B)}, 0..255) of the mask image.
+     * Brightfield slides sit on bright glass (about 230 and up, tissue included rarely below 150);
+     * a dark median means a fluorescence or dark-field scan, where the saturation threshold also
+     * takes the background for tissue.
+     */
+    public int medianBrightness() {
+        int[] histogram = new int[256];
+        for (int p : image) {
+            histogram[Math.max((p >>> 16) & 0xFF, Math.max((p >>> 8) & 0xFF, p & 0xFF))]++;
+        }
+        int half = (image.length + 1) / 2;
+        int seen = 0;
+        for (int v = 0; v < 256; v++) {
+            seen += histogram[v];
+            if (seen >= half) {
+                return v;
+            }
+        }
+        return 255;
+    }
+
     /** A copy of the low-resolution RGB image the mask was computed from. */
     public BufferedImage image() {
         BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);

@@ -246,6 +246,39 @@ class TilePlannerTest {
     }
 
     @Test
+    void warnsThatADarkFluorescenceSlideIsNotWhatTheBrightfieldDetectorIsMadeFor() {
+        // DAPI-like: near-black background with channel noise, blue nuclei in one block
+        InMemorySlide slide =
+                InMemorySlide.builder(2048, 2048)
+                        .background(0x040408)
+                        .noise(4)
+                        .tissue(512, 512, 512, 512, 0x2040C0)
+                        .build();
+
+        TilePlan plan = DEFAULT_PLANNER.plan(slide, 0.5);
+
+        assertThat(plan.mask().medianBrightness()).isLessThan(TilePlan.DARK_BACKGROUND_BRIGHTNESS);
+        assertThat(plan.warnings())
+                .singleElement()
+                .asString()
+                .contains("fluorescence", "brightfield", "of 64 grid tiles");
+    }
+
+    @Test
+    void doesNotWarnAboutASlideDenselyCoveredWithDarkHaematoxylin() {
+        InMemorySlide slide =
+                InMemorySlide.builder(2048, 2048)
+                        .tissue(0, 0, 2048, 2048, InMemorySlide.HAEMATOXYLIN)
+                        .build();
+
+        TilePlan plan = DEFAULT_PLANNER.plan(slide, 0.5);
+
+        assertThat(plan.mask().medianBrightness())
+                .isGreaterThanOrEqualTo(TilePlan.DARK_BACKGROUND_BRIGHTNESS);
+        assertThat(plan.warnings()).isEmpty();
+    }
+
+    @Test
     void turnsKeptTilesIntoTileTasks() {
         TilePlan plan = DEFAULT_PLANNER.plan(twentyX(), 0.5);
 

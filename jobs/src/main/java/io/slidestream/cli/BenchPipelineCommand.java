@@ -1,0 +1,199 @@
+package io.slidestream.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slidestream.config.ConfigLoader;
+import io.slidestream.inference.EmbedBenchmark;
+import io.slidestream.inference.InferenceConfig;
+import io.slidestream.local.DemoRun;
+import io.slidestream.preprocess.TilePreprocessor;
+import io.slidestream.slide.ReadBenchmark;
+import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.tiling.PlannedSlide;
+import io.slidestream.tiling.TilePlan;
+import io.slidestream.tiling.TilingConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code slidestream bench pipeline}: synthetic slides through the whole embedded pipeline (Kafka,
+ * MiniCluster job, Milvus Lite, Iceberg), compared with the standalone rate of its two heavy stages
+ * measured in the same run on the same machine: read + preprocess (threads = slots, one shared
+ * handle) and the bare ONNX Runtime loop.
+ */
+@Command(
+        name = "pipeline",
+        mixinStandardHelpOptions = true,
+        description =
+                "End-to-end tiles/s of the embedded pipeline vs. its slowest stage alone, event to"
+                        + " committed result latency, peak memory.")
+final class BenchPipelineCommand implements Callable<Integer> {
+
+    @Option(names = "--slides", defaultValue = "3", description = "Synthetic slides (default 3).")
+    int slides;
+
+    @Option(
+            names = "--slide-px",
+            defaultValue = "4096",
+            description = "Edge of each synthetic slide in pixels at 0.5 um/px (default 4096).")
+    int slidePx;
+
+    @Option(
+            names = "--resection",
+            description =
+                    "One resection-sized slide (about 15,000 tissue tiles, 32,000 x 31,000 px)"
+                            + " instead: the memory check. Run with SLIDESTREAM_JAVA_OPTS=-Xmx4g.")
+    boolean resection;
+
+    @Option(
+            names = "--model",
+            paramLabel = "M.onnx",
+            description = "Tile model (default gpfm-tiny).")
+    Path model;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Slots (default 2).")
+    int parallelism;
+
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Default: bench-data.")
+    Path workDir;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the figures here.")
+    Path summaryJson;
+
+    @Option(names = "-D", paramLabel = "key=value", description = "Override a job option.")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        // The run prints progress from several threads, as the demo does: straight to stdout.
+        PrintStream out = System.out;
+        Path home = Path.of(System.getProperty("slidestream.home", ".")).toAbsolutePath();
+        Path work = workDir != null ? workDir : home.resolve("bench-data");
+        Path inbox = work.resolveSibling(work.getFileName() + "-slides");
+        Path modelPath =
+                model != null
+                        ? model
+                        : home.resolve("operators/src/test/resources/gpfm-tiny/gpfm-tiny.onnx");
+
+        List<Path> files = writeSlides(inbox, out);
+
+        // Stage 1 alone: read + preprocess of the first slide's tissue tiles, threads = slots.
+        TilingConfig tiling = TilingConfig.defaults();
+        PlannedSlide planned =
+                PlannedSlide.plan(
+                        SlideOpener.unrestricted(),
+                        files.get(0).toString(),
+                        tiling,
+                        OptionalDouble.empty());
+        TilePlan plan = planned.plan();
+        ReadBenchmark.Tiles tiles =
+                new ReadBenchmark.Tiles(
+                        plan.tileXs(), plan.tileYs(), plan.readLevel(), plan.readPx());
+        SlideOpener opener = SlideOpener.unrestricted();
+        ReadBenchmark.Result read =
+                new ReadBenchmark(() -> opener.open(files.get(0)), tiles, new TilePreprocessor(), 3)
+                        .run(ReadBenchmark.Mode.READ_PREPROCESS, parallelism);
+        double readRate = read.medianTilesPerSecond();
+        out.printf(
+                Locale.ROOT,
+                "read + preprocess alone (%d threads): %.1f tiles/s%n",
+                parallelism,
+                readRate);
+
+        // Stage 2 alone: the bare ONNX Runtime loop at the job's batch size.
+        InferenceConfig inference =
+                InferenceConfig.builder().modelPath(modelPath).batchSize(16).build();
+        EmbedBenchmark.Figures embed = EmbedBenchmark.run(inference, 10, 2, out);
+        double embedRate = embed.bareTilesPerSecond;
+
+        // The whole pipeline.
+        DemoRun.Options o = new DemoRun.Options();
+        o.workDir = work;
+        o.slidesDir = inbox;
+        o.model = modelPath;
+        o.parallelism = parallelism;
+        o.timeout = Duration.ofHours(resection ? 12 : 1);
+        o.overrides = ConfigLoader.parseOverrides(overrides);
+        ObjectNode summary = DemoRun.run(o, out);
+
+        double pipelineRate = summary.path("pipeline_tiles_per_second").asDouble();
+        double slowest = Math.min(readRate, embedRate);
+        String slowestName = readRate < embedRate ? "read + preprocess" : "embed";
+        ObjectNode figures = summary.putObject("benchmark");
+        figures.put("read_preprocess_tiles_per_second", round(readRate));
+        figures.put("embed_bare_tiles_per_second", round(embedRate));
+        figures.put("slowest_stage", slowestName);
+        figures.put("pipeline_tiles_per_second", round(pipelineRate));
+        figures.put("ratio", Math.round(pipelineRate / slowest * 1000) / 1000.0);
+        out.println();
+        out.printf(
+                Locale.ROOT,
+                "end to end %.1f tiles/s | slowest stage alone (%s) %.1f tiles/s | ratio %.2f"
+                        + " (target >= 0.8) | median event -> committed result %.2f s | peak RSS"
+                        + " %d MiB | heap max %d MiB%n",
+                pipelineRate,
+                slowestName,
+                slowest,
+                pipelineRate / slowest,
+                summary.path("median_seconds_to_result").asDouble(),
+                summary.path("peak_rss_mib").asLong(),
+                Runtime.getRuntime().maxMemory() >> 20);
+        out.flush();
+        if (summaryJson != null) {
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(summaryJson.toFile(), summary);
+        }
+        return 0;
+    }
+
+    private List<Path> writeSlides(Path inbox, PrintStream out) throws Exception {
+        Files.createDirectories(inbox);
+        List<Path> files = new ArrayList<>();
+        int count = resection ? 1 : slides;
+        long w = resection ? 32_000 : slidePx;
+        long h = resection ? 31_000 : slidePx;
+        for (int i = 0; i < count; i++) {
+            Path file = inbox.resolve(String.format(Locale.ROOT, "bench-%s-%02d.tiff", w, i));
+            if (!Files.isRegularFile(file)) {
+                SyntheticSlideWriter writer =
+                        SyntheticSlideWriter.builder()
+                                .size(w, h)
+                                .mpp(0.5)
+                                .seed(100 + i)
+                                .tissue(
+                                        resection
+                                                ? List.of(
+                                                        new SyntheticSlideWriter.Region(
+                                                                0, 0, 32_000, 31_000))
+                                                : SyntheticSlideWriter.demoLayout(w, h))
+                                .build();
+                SyntheticSlideWriter.Result r = writer.write(file);
+                out.printf(
+                        Locale.ROOT,
+                        "wrote %s: %d tissue tiles, %.1f MB in %.1f s%n",
+                        file.getFileName(),
+                        r.tissueTilesAtLevel0(),
+                        r.bytes() / 1e6,
+                        r.elapsedNanos() / 1e9);
+            }
+            files.add(file);
+        }
+        return files;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+}
