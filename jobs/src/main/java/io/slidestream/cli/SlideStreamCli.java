@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
             PublishCommand.class,
             WatchCommand.class,
             RunCommand.class,
-            SearchCommand.class
+            SearchCommand.class,
+            ConfigCommand.class
         })
 public final class SlideStreamCli implements Runnable {
 

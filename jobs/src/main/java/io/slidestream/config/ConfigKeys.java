@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.description.HtmlFormatter;
 
 /**
  * Every SlideStream configuration key, collected from the {@code *Options} classes, and a check
@@ -50,6 +51,31 @@ public final class ConfigKeys {
     private static final Map<String, ConfigOption<?>> OPTIONS = collect();
 
     private ConfigKeys() {}
+
+    /**
+     * Every option as a Markdown table (key, default, description), grouped by area in key order:
+     * the source of {@code docs/configuration.md} ({@code slidestream config --markdown}).
+     */
+    public static String markdownTable() {
+        StringBuilder md = new StringBuilder("| key | default | description |\n|---|---|---|\n");
+        for (ConfigOption<?> option : OPTIONS.values()) {
+            String def = option.hasDefaultValue() ? String.valueOf(option.defaultValue()) : "";
+            String text =
+                    new HtmlFormatter()
+                            .format(option.description())
+                            .replaceAll("<[^>]+>", "")
+                            .replace("|", "\\|")
+                            .replace("\n", " ");
+            md.append("| `")
+                    .append(option.key())
+                    .append("` | ")
+                    .append(def.isEmpty() ? "(none)" : "`" + def.replace("|", "\\|") + "`")
+                    .append(" | ")
+                    .append(text)
+                    .append(" |\n");
+        }
+        return md.toString();
+    }
 
     /** All option keys, sorted. */
     public static Set<String> keys() {
