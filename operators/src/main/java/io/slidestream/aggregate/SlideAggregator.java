@@ -1,5 +1,6 @@
 package io.slidestream.aggregate;
 
+import io.slidestream.errors.SlideFailures;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SlideHead;
 import io.slidestream.schemas.ErrorCode;
@@ -244,14 +245,7 @@ public class SlideAggregator
 
     private static SlideFailed failure(
             String slideId, String uri, SlideStreamException e, long failedAtMillis) {
-        return SlideFailed.newBuilder()
-                .setSlideId(slideId)
-                .setUri(uri == null ? "" : uri)
-                .setCode(e.code().name())
-                .setMessage(e.getMessage())
-                .setStage(STAGE)
-                .setFailedAt(Instant.ofEpochMilli(failedAtMillis))
-                .build();
+        return SlideFailures.of(slideId, uri, e.code(), e.getMessage(), STAGE, failedAtMillis);
     }
 
     private static String firstUri(Iterable<TileEmbedding> contents) {

@@ -12,6 +12,7 @@ public final class SlideFailures {
 
     public static final String STAGE_READ = "read";
     public static final String STAGE_EMBED = "embed";
+    public static final String STAGE_AGGREGATE = "aggregate";
 
     private SlideFailures() {}
 
