@@ -114,7 +114,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         // Stage 2 alone: the bare ONNX Runtime loop at the job's batch size.
         InferenceConfig inference =
                 InferenceConfig.builder().modelPath(modelPath).batchSize(16).build();
-        EmbedBenchmark.Figures embed = EmbedBenchmark.run(inference, 10, 2, out);
+        EmbedBenchmark.Figures embed = EmbedBenchmark.run(inference, 20, 3, out);
         double embedRate = embed.bareTilesPerSecond;
 
         // The whole pipeline.

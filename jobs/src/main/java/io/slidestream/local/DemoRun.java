@@ -175,7 +175,10 @@ public final class DemoRun {
             keys.put("aggregate.tissue-classes", String.join(";", options.tissueClasses));
         }
         keys.put("inference.batch-size", "16");
-        keys.put("job.checkpoint-interval", "2 s");
+        // Each checkpoint writes the async embed operator's in-flight tensors (600 KB a tile):
+        // checkpoint every few seconds, and keep in-flight tiles at two batches.
+        keys.put("job.checkpoint-interval", "5 s");
+        keys.put("inference.capacity", "32");
         keys.put("job.parallelism", String.valueOf(options.parallelism));
         keys.put("aggregate.slide-timeout", "5 min");
         keys.put("slides.allowed-roots", inbox.toString() + ";" + cacheRoot());
@@ -398,14 +401,15 @@ public final class DemoRun {
         out.println();
         out.printf(
                 Locale.ROOT,
-                "%-34s %-34s %7s %9s %9s %7s %7s%n",
+                "%-34s %-34s %6s %8s %8s %7s %7s %7s%n",
                 "slide",
                 "outcome",
                 "tiles",
-                "iceberg",
-                "milvus",
-                "slide",
-                "errors");
+                "ice.til",
+                "mil.til",
+                "ice.sld",
+                "mil.sld",
+                "ice.err");
         List<String> ids = new ArrayList<>(published.keySet());
         ids.sort(Comparator.naturalOrder());
         List<Double> latencies = new ArrayList<>();
