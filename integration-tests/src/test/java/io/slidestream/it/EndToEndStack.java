@@ -22,6 +22,7 @@ import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.source.SlideScannedDeserializer;
 import io.slidestream.testing.TestSlides;
 import io.slidestream.tiling.PlannedSlide;
+import io.slidestream.tiling.TilingOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -95,6 +96,9 @@ final class EndToEndStack implements AutoCloseable {
         conf.setString(AggregateOptions.TISSUE_CLASSES.key(), String.join(";", TISSUE_CLASSES));
         conf.setString(AggregateOptions.TOP_K.key(), "4");
         conf.setString(MilvusOptions.FLUSH_INTERVAL.key(), "200 ms");
+        // The test slides have 8 to 30 tiles: small chunks make the planner emit each in several
+        // steps, between which checkpoint barriers pass, as with a resection and the default.
+        conf.setString(TilingOptions.EMIT_CHUNK.key(), "4");
         conf.setString(KafkaOptions.GROUP_ID.key(), name);
         conf.setString(KafkaOptions.TRANSACTIONAL_ID_PREFIX.key(), name);
         conf.setString(

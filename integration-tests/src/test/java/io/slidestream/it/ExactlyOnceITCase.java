@@ -133,9 +133,10 @@ class ExactlyOnceITCase {
                                     .topic(EmbeddedStack.SCANNED_TOPIC)
                                     .build()) {
                 long deadline = System.nanoTime() + RESULTS_TIMEOUT.toNanos();
-                // The job plans a slide's tiles in one go, so a checkpoint barrier queues behind
-                // all of them: the checkpoint that precedes the failure is the one that committed
-                // the small slide, announced first.
+                // The small slide goes through first, so that a checkpoint holding tiles has
+                // completed before the failure whatever the timing of the large slide (whose
+                // tasks are planned in chunks, with checkpoints passing between them), and so
+                // that a slide committed before the failure is seen not to come back.
                 publisher.publish(small, "small");
                 awaitResults(job, resultsTopic, 1, deadline);
                 assertThat(FailOnceAfterCheckpoint.TILES_IN_COMPLETED_CHECKPOINT.get())

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -139,8 +140,11 @@ public final class SlideStreamJob {
                         .uid(DECODE_UID)
                         .name("Decode slides.scanned events");
 
+        // Keyed by slide so the planner can keep a slide's remaining tasks in state and emit them
+        // chunk by chunk, letting checkpoint barriers through between chunks.
         SingleOutputStreamOperator<TileTask> tasks =
-                scanned.process(
+                scanned.keyBy(SlideScanned::getSlideId, Types.STRING)
+                        .process(
                                 new SlideTiler(
                                         config.tiling(),
                                         config.allowedRoots(),

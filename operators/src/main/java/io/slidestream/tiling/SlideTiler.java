@@ -11,26 +11,54 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns each announced slide into its tile tasks: opens the slide (only under the allowed roots),
- * resolves its resolution, finds the tissue and plans the grid, then emits one small {@link
- * TileTask} per tissue tile (no pixels; they are rebalanced to the readers downstream).
+ * Turns each announced slide into its tile tasks, keyed by slide id: opens the slide (only under
+ * the allowed roots), resolves its resolution, finds the tissue and plans the grid once, then emits
+ * one small {@link TileTask} per tissue tile (no pixels; they are rebalanced to the readers
+ * downstream), {@code tiling.emit-chunk} tasks at a time, in plan order.
  *
- * <p>A slide that cannot be planned - missing, not a slide, corrupt, outside the allowed roots,
- * unknown resolution, or without tissue ({@code NO_TISSUE}) - goes to the {@link #FAILED} side
- * output as a {@link SlideFailed} with stage {@code plan}; the job goes on with the next slide.
+ * <p><b>Why chunks.</b> Emitting a whole slide (up to 15,000 tasks) inside one {@code
+ * processElement} blocks on backpressure until the readers and the embedder have taken nearly all
+ * of it, and a checkpoint barrier cannot pass the operator meanwhile: checkpoints would take as
+ * long as embedding a slide. Instead the first chunk is emitted when the slide is planned and each
+ * further chunk from a processing-time timer, so the task thread returns to the mailbox between
+ * chunks and barriers (and other slides' events) are processed there.
  *
- * <p>Stateless: after a restore the source replays the event and the slide is planned again, which
- * gives the same tasks (planning is deterministic).
+ * <p><b>State and timers</b> (per slide, only while its tasks are being emitted): the remaining
+ * plan as a {@link PendingTileTasks} (written once) and the index of the next task (updated per
+ * chunk), plus one processing-time timer for the next chunk. Both states are cleared with the last
+ * chunk, when no timer is left either. A slide announced again while its tasks are still being
+ * emitted is ignored with a warning: the tasks under way already cover it (planning is
+ * deterministic). Once done, a new announcement plans the slide again.
+ *
+ * <p><b>Recovery.</b> A restore mid-slide continues from the stored index: the tasks emitted after
+ * the checkpoint are emitted again, which Flink's own state downstream forgets with the restore and
+ * the slide window dedupes by {@code tileIndex} anyway; external sinks see those replays as usual
+ * (Milvus upserts by deterministic key, Iceberg and Kafka commit on checkpoints). The event itself
+ * is not replayed by the source (its offset is in the checkpoint), which is why the plan lives in
+ * state rather than being planned again.
+ *
+ * <p><b>Failures.</b> A slide that cannot be planned - missing, not a slide, corrupt, outside the
+ * allowed roots, unknown resolution, or without tissue ({@code NO_TISSUE}) - goes to the {@link
+ * #FAILED} side output as a {@link SlideFailed} with stage {@code plan}, leaving no state; the job
+ * goes on with the next slide.
+ *
+ * <p><b>Savepoints.</b> Uid {@value #UID} was a stateless {@code ProcessFunction} before this keyed
+ * version; savepoints taken with the old operator cannot be restored into this one (nothing had
+ * been released then, so no migration is provided).
  */
-public class SlideTiler extends ProcessFunction<SlideScanned, TileTask> {
+public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileTask> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SlideTiler.class);
 
@@ -40,14 +68,22 @@ public class SlideTiler extends ProcessFunction<SlideScanned, TileTask> {
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("slide-plan-failed", SlideStreamTypes.SLIDE_FAILED);
 
+    /** The state type of a slide's remaining tasks: a POJO, never Kryo. */
+    public static final TypeInformation<PendingTileTasks> PENDING_TYPE =
+            Types.POJO(PendingTileTasks.class);
+
     private final TilingConfig tiling;
     // Paths are not serializable: kept as strings, the opener is built in open().
     private final List<String> allowedRoots;
     private final Double defaultMpp;
 
     private transient SlideOpener opener;
+    private transient ValueState<PendingTileTasks> pending;
+    private transient ValueState<Integer> nextIndex;
     private transient Counter planned;
     private transient Counter failed;
+    private transient Counter emitted;
+    private transient Counter repeated;
 
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
@@ -68,14 +104,34 @@ public class SlideTiler extends ProcessFunction<SlideScanned, TileTask> {
             allowedRoots.forEach(root -> b.allowedRoot(Path.of(root)));
             opener = b.build();
         }
+        pending =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("pending-tile-tasks", PENDING_TYPE));
+        nextIndex =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("next-tile-index", Types.INT));
         planned = getRuntimeContext().getMetricGroup().counter("slidesPlanned");
         failed = getRuntimeContext().getMetricGroup().counter("slidesFailedToPlan");
+        emitted = getRuntimeContext().getMetricGroup().counter("tileTasksEmitted");
+        repeated = getRuntimeContext().getMetricGroup().counter("slidesAnnouncedWhilePlanning");
     }
 
     @Override
-    public void processElement(SlideScanned event, Context ctx, Collector<TileTask> out) {
+    public void processElement(SlideScanned event, Context ctx, Collector<TileTask> out)
+            throws Exception {
         String slideId = event.getSlideId();
         String uri = event.getUri();
+        if (pending.value() != null) {
+            repeated.inc();
+            LOG.warn(
+                    "Slide {} ({}) announced again while its tile tasks are being emitted ({} of"
+                            + " {} so far); ignoring the repeat",
+                    slideId,
+                    uri,
+                    nextIndex.value(),
+                    pending.value().taskCount());
+            return;
+        }
         TilePlan plan;
         try {
             OptionalDouble fallback =
@@ -104,9 +160,48 @@ public class SlideTiler extends ProcessFunction<SlideScanned, TileTask> {
                 plan.tissueTileCount(),
                 plan.readPx(),
                 plan.readLevel());
-        long scannedAt = event.getScannedAt().toEpochMilli();
-        for (int i = 0; i < plan.tissueTileCount(); i++) {
-            out.collect(plan.tileTask(i, slideId, uri, scannedAt));
+        PendingTileTasks tasks =
+                PendingTileTasks.of(plan, uri, event.getScannedAt().toEpochMilli());
+        emitFrom(slideId, tasks, 0, ctx, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<TileTask> out)
+            throws Exception {
+        PendingTileTasks tasks = pending.value();
+        Integer next = nextIndex.value();
+        if (tasks == null || next == null) {
+            // Only the chunk timer is ever registered, and it is the last thing left of a slide.
+            return;
         }
+        emitFrom(ctx.getCurrentKey(), tasks, next, ctx, out);
+    }
+
+    /**
+     * Emits one chunk from task {@code from}; then either stores where to go on and registers the
+     * timer for the next chunk, or clears the slide's state.
+     */
+    private void emitFrom(
+            String slideId, PendingTileTasks tasks, int from, Context ctx, Collector<TileTask> out)
+            throws Exception {
+        int end = (int) Math.min((long) from + tiling.emitChunk(), tasks.taskCount());
+        for (int i = from; i < end; i++) {
+            out.collect(tasks.task(slideId, i));
+        }
+        emitted.inc(end - from);
+        if (end == tasks.taskCount()) {
+            pending.clear();
+            nextIndex.clear();
+            return;
+        }
+        if (from == 0) {
+            pending.update(tasks);
+        }
+        nextIndex.update(end);
+        // One millisecond ahead rather than "now": the timer service fires every timer that is
+        // due in one loop, so a timer due at the current time could run in the same mail and
+        // the chunks would again not let a barrier in between.
+        ctx.timerService()
+                .registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
     }
 }

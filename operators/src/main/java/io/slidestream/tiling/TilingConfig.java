@@ -21,6 +21,7 @@ public final class TilingConfig implements Serializable {
     static final int MAX_MEDIAN_KERNEL = 255;
     static final int MAX_CLOSE_KERNEL = 255;
     static final double MAX_MPP_TOLERANCE = 0.1;
+    static final int MAX_EMIT_CHUNK = 1 << 20;
 
     private final double targetMpp;
     private final int tilePx;
@@ -31,6 +32,7 @@ public final class TilingConfig implements Serializable {
     private final int closeKernel;
     private final int minSaturation;
     private final double mppTolerance;
+    private final int emitChunk;
 
     private TilingConfig(Builder b) {
         this.targetMpp = b.targetMpp;
@@ -42,6 +44,7 @@ public final class TilingConfig implements Serializable {
         this.closeKernel = b.closeKernel;
         this.minSaturation = b.minSaturation;
         this.mppTolerance = b.mppTolerance;
+        this.emitChunk = b.emitChunk;
     }
 
     /** The defaults of {@link TilingOptions}. */
@@ -71,6 +74,7 @@ public final class TilingConfig implements Serializable {
                 .closeKernel(read(conf, TilingOptions.CLOSE_KERNEL))
                 .minSaturation(read(conf, TilingOptions.MIN_SATURATION))
                 .mppTolerance(read(conf, TilingOptions.MPP_TOLERANCE))
+                .emitChunk(read(conf, TilingOptions.EMIT_CHUNK))
                 .build();
     }
 
@@ -134,6 +138,11 @@ public final class TilingConfig implements Serializable {
         return mppTolerance;
     }
 
+    /** Tile tasks the planner emits per step before handing the task thread back. */
+    public int emitChunk() {
+        return emitChunk;
+    }
+
     /** A builder holding this config's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder()
@@ -145,7 +154,8 @@ public final class TilingConfig implements Serializable {
                 .medianKernel(medianKernel)
                 .closeKernel(closeKernel)
                 .minSaturation(minSaturation)
-                .mppTolerance(mppTolerance);
+                .mppTolerance(mppTolerance)
+                .emitChunk(emitChunk);
     }
 
     @Override
@@ -165,7 +175,8 @@ public final class TilingConfig implements Serializable {
                 && medianKernel == c.medianKernel
                 && closeKernel == c.closeKernel
                 && minSaturation == c.minSaturation
-                && Double.compare(mppTolerance, c.mppTolerance) == 0;
+                && Double.compare(mppTolerance, c.mppTolerance) == 0
+                && emitChunk == c.emitChunk;
     }
 
     @Override
@@ -179,7 +190,8 @@ public final class TilingConfig implements Serializable {
                 medianKernel,
                 closeKernel,
                 minSaturation,
-                mppTolerance);
+                mppTolerance,
+                emitChunk);
     }
 
     @Override
@@ -202,6 +214,8 @@ public final class TilingConfig implements Serializable {
                 + minSaturation
                 + ", mppTolerance="
                 + mppTolerance
+                + ", emitChunk="
+                + emitChunk
                 + '}';
     }
 
@@ -216,6 +230,7 @@ public final class TilingConfig implements Serializable {
         private int closeKernel = TilingOptions.CLOSE_KERNEL.defaultValue();
         private int minSaturation = TilingOptions.MIN_SATURATION.defaultValue();
         private double mppTolerance = TilingOptions.MPP_TOLERANCE.defaultValue();
+        private int emitChunk = TilingOptions.EMIT_CHUNK.defaultValue();
 
         private Builder() {}
 
@@ -262,6 +277,11 @@ public final class TilingConfig implements Serializable {
 
         public Builder mppTolerance(double mppTolerance) {
             this.mppTolerance = mppTolerance;
+            return this;
+        }
+
+        public Builder emitChunk(int emitChunk) {
+            this.emitChunk = emitChunk;
             return this;
         }
 
@@ -314,6 +334,11 @@ public final class TilingConfig implements Serializable {
                     TilingOptions.MPP_TOLERANCE,
                     mppTolerance,
                     "a relative tolerance from 0 to " + MAX_MPP_TOLERANCE + ", e.g. 0.01");
+            check(
+                    emitChunk >= 1 && emitChunk <= MAX_EMIT_CHUNK,
+                    TilingOptions.EMIT_CHUNK,
+                    emitChunk,
+                    "a number of tile tasks from 1 to " + MAX_EMIT_CHUNK + ", e.g. 256");
             return new TilingConfig(this);
         }
 

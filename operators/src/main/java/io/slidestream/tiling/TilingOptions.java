@@ -5,9 +5,9 @@ import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Configuration keys of the tiling stage: target resolution, tile geometry, tissue threshold and
- * the parameters of the CLAM-style tissue detector. {@link TilingConfig#fromConfiguration} reads
- * them once and validates them; operators receive the typed {@link TilingConfig}, never these
- * options.
+ * the parameters of the CLAM-style tissue detector, and how many tile tasks are emitted at a time.
+ * {@link TilingConfig#fromConfiguration} reads them once and validates them; operators receive the
+ * typed {@link TilingConfig}, never these options.
  */
 public final class TilingOptions {
 
@@ -87,6 +87,16 @@ public final class TilingOptions {
                     .withDescription(
                             "Relative tolerance when comparing resolutions and downsamples: a"
                                     + " level at 0.505 um/px still counts as 0.5 um/px with 0.01.");
+
+    public static final ConfigOption<Integer> EMIT_CHUNK =
+            ConfigOptions.key("tiling.emit-chunk")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription(
+                            "Tile tasks the planner emits at a time. Between chunks it hands the"
+                                    + " task thread back, so checkpoint barriers pass while a large"
+                                    + " slide is still being emitted; smaller chunks give shorter"
+                                    + " checkpoint alignment, larger ones fewer timer firings.");
 
     private TilingOptions() {}
 }

@@ -26,6 +26,7 @@ class TilingConfigTest {
         assertThat(c.closeKernel()).isEqualTo(4);
         assertThat(c.minSaturation()).isEqualTo(8);
         assertThat(c.mppTolerance()).isEqualTo(0.01);
+        assertThat(c.emitChunk()).isEqualTo(256);
     }
 
     @Test
@@ -49,7 +50,8 @@ class TilingConfigTest {
                                 "tiling.median-kernel", "5",
                                 "tiling.close-kernel", "0",
                                 "tiling.min-saturation", "20",
-                                "tiling.mpp-tolerance", "0.02"));
+                                "tiling.mpp-tolerance", "0.02",
+                                "tiling.emit-chunk", "64"));
 
         TilingConfig c = TilingConfig.fromConfiguration(conf);
 
@@ -65,6 +67,7 @@ class TilingConfigTest {
                                 .closeKernel(0)
                                 .minSaturation(20)
                                 .mppTolerance(0.02)
+                                .emitChunk(64)
                                 .build());
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
@@ -84,7 +87,8 @@ class TilingConfigTest {
         "tiling.median-kernel, 0",
         "tiling.close-kernel, -1",
         "tiling.min-saturation, 256",
-        "tiling.mpp-tolerance, 0.5"
+        "tiling.mpp-tolerance, 0.5",
+        "tiling.emit-chunk, 0"
     })
     void rejectsAnOutOfRangeValueNamingTheKeyAndTheValue(String key, String value) {
         Configuration conf = Configuration.fromMap(Map.of(key, value));

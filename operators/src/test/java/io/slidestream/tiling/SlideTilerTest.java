@@ -1,0 +1,269 @@
+package io.slidestream.tiling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.records.TileTask;
+import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.TestSlides;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SlideTilerTest {
+    static final Instant SCANNED_AT = Instant.parse("2026-11-22T10:00:00Z");
+
+    /** Tissue tiles of {@link #slide}: 6 x 5 tiles of 256 px from (256, 256), row-major. */
+    static final int COLUMNS = 6;
+
+    static final int ROWS = 5;
+    static final int TILES = COLUMNS * ROWS;
+    static final int CHUNK = 8;
+    static final TilingConfig TILING = TilingConfig.builder().emitChunk(CHUNK).build();
+
+    @TempDir static Path dir;
+    static Path slide;
+    static Path blank;
+
+    /** The tissue fraction of each planned tile (edge tiles lose some to the mask filters). */
+    static float[] tissue;
+
+    @BeforeAll
+    static void writeSlides() throws IOException {
+        slide =
+                SyntheticSlideWriter.builder()
+                        .size(2048, 2048)
+                        .mpp(0.5)
+                        .style(Style.GENERIC_TIFF)
+                        .seed(21)
+                        .tissue(256, 256, 256L * COLUMNS, 256L * ROWS)
+                        .build()
+                        .write(dir.resolve("slide.tiff"))
+                        .file();
+        blank =
+                SyntheticSlideWriter.builder()
+                        .size(2048, 2048)
+                        .mpp(0.5)
+                        .style(Style.APERIO)
+                        .seed(22)
+                        .noTissue()
+                        .build()
+                        .write(dir.resolve("blank.svs"))
+                        .file();
+        tissue =
+                PlannedSlide.plan(
+                                SlideOpener.unrestricted(),
+                                slide.toString(),
+                                TILING,
+                                OptionalDouble.empty())
+                        .plan()
+                        .tileTissues();
+        assertThat(tissue).hasSize(TILES);
+    }
+
+    @Test
+    void emitsTheFirstChunkOnArrivalAndOneChunkPerTimerInPlanOrder() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+
+            harness.processElement(event("s1", slide), 1L);
+            assertThat(indices(harness.extractOutputValues()))
+                    .containsExactlyElementsOf(range(0, CHUNK));
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+
+            harness.setProcessingTime(1);
+            assertThat(indices(harness.extractOutputValues()))
+                    .containsExactlyElementsOf(range(0, 2 * CHUNK));
+            harness.setProcessingTime(2);
+            harness.setProcessingTime(3);
+
+            assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            harness.setProcessingTime(100);
+            assertThat(harness.extractOutputValues()).hasSize(TILES);
+        }
+    }
+
+    @Test
+    void continuesWithTheRemainingTasksOnlyAfterARestoreMidSlide() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            harness.setProcessingTime(1);
+            assertThat(harness.extractOutputValues()).hasSize(2 * CHUNK);
+            snapshot = harness.snapshot(1L, 1L);
+        }
+
+        try (var restored = harness()) {
+            restored.setProcessingTime(1);
+            restored.initializeState(snapshot);
+            restored.open();
+            assertThat(restored.numKeyedStateEntries()).as("plan and next index").isEqualTo(2);
+            assertThat(restored.numProcessingTimeTimers()).isEqualTo(1);
+
+            restored.setProcessingTime(2);
+            restored.setProcessingTime(3);
+
+            assertThat(restored.extractOutputValues())
+                    .isEqualTo(expectedTasks("s1", 2 * CHUNK, TILES));
+            assertThat(restored.numKeyedStateEntries()).isZero();
+            assertThat(restored.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void plansSlidesSideBySideEachWithItsOwnState() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("a", slide), 1L);
+            harness.processElement(event("b", slide), 2L);
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+
+            for (long t = 1; t <= 3; t++) {
+                harness.setProcessingTime(t);
+            }
+
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(out.stream().filter(t -> t.slideId.equals("a")).collect(Collectors.toList()))
+                    .isEqualTo(expectedTasks("a", 0, TILES));
+            assertThat(out.stream().filter(t -> t.slideId.equals("b")).collect(Collectors.toList()))
+                    .isEqualTo(expectedTasks("b", 0, TILES));
+            // Chunks of the two slides alternate: neither waits for the other to finish.
+            assertThat(out.subList(0, 2 * CHUNK))
+                    .extracting(t -> t.slideId)
+                    .containsExactlyElementsOf(
+                            IntStream.range(0, 2 * CHUNK)
+                                    .mapToObj(i -> i < CHUNK ? "a" : "b")
+                                    .collect(Collectors.toList()));
+            assertThat(harness.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void ignoresARepeatedAnnouncementUntilTheSlideIsDoneThenPlansItAgain() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            harness.processElement(event("s1", slide), 2L);
+            for (long t = 1; t <= 3; t++) {
+                harness.setProcessingTime(t);
+            }
+            assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
+
+            harness.processElement(event("s1", slide), 3L);
+
+            assertThat(indices(harness.extractOutputValues()))
+                    .containsExactlyElementsOf(concat(range(0, TILES), range(0, CHUNK)));
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void sendsSlidesThatCannotBePlannedToTheSideOutputWithTheirCodes() throws Exception {
+        try (var harness = harness()) {
+            harness.setProcessingTime(42);
+            harness.open();
+
+            harness.processElement(event("missing", dir.resolve("absent.svs")), 1L);
+            harness.processElement(event("corrupt", TestSlides.slideFixture("unreadable.svs")), 2L);
+            harness.processElement(event("blank", blank), 3L);
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            List<SlideFailed> failed = new ArrayList<>();
+            harness.getSideOutput(SlideTiler.FAILED).forEach(r -> failed.add(r.getValue()));
+            assertThat(failed)
+                    .extracting(f -> f.getSlideId() + ":" + f.getCode() + ":" + f.getStage())
+                    .containsExactly(
+                            "missing:" + ErrorCode.SLIDE_NOT_FOUND + ":plan",
+                            "corrupt:" + ErrorCode.CORRUPT_SLIDE + ":plan",
+                            "blank:" + ErrorCode.NO_TISSUE + ":plan");
+            assertThat(failed)
+                    .allSatisfy(
+                            f -> {
+                                assertThat(f.getMessage()).isNotBlank();
+                                assertThat(f.getFailedAt()).isEqualTo(Instant.ofEpochMilli(42));
+                            });
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void keepsItsStateAsAPojoNotKryo() {
+        assertThat(SlideTiler.PENDING_TYPE).isInstanceOf(PojoTypeInfo.class);
+        assertThat(TypeInformation.of(PendingTileTasks.class)).isEqualTo(SlideTiler.PENDING_TYPE);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness()
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new SlideTiler(TILING, List.of(), null)),
+                SlideScanned::getSlideId,
+                Types.STRING);
+    }
+
+    static SlideScanned event(String slideId, Path file) {
+        return SlideScanned.newBuilder()
+                .setSlideId(slideId)
+                .setUri(file.toString())
+                .setScannedAt(SCANNED_AT)
+                .setScannerId("test")
+                .build();
+    }
+
+    /** Tasks {@code from..to-1} of {@link #slide} as the known tissue layout gives them. */
+    static List<TileTask> expectedTasks(String slideId, int from, int to) {
+        List<TileTask> tasks = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            TileTask t = new TileTask();
+            t.slideId = slideId;
+            t.uri = slide.toString();
+            t.x = 256L + 256L * (i % COLUMNS);
+            t.y = 256L + 256L * (i / COLUMNS);
+            t.level = 0;
+            t.readPx = 256;
+            t.tilePx = 256;
+            t.mpp = 0.5;
+            t.tissue = tissue[i];
+            t.tileIndex = i;
+            t.tileCount = TILES;
+            t.scannedAtMillis = SCANNED_AT.toEpochMilli();
+            tasks.add(t);
+        }
+        return tasks;
+    }
+
+    static List<Integer> indices(List<TileTask> tasks) {
+        return tasks.stream().map(t -> t.tileIndex).collect(Collectors.toList());
+    }
+
+    static List<Integer> range(int from, int to) {
+        return IntStream.range(from, to).boxed().collect(Collectors.toList());
+    }
+
+    static List<Integer> concat(List<Integer> a, List<Integer> b) {
+        List<Integer> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
