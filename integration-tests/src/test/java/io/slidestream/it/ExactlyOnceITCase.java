@@ -374,9 +374,6 @@ class ExactlyOnceITCase {
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
             Integer tiles = seenAtSnapshot.remove(checkpointId);
-            System.out.printf(
-                    "DEBUG checkpoint %d complete, tiles %s, total %d%n",
-                    checkpointId, tiles, TILES_SEEN.get());
             if (tiles != null && !FAILED.get()) {
                 TILES_IN_COMPLETED_CHECKPOINT.accumulateAndGet(tiles, Math::max);
             }
