@@ -549,7 +549,45 @@ public final class DemoRun {
         out.println(
                 "  Kafka topics slides.scanned / slides.results / slides.dead-letter: "
                         + where.get("kafka_log_dir").asText());
+        printHowToQuery(stack);
         return root;
+    }
+
+    /** Concrete commands for the stores this run left behind. */
+    private void printHowToQuery(EmbeddedStack stack) {
+        Path lite = MilvusLite.findPackage().resolve("lib");
+        out.println("How to query them:");
+        out.println(
+                "  Milvus: LD_LIBRARY_PATH="
+                        + lite
+                        + " "
+                        + lite.resolve("milvus")
+                        + " "
+                        + stack.milvus().dataFile()
+                        + " 127.0.0.1:19530 ERROR &");
+        results.values().stream()
+                .filter(r -> !r.getTopTiles().isEmpty())
+                .findFirst()
+                .ifPresent(
+                        r ->
+                                out.println(
+                                        "          bin/slidestream search --tile "
+                                                + r.getSlideId()
+                                                + " "
+                                                + r.getTopTiles().get(0).getX()
+                                                + " "
+                                                + r.getTopTiles().get(0).getY()
+                                                + " --model-id "
+                                                + r.getModelId()
+                                                + " --milvus-uri http://127.0.0.1:19530"));
+        out.println(
+                "  Iceberg: any engine with an Iceberg JDBC catalog (Spark, Trino, Flink SQL,"
+                        + " PyIceberg): uri jdbc:sqlite:"
+                        + stack.icebergDir().resolve("catalog.db")
+                        + ", warehouse "
+                        + stack.icebergDir().resolve("warehouse").toUri()
+                        + ", e.g. SELECT slide_id, count(*) FROM slidestream.tiles GROUP BY"
+                        + " slide_id");
     }
 
     private static String truncate(String s, int n) {
