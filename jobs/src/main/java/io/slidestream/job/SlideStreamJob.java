@@ -2,6 +2,7 @@ package io.slidestream.job;
 
 import io.slidestream.aggregate.SlideHeadFactory;
 import io.slidestream.aggregate.SlideWindows;
+import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideFailures;
@@ -73,6 +74,7 @@ public final class SlideStreamJob {
             }
         }
         Configuration conf = ConfigLoader.load(file, ConfigLoader.parseOverrides(overrides));
+        ConfigKeys.requireKnown(conf);
         SlideStreamConfig config = SlideStreamConfig.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         run(env, config);
