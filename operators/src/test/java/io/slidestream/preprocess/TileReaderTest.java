@@ -8,15 +8,23 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.records.PreprocessedTile;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
+import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.CorruptSlides;
+import io.slidestream.testing.SyntheticSlides;
 import io.slidestream.testing.TestSlides;
+import io.slidestream.tiling.PlannedSlide;
+import io.slidestream.tiling.TilingConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.stream.Collectors;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reader on a slide that opens but fails on read ({@code unreadable.svs}), between tiles of a
@@ -70,6 +78,41 @@ class TileReaderTest {
                                 assertThat(m.uri).isEqualTo(bad.toString());
                             });
             assertThat(markers.get(2).x).isEqualTo(512L);
+        }
+    }
+
+    @Test
+    void failsOnReadASyntheticSlideThatPlansButHasBrokenLevel0Tiles(@TempDir Path dir)
+            throws Exception {
+        Path good =
+                SyntheticSlides.write(
+                        SyntheticSlides.twoBlocks(0.5, Style.GENERIC_TIFF),
+                        dir.resolve("good.tiff"));
+        Path broken = CorruptSlides.zeroLevel0Tiles(good, dir.resolve("broken.tiff"));
+        // Planning reads a coarse level only: the broken slide plans like the good one.
+        assertThat(
+                        PlannedSlide.plan(
+                                        SlideOpener.unrestricted(),
+                                        broken.toString(),
+                                        TilingConfig.defaults(),
+                                        OptionalDouble.empty())
+                                .plan()
+                                .tissueTileCount())
+                .isEqualTo(SyntheticSlides.TISSUE_TILES);
+
+        TileReader reader = new TileReader(GpfmTinyFixture.config(1).build(), List.of());
+        try (OneInputStreamOperatorTestHarness<TileTask, PreprocessedTile> harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(reader)) {
+            for (int i = 0; i < 3; i++) {
+                harness.processElement(task("broken", broken, i, 3), 1L);
+            }
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(TileReader.FAILED))
+                    .extracting(r -> r.getValue().getCode().toString())
+                    .containsExactly(ErrorCode.CORRUPT_SLIDE.name());
+            assertThat(harness.getSideOutput(TileReader.FAILED_TILE_MARKERS))
+                    .extracting(r -> r.getValue().tileIndex)
+                    .containsExactly(0, 1, 2);
         }
     }
 
