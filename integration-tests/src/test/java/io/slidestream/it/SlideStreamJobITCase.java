@@ -19,6 +19,7 @@ import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.CorruptSlides;
 import io.slidestream.testing.TestSlides;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,10 +44,14 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole job end to end, as {@code slidestream run} builds it, against a real in-process KRaft
  * broker, Milvus Lite and an Iceberg JDBC catalog on a Flink MiniCluster with checkpoints: two
  * synthetic slides with a known tissue layout (generic TIFF and Aperio), the real H&amp;E slide
- * CMU-1-Small-Region, a truncated and a corrupt slide, and an undecodable Kafka record go in; the
- * test then reads every store back: exact tile counts per slide in Iceberg and Milvus, one slide
- * row and one committed result per good slide, dead letters with the right codes, and a Milvus
- * search with a tile's own embedding that finds that tile first.
+ * CMU-1-Small-Region, a truncated and a corrupt slide (both fail when planned), two slides that
+ * plan but fail when tiles are read (every tile, or half of them), and an undecodable Kafka record
+ * go in; the test then reads every store back: exact tile counts per slide in Iceberg and Milvus,
+ * one slide row and one committed result per good slide, dead letters with the right codes, and a
+ * Milvus search with a tile's own embedding that finds that tile first. The read failures close
+ * their slide windows through failed-tile markers, well inside the hour of the slide timeout: the
+ * half-read slide gets one incomplete result of its read tiles, the unread one none at all, and
+ * neither has a tile of a failed read in the stores.
  */
 class SlideStreamJobITCase {
 
@@ -92,8 +97,25 @@ class SlideStreamJobITCase {
         Path truncated = inbox.resolve("truncated.tiff");
         byte[] whole = Files.readAllBytes(generic);
         Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length / 2));
-        // Opens as Aperio, but its tile data is broken: fails when read.
+        // Opens as Aperio, but its tile data is broken: already fails when planned (the tissue
+        // mask cannot be read).
         Path unreadable = TestSlides.slideFixture("unreadable.svs");
+        // Plan fine (the mask comes from a coarse level) but fail when their tiles are read: every
+        // level-0 tile broken, and only those of the second tissue block (6 of 12 tiles).
+        Path readFailure =
+                CorruptSlides.zeroLevel0Tiles(
+                        EndToEndStack.writeSlide(
+                                twoBlocks(13), dir.resolve("read-failure-source.tiff"), 12),
+                        inbox.resolve("read-failure.tiff"));
+        Path halfRead =
+                CorruptSlides.zeroLevel0Tiles(
+                        EndToEndStack.writeSlide(
+                                twoBlocks(14), dir.resolve("half-read-source.tiff"), 12),
+                        inbox.resolve("half-read.tiff"),
+                        1280,
+                        1024,
+                        512,
+                        768);
 
         try (EndToEndStack stack = EndToEndStack.start(dir, "slidestream-job-it", 2)) {
             SlideStreamConfig config = stack.config();
@@ -105,6 +127,14 @@ class SlideStreamJobITCase {
             assertThat(planned.get("generic-tiff")).isEqualTo(12);
             assertThat(planned.get("aperio")).isEqualTo(8);
             assertThat(planned.get("cmu-1-small-region")).isBetween(20, 120);
+            assertThat(EndToEndStack.plannedTiles(config, readFailure)).isEqualTo(12);
+            assertThat(EndToEndStack.plannedTiles(config, halfRead)).isEqualTo(12);
+            // Slides with tiles that fail on read: the tiles each has in the stores (and its
+            // result's tiles_received; none means no result at all). The slide timeout is an hour:
+            // only the failed-tile markers can close these windows within the test.
+            Map<String, Integer> readFailures = new LinkedHashMap<>();
+            readFailures.put("read-failure", 0);
+            readFailures.put("half-read", 6);
 
             Map<String, ErrorCode> bad = new LinkedHashMap<>();
             try (SlidePublisher publisher =
@@ -118,9 +148,13 @@ class SlideStreamJobITCase {
                 publisher.publish(cmu1, "cmu-1-small-region");
                 publisher.publish(truncated, "truncated");
                 publisher.publish(unreadable, "unreadable");
+                publisher.publish(readFailure, "read-failure");
+                publisher.publish(halfRead, "half-read");
             }
             bad.put("truncated", ErrorCode.CORRUPT_SLIDE);
             bad.put("unreadable", ErrorCode.CORRUPT_SLIDE);
+            bad.put("read-failure", ErrorCode.CORRUPT_SLIDE);
+            bad.put("half-read", ErrorCode.CORRUPT_SLIDE);
             String malformed =
                     stack.publishRaw(
                             "garbage", "not an Avro event".getBytes(StandardCharsets.UTF_8));
@@ -139,7 +173,7 @@ class SlideStreamJobITCase {
                             stack.committed(
                                     EmbeddedStack.DEAD_LETTER_TOPIC, AvroCodec.SLIDE_FAILED)) {
                 long deadline = System.nanoTime() + RESULTS_TIMEOUT.toNanos();
-                while (resultsTopic.poll().size() < planned.size()
+                while (resultsTopic.poll().size() < planned.size() + 1
                         || deadLetterTopic.poll().size() < bad.size()) {
                     EndToEndStack.assertRunning(job);
                     assertThat(System.nanoTime())
@@ -160,7 +194,12 @@ class SlideStreamJobITCase {
                     boolean settled =
                             EndToEndStack.await(
                                     Duration.ofSeconds(30),
-                                    () -> storesHold(config, milvus, planned, bad.size()));
+                                    () ->
+                                            storesHold(
+                                                    config,
+                                                    milvus,
+                                                    storedTiles(planned, readFailures),
+                                                    bad.size()));
                     System.out.printf("SlideStreamJobITCase: stores settled: %s%n", settled);
                 }
                 // Anything more (a duplicate) would show up by now.
@@ -171,13 +210,24 @@ class SlideStreamJobITCase {
                 EndToEndStack.cancel(job);
             }
 
-            assertResults(results, planned);
-            assertDeadLetters(deadLetters, bad);
-            assertStores(config, planned, bad);
+            assertResults(results, planned, readFailures);
+            assertDeadLetters(deadLetters, bad, readFailures.keySet());
+            assertStores(config, planned, bad, readFailures);
             System.out.printf(
                     "SlideStreamJobITCase: %d ms in all, tiles %s%n",
                     (System.nanoTime() - begin) / 1_000_000, planned);
         }
+    }
+
+    /** The two-block layout of {@code generic-tiff} (12 tissue tiles) with its own pixels. */
+    private static SyntheticSlideWriter twoBlocks(long seed) {
+        return SyntheticSlideWriter.builder()
+                .size(2048, 2048)
+                .style(Style.GENERIC_TIFF)
+                .seed(seed)
+                .tissue(256, 256, 768, 512)
+                .tissue(1280, 1024, 512, 768)
+                .build();
     }
 
     private static boolean storesHold(
@@ -203,6 +253,9 @@ class SlideStreamJobITCase {
                                     "slide_id")
                             .size();
             for (var e : planned.entrySet()) {
+                if (e.getValue() == 0) {
+                    continue;
+                }
                 if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
                         || slides.getOrDefault(e.getKey(), 0L) < 1
                         || milvus.countTiles(e.getKey()) < e.getValue()
@@ -216,11 +269,39 @@ class SlideStreamJobITCase {
         }
     }
 
-    private static void assertResults(List<SlideResult> results, Map<String, Integer> planned) {
+    /** The tiles each slide should have in the stores: all of a good slide, the read ones else. */
+    private static Map<String, Integer> storedTiles(
+            Map<String, Integer> planned, Map<String, Integer> readFailures) {
+        Map<String, Integer> stored = new LinkedHashMap<>(planned);
+        stored.putAll(readFailures);
+        return stored;
+    }
+
+    private static void assertResults(
+            List<SlideResult> results,
+            Map<String, Integer> planned,
+            Map<String, Integer> readFailures) {
+        List<String> expected = new java.util.ArrayList<>(planned.keySet());
+        readFailures.forEach(
+                (slide, read) -> {
+                    if (read > 0) {
+                        expected.add(slide);
+                    }
+                });
+        // A slide none of whose tiles could be read has no result at all.
         assertThat(results)
-                .extracting(r -> r.getSlideId())
-                .containsExactlyInAnyOrderElementsOf(planned.keySet());
+                .extracting(r -> r.getSlideId().toString())
+                .containsExactlyInAnyOrderElementsOf(expected);
         for (SlideResult r : results) {
+            Integer read = readFailures.get(r.getSlideId().toString());
+            if (read != null) {
+                // Closed as soon as every tile was read or marked failed, long before the timeout.
+                assertThat(r.getComplete()).as("complete %s", r.getSlideId()).isFalse();
+                assertThat(r.getTileCount()).isEqualTo(12);
+                assertThat(r.getTilesReceived()).isEqualTo(read);
+                assertThat(r.getMeanEmbedding()).hasSize(256);
+                continue;
+            }
             int tiles = planned.get(r.getSlideId());
             assertThat(r.getComplete()).as("complete %s", r.getSlideId()).isTrue();
             assertThat(r.getTileCount()).isEqualTo(tiles);
@@ -252,15 +333,24 @@ class SlideStreamJobITCase {
         }
     }
 
+    /**
+     * One dead letter per bad slide, except a slide failing on read: each reader subtask that meets
+     * one of its tiles reports it once (two slots here).
+     */
     private static void assertDeadLetters(
-            List<SlideFailed> deadLetters, Map<String, ErrorCode> bad) {
+            List<SlideFailed> deadLetters, Map<String, ErrorCode> bad, Set<String> readFailures) {
+        assertFailuresPerSlide(
+                deadLetters.stream()
+                        .map(f -> f.getSlideId() + "=" + f.getCode() + "@" + f.getStage())
+                        .toList(),
+                readFailures);
         Map<String, String> codes =
                 deadLetters.stream()
                         .collect(
                                 Collectors.toMap(
                                         f -> f.getSlideId().toString(),
-                                        f -> f.getCode().toString()));
-        assertThat(deadLetters).hasSize(bad.size());
+                                        f -> f.getCode().toString(),
+                                        (a, b) -> a.equals(b) ? a : a + "," + b));
         assertThat(codes)
                 .isEqualTo(
                         bad.entrySet().stream()
@@ -270,8 +360,32 @@ class SlideStreamJobITCase {
         assertThat(deadLetters).allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
     }
 
+    /** {@code failures} as "slide=CODE@stage": once per slide, 1 or 2 times for read failures. */
+    private static void assertFailuresPerSlide(List<String> failures, Set<String> readFailures) {
+        Map<String, Long> perSlide =
+                failures.stream()
+                        .collect(
+                                Collectors.groupingBy(
+                                        f -> f.substring(0, f.indexOf('=')),
+                                        Collectors.counting()));
+        perSlide.forEach(
+                (slide, n) -> {
+                    if (readFailures.contains(slide)) {
+                        assertThat(n).as("dead letters of %s", slide).isBetween(1L, 2L);
+                    } else {
+                        assertThat(n).as("dead letters of %s", slide).isEqualTo(1L);
+                    }
+                });
+        assertThat(failures)
+                .filteredOn(f -> readFailures.contains(f.substring(0, f.indexOf('='))))
+                .allSatisfy(f -> assertThat(f).endsWith("=CORRUPT_SLIDE@read"));
+    }
+
     private static void assertStores(
-            SlideStreamConfig config, Map<String, Integer> planned, Map<String, ErrorCode> bad)
+            SlideStreamConfig config,
+            Map<String, Integer> planned,
+            Map<String, ErrorCode> bad,
+            Map<String, Integer> readFailures)
             throws Exception {
         var iceberg = config.iceberg();
         List<Record> tiles =
@@ -285,8 +399,15 @@ class SlideStreamJobITCase {
                         "embedding",
                         "head_probabilities",
                         "predicted_class");
+        // Failed-tile markers never reach the tile sinks: only tiles that were read are stored.
         Map<String, Long> expected = new LinkedHashMap<>();
-        planned.forEach((slide, n) -> expected.put(slide, (long) n));
+        storedTiles(planned, readFailures)
+                .forEach(
+                        (slide, n) -> {
+                            if (n > 0) {
+                                expected.put(slide, (long) n);
+                            }
+                        });
         assertThat(EndToEndStack.countBySlide(tiles)).isEqualTo(expected);
         for (String slide : planned.keySet()) {
             Set<String> cells = new HashSet<>();
@@ -304,7 +425,7 @@ class SlideStreamJobITCase {
                         });
 
         Map<String, Long> onePerSlide = new LinkedHashMap<>();
-        planned.keySet().forEach(slide -> onePerSlide.put(slide, 1L));
+        expected.keySet().forEach(slide -> onePerSlide.put(slide, 1L));
         assertThat(
                         EndToEndStack.countBySlide(
                                 EndToEndStack.rows(
@@ -316,10 +437,22 @@ class SlideStreamJobITCase {
                 EndToEndStack.rows(
                         IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
                         "slide_id",
-                        "code");
+                        "code",
+                        "stage");
+        assertFailuresPerSlide(
+                errors.stream()
+                        .map(
+                                e ->
+                                        e.getField("slide_id")
+                                                + "="
+                                                + e.getField("code")
+                                                + "@"
+                                                + e.getField("stage"))
+                        .toList(),
+                readFailures.keySet());
         assertThat(errors)
                 .extracting(e -> e.getField("slide_id") + "=" + e.getField("code"))
-                .containsExactlyInAnyOrderElementsOf(
+                .hasSameElementsAs(
                         bad.entrySet().stream()
                                 .map(e -> e.getKey() + "=" + e.getValue().name())
                                 .toList());
@@ -330,6 +463,12 @@ class SlideStreamJobITCase {
                         .as("Milvus tiles of %s", e.getKey())
                         .isEqualTo(e.getValue().longValue());
                 assertThat(milvus.countSlides(e.getKey())).isEqualTo(1);
+            }
+            for (var e : readFailures.entrySet()) {
+                assertThat(milvus.countTiles(e.getKey()))
+                        .as("Milvus tiles of %s", e.getKey())
+                        .isEqualTo(e.getValue().longValue());
+                assertThat(milvus.countSlides(e.getKey())).isEqualTo(e.getValue() > 0 ? 1 : 0);
             }
             // One tile of each slide: its own embedding finds it first, among all slides' tiles.
             for (String slide : planned.keySet()) {

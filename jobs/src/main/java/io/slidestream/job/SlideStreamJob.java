@@ -47,6 +47,15 @@ import org.apache.flink.types.Either;
  *
  * <p>Operator uids are constants (here and on each operator class); changing one breaks restoring
  * from savepoints taken before the change.
+ *
+ * <p><b>Failed tiles.</b> A tile that cannot be read ({@link TileReader}) or embedded ({@link
+ * TileEmbeddingRouter}) gives its slide's dead-letter record as before and, in addition, a
+ * failed-tile marker on a side output of the same operator. The markers are unioned into the slide
+ * window's input only - never into {@link JobSinks#tiles} - so a slide with a failed read closes as
+ * soon as all its tiles are accounted for: no result if none was embedded, an incomplete one if
+ * some were. This adds side outputs and a union, no operator: every uid and every operator's state
+ * stays as it was, and savepoints taken before restore (the window's {@code TileEmbedding} list
+ * state gains the nullable {@code failure} field through POJO schema evolution).
  */
 public final class SlideStreamJob {
 
@@ -173,8 +182,16 @@ public final class SlideStreamJob {
                         .name(TileEmbeddingRouter.NAME);
         sinks.tiles(tiles);
 
+        // Tiles that will never have an embedding reach the window as markers, so their slide
+        // closes at once instead of at its timeout. They come from side outputs and join only the
+        // window's input: the tile sinks above see real embeddings only.
+        DataStream<TileEmbedding> windowInput =
+                tiles.union(
+                        preprocessed.getSideOutput(TileReader.FAILED_TILE_MARKERS),
+                        tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS));
         SingleOutputStreamOperator<SlideResult> results =
-                SlideWindows.aggregate(tiles, config.aggregate(), slideHead(config.inference()));
+                SlideWindows.aggregate(
+                        windowInput, config.aggregate(), slideHead(config.inference()));
         sinks.slides(results);
 
         DataStream<SlideFailed> embedFailures =

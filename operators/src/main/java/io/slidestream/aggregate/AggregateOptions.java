@@ -19,7 +19,11 @@ public final class AggregateOptions {
                             "Processing time from a slide's first tile after which the slide window"
                                     + " gives up waiting and emits a partial result (complete ="
                                     + " false) from the tiles it has. Must exceed the time the"
-                                    + " slowest slide needs to be embedded.");
+                                    + " slowest slide needs to be embedded. Tiles that fail to be"
+                                    + " read or embedded do not wait for it: they count as"
+                                    + " arrived, so such a slide closes at once (an incomplete"
+                                    + " result of its embedded tiles, or none if no tile was"
+                                    + " embedded; the failure goes to the dead letter).");
 
     public static final ConfigOption<Duration> DONE_RETENTION =
             ConfigOptions.key("aggregate.done-retention")

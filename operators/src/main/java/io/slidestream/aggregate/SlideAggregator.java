@@ -25,8 +25,16 @@ import org.slf4j.LoggerFactory;
  * Turns the tiles of one slide, when its window fires, into one {@link SlideResult}: the mean
  * embedding, the ABMIL slide head's logits, probabilities (softmax) and predicted class, the top-k
  * tiles by attention, and the tissue composition (share of tiles whose tile-head argmax is each
- * class). {@code complete} is false when the window fired on its timeout before every tile of the
- * plan arrived; {@code completed_at} is the operator's processing time.
+ * class). {@code completed_at} is the operator's processing time.
+ *
+ * <p><b>Failed tiles.</b> The window also receives {@linkplain TileEmbedding#failed failed-tile
+ * markers} for tiles that could not be read or embedded; the trigger counts them as arrived, so a
+ * slide with failed tiles closes as soon as every tile is accounted for. When it fires, markers are
+ * left out of the aggregate: {@code complete} is false whenever fewer than {@code tile_count} tiles
+ * have an embedding (the timeout or the end of input came first, or some tiles failed) and {@code
+ * tiles_received} counts only the tiles with an embedding. A slide whose every arrived tile is a
+ * marker gets no result and no dead-letter record of its own: the stage that failed already sent
+ * its {@code SlideFailed}, and a result without a single embedding would say nothing.
  *
  * <p><b>State:</b> none of its own. The window operator keeps the tiles in a {@code ListState} (one
  * append per tile, cheap in RocksDB; an {@code AggregateFunction} accumulator would be rewritten
@@ -98,7 +106,15 @@ public class SlideAggregator
         long now = context.currentProcessingTime();
         SlideResult result;
         try {
-            result = aggregate(SlideBag.assemble(slideId, contents), now);
+            SlideBag bag = SlideBag.assemble(slideId, contents);
+            if (bag == null) {
+                LOG.info(
+                        "Slide {}: every tile failed to be read or embedded; no result (its failure"
+                                + " is in the dead letter)",
+                        slideId);
+                return;
+            }
+            result = aggregate(bag, now);
         } catch (SlideStreamException e) {
             LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
             context.output(FAILED, failure(slideId, firstUri(contents), e, now));
@@ -147,7 +163,7 @@ public class SlideAggregator
 
         if (!bag.complete()) {
             LOG.warn(
-                    "Slide {} is incomplete ({} of {} tiles) at its timeout or the end of input: emitting a partial result",
+                    "Slide {} is incomplete ({} of {} tiles embedded; the others failed, or the timeout or the end of input came first): emitting a partial result",
                     bag.slideId,
                     n,
                     bag.tileCount);

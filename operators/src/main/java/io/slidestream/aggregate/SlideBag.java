@@ -11,8 +11,11 @@ import java.util.Objects;
  * checked to agree across tiles.
  *
  * <p>A copy of a tile seen before (same {@code tileIndex}) is ignored, as are tiles with an index
- * outside the slide's plan. The bag keeps references to the window's tiles (no copy) until {@link
- * #embeddings()} flattens them into one row-major {@code float[n * D]} for the slide head.
+ * outside the slide's plan. {@linkplain TileEmbedding#failed Failed-tile markers} are not part of
+ * the bag: they only told the trigger that a tile will never come, so a slide with failed tiles
+ * gives a bag of its successful tiles ({@link #complete()} false). The bag keeps references to the
+ * window's tiles (no copy) until {@link #embeddings()} flattens them into one row-major {@code
+ * float[n * D]} for the slide head.
  */
 final class SlideBag {
     final String slideId;
@@ -50,6 +53,8 @@ final class SlideBag {
     /**
      * Orders and checks the window contents of slide {@code slideId}.
      *
+     * @return the bag, or null when the window holds only failed-tile markers (every tile that
+     *     arrived failed: there is nothing to aggregate)
      * @throws SlideStreamException {@code INTERNAL} when the slide has no valid tile or its tiles
      *     disagree on the plan, the model, the embedding length or the tile head's class count
      *     (mixed models cannot be aggregated)
@@ -59,7 +64,12 @@ final class SlideBag {
         TileEmbedding[] byIndex = null;
         int distinct = 0;
         int headClasses = 0;
+        boolean markers = false;
         for (TileEmbedding tile : contents) {
+            if (tile.failed()) {
+                markers = true;
+                continue;
+            }
             if (first == null) {
                 if (tile.tileCount <= 0) {
                     throw inconsistent(
@@ -92,6 +102,9 @@ final class SlideBag {
             }
             byIndex[tile.tileIndex] = tile;
             distinct++;
+        }
+        if (first == null && markers) {
+            return null;
         }
         if (first == null || distinct == 0) {
             throw inconsistent(slideId, "no tile with an index inside the plan arrived");

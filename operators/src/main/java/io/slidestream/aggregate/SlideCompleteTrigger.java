@@ -24,6 +24,14 @@ import org.slf4j.LoggerFactory;
  * aggregate drops it again by index. A tile whose index lies outside {@code [0, tileCount)} is
  * logged and not counted.
  *
+ * <p><b>Failed tiles.</b> A {@linkplain TileEmbedding#failed failed-tile marker} - a tile that
+ * could not be read or embedded and will never arrive - counts exactly like a tile: it is what lets
+ * a slide with a corrupt region fire as soon as every tile is accounted for rather than at its
+ * timeout. The trigger does not tell markers from tiles (a marker and a tile of the same index
+ * count once, whichever came first); the {@link SlideAggregator} leaves markers out of the result
+ * and emits none for a slide of markers only. Markers add no state of their own, so savepoints are
+ * unaffected.
+ *
  * <p><b>State</b> (keyed by slide, scoped to the global window), while the slide is open: the
  * {@code scanned_at} of the slide run, the number of distinct tiles, a bitset of the tile indices
  * seen (one map entry per 64 tiles, so that an update in RocksDB writes 8 bytes rather than the

@@ -21,6 +21,11 @@ import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
  * DataStream<SlideFailed> failed = SlideWindows.failures(results);
  * }</pre>
  *
+ * <p>{@code tiles} carries the tiles with an embedding and, merged in, the {@linkplain
+ * TileEmbedding#failed failed-tile markers} of tiles that could not be read or embedded, so that a
+ * slide with failed tiles closes as soon as all its tiles are accounted for (see {@link
+ * SlideCompleteTrigger} and {@link SlideAggregator}).
+ *
  * <p>The operator's uid is {@link #UID}; its state (the tiles of open slides, the trigger's
  * counters and done markers) is restored from a savepoint only under that uid, so changing it, the
  * key, or the window/trigger type breaks savepoint compatibility.

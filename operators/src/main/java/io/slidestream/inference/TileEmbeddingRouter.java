@@ -2,14 +2,19 @@ package io.slidestream.inference;
 
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileEmbeddingResult;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Splits the embed stage's output: embeddings go on as {@link TileEmbedding} (main output), tiles
- * that failed or timed out go to the {@link #FAILED_TILES} side output with their error code and
- * message, so one bad tile never fails the job and the slide window can still count it. Stateless.
+ * Splits the embed stage's output: embeddings go on as {@link TileEmbedding} (main output, to the
+ * tile sinks and the slide window), tiles that failed or timed out go to the {@link #FAILED_TILES}
+ * side output with their error code and message (for the dead letter), so one bad tile never fails
+ * the job. Each failed tile also becomes a {@linkplain TileEmbedding#failed failed-tile marker} on
+ * {@link #FAILED_TILE_MARKERS}, which the job sends to the slide window only, so the window counts
+ * the tile as accounted for and closes the slide without waiting for its timeout; markers never
+ * reach the tile sinks. Stateless.
  */
 public class TileEmbeddingRouter extends ProcessFunction<TileEmbeddingResult, TileEmbedding> {
     private static final long serialVersionUID = 1L;
@@ -21,6 +26,10 @@ public class TileEmbeddingRouter extends ProcessFunction<TileEmbeddingResult, Ti
     public static final OutputTag<TileEmbeddingResult> FAILED_TILES =
             new OutputTag<>("failed-tiles") {};
 
+    /** One failed-tile marker per tile on {@link #FAILED_TILES}, for the slide window. */
+    public static final OutputTag<TileEmbedding> FAILED_TILE_MARKERS =
+            new OutputTag<>("failed-tile-markers", TypeInformation.of(TileEmbedding.class));
+
     @Override
     public void processElement(
             TileEmbeddingResult result, Context ctx, Collector<TileEmbedding> out) {
@@ -28,6 +37,7 @@ public class TileEmbeddingRouter extends ProcessFunction<TileEmbeddingResult, Ti
             out.collect(result.embedding);
         } else {
             ctx.output(FAILED_TILES, result);
+            ctx.output(FAILED_TILE_MARKERS, TileEmbedding.failed(result.task, result.errorCode));
         }
     }
 }

@@ -1,10 +1,13 @@
 package io.slidestream.preprocess;
 
 import io.slidestream.errors.SlideFailures;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.SharedInferenceEngines;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.records.PreprocessedTile;
+import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideOpener;
@@ -16,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -32,7 +36,18 @@ import org.slf4j.LoggerFactory;
  * slide arrive close together; a handle is shared by all reads of the subtask) and the set of
  * slides whose reads already failed, so a corrupt slide gives one {@code SlideFailed} (stage {@code
  * read}) on the {@link #FAILED} side output instead of one per tile, and its remaining tiles are
- * skipped. The slide's window then ends with its timeout and a partial result.
+ * skipped.
+ *
+ * <p><b>Failed-tile markers.</b> For the tile whose read failed and for every tile of that slide it
+ * skips afterwards, the reader emits a {@linkplain TileEmbedding#failed failed-tile marker} (the
+ * failure's error code) on the {@link #FAILED_TILE_MARKERS} side output. The job routes these
+ * straight to the slide window, which counts them as accounted for: once every tile of the slide is
+ * either embedded or marked failed, the window closes at once instead of waiting for its timeout,
+ * and a slide none of whose tiles was read gets no result (its failure is already in the dead
+ * letter). Since tile tasks are spread over all subtasks, each subtask remembers failed slides on
+ * its own: a subtask that has not seen the failure yet tries the read itself (and, if it fails too,
+ * adds a dead-letter record of its own), so every task yields exactly one tile or one marker either
+ * way. The remembered set is bounded; a slide that fell out of it is simply read (and fails) again.
  */
 public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
     private static final long serialVersionUID = 1L;
@@ -43,6 +58,10 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
 
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("tile-read-failed", SlideStreamTypes.SLIDE_FAILED);
+
+    /** One failed-tile marker per tile that was not read because its slide failed. */
+    public static final OutputTag<TileEmbedding> FAILED_TILE_MARKERS =
+            new OutputTag<>("tile-read-failed-markers", TypeInformation.of(TileEmbedding.class));
 
     /**
      * Open handles per subtask: enough for the slides in flight, bounded for OpenSlide's caches.
@@ -58,7 +77,10 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
     private transient TilePreprocessor preprocessor;
     private transient int[] rgb;
     private transient LinkedHashMap<String, OpenSlide> slides;
-    private transient LinkedHashMap<String, Boolean> failedSlides;
+
+    /** Slide id to the error code of its failed read. */
+    private transient LinkedHashMap<String, ErrorCode> failedSlides;
+
     private transient Counter tilesRead;
     private transient SharedInferenceEngines.Lease lease;
 
@@ -92,7 +114,7 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
                     private static final long serialVersionUID = 1L;
 
                     @Override
-                    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    protected boolean removeEldestEntry(Map.Entry<String, ErrorCode> eldest) {
                         return size() > MAX_REMEMBERED_FAILURES;
                     }
                 };
@@ -101,7 +123,9 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
 
     @Override
     public void processElement(TileTask task, Context ctx, Collector<PreprocessedTile> out) {
-        if (failedSlides.containsKey(task.slideId)) {
+        ErrorCode failed = failedSlides.get(task.slideId);
+        if (failed != null) {
+            ctx.output(FAILED_TILE_MARKERS, TileEmbedding.failed(task, failed));
             return;
         }
         float[] chw;
@@ -114,7 +138,11 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
             slide.readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
             chw = preprocessor.preprocess(rgb, task.readPx, task.readPx);
         } catch (RuntimeException e) {
-            failedSlides.put(task.slideId, Boolean.TRUE);
+            ErrorCode code =
+                    e instanceof SlideStreamException
+                            ? ((SlideStreamException) e).code()
+                            : ErrorCode.INTERNAL;
+            failedSlides.put(task.slideId, code);
             closeHandle(task.uri);
             LOG.warn(
                     "Slide {}: reading tile {} at ({}, {}) failed, skipping its other tiles: {}",
@@ -131,6 +159,7 @@ public class TileReader extends ProcessFunction<TileTask, PreprocessedTile> {
                             e,
                             SlideFailures.STAGE_READ,
                             ctx.timerService().currentProcessingTime()));
+            ctx.output(FAILED_TILE_MARKERS, TileEmbedding.failed(task, code));
             return;
         }
         tilesRead.inc();

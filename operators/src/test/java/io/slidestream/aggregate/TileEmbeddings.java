@@ -1,5 +1,6 @@
 package io.slidestream.aggregate;
 
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.records.TileEmbedding;
 import java.time.Instant;
 import java.util.function.IntFunction;
@@ -40,6 +41,18 @@ public final class TileEmbeddings {
         t.scannedAtMillis = SCANNED_AT.toEpochMilli();
         t.modelId = MODEL_ID;
         t.embedding = embedding;
+        return t;
+    }
+
+    /**
+     * A failed-tile marker for tile {@code index} of a {@code count}-tile slide: the coordinates
+     * and slide fields of {@link #tile}, no embedding, no model.
+     */
+    public static TileEmbedding failedTile(
+            String slideId, int index, int count, ErrorCode failure) {
+        TileEmbedding t = tile(slideId, index, count, null);
+        t.modelId = null;
+        t.failure = failure;
         return t;
     }
 

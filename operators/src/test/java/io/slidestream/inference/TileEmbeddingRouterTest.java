@@ -36,7 +36,25 @@ class TileEmbeddingRouterTest {
                                 assertThat(r.errorCode).isEqualTo(ErrorCode.TIMEOUT);
                                 assertThat(r.errorMessage).isEqualTo("too slow");
                             });
+            // The failed tile also goes to the slide window as a marker, never on the main output.
+            assertThat(harness.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS))
+                    .extracting(StreamRecord::getValue)
+                    .singleElement()
+                    .satisfies(
+                            m -> {
+                                assertThat(m.failed()).isTrue();
+                                assertThat(m.failure).isEqualTo(ErrorCode.TIMEOUT);
+                                assertThat(m.embedding).isNull();
+                                assertThat(m.slideId).isEqualTo("slide-1");
+                                assertThat(m.tileIndex).isEqualTo(1);
+                                assertThat(m.tileCount).isEqualTo(4);
+                            });
         }
+    }
+
+    @Test
+    void flinkTreatsTheTileEmbeddingWithItsFailureFieldAsAPojo() {
+        PojoTestUtils.assertSerializedAsPojoWithoutKryo(TileEmbedding.class);
     }
 
     @Test

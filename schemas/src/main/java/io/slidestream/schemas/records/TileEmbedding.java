@@ -1,5 +1,6 @@
 package io.slidestream.schemas.records;
 
+import io.slidestream.schemas.ErrorCode;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -9,7 +10,17 @@ import java.util.Objects;
  * field of view, resolution). Written to Milvus {@code tiles} and Iceberg {@code tiles}, and
  * gathered per slide by the slide window.
  *
- * <p>A Flink POJO: public no-arg constructor, public mutable fields.
+ * <p><b>Failed-tile markers.</b> A tile that will never have an embedding - its slide could not be
+ * read, or the model failed or timed out on it - travels to the slide window as a marker: the same
+ * record with {@link #failure} set, {@link #embedding} null and {@link #modelId} possibly null, so
+ * the window can count the tile as accounted for and close the slide without waiting for its
+ * timeout. Markers are made only on the way into the window ({@link #failed(TileTask, ErrorCode)})
+ * and never reach the tile sinks. One type for both, rather than a wrapper, keeps the window's
+ * input, its state ({@code ListState<TileEmbedding>}) and its key selector unchanged.
+ *
+ * <p>A Flink POJO: public no-arg constructor, public mutable fields. Savepoints: {@link #failure}
+ * was added after the first release; Flink's POJO serializer restores state written without it
+ * (schema evolution adds the field as null, i.e. a real tile).
  */
 public class TileEmbedding {
     public String slideId;
@@ -36,7 +47,28 @@ public class TileEmbedding {
     /** Tile-head probabilities (one per class), or an empty array when no tile head runs. */
     public float[] headProbabilities = new float[0];
 
+    /**
+     * Null for a real tile; for a failed-tile marker, why the tile has no embedding ({@code
+     * CORRUPT_SLIDE} and the like from the read, {@code INFERENCE_FAILED}, {@code TIMEOUT}).
+     */
+    public ErrorCode failure;
+
     public TileEmbedding() {}
+
+    /**
+     * A failed-tile marker for {@code task}: the tile's coordinates and slide fields, no embedding,
+     * and {@code failure} as the reason.
+     */
+    public static TileEmbedding failed(TileTask task, ErrorCode failure) {
+        TileEmbedding e = of(task, null, null);
+        e.failure = Objects.requireNonNull(failure, "failure");
+        return e;
+    }
+
+    /** True for a failed-tile marker, false for a tile with an embedding. */
+    public boolean failed() {
+        return failure != null;
+    }
 
     /** A TileEmbedding for {@code task}, with the coordinates and slide fields copied. */
     public static TileEmbedding of(TileTask task, String modelId, float[] embedding) {
@@ -79,7 +111,8 @@ public class TileEmbedding {
                 && Objects.equals(uri, t.uri)
                 && Objects.equals(modelId, t.modelId)
                 && Arrays.equals(embedding, t.embedding)
-                && Arrays.equals(headProbabilities, t.headProbabilities);
+                && Arrays.equals(headProbabilities, t.headProbabilities)
+                && failure == t.failure;
     }
 
     @Override
@@ -103,6 +136,7 @@ public class TileEmbedding {
                 + level
                 + " D="
                 + (embedding == null ? 0 : embedding.length)
+                + (failure == null ? "" : " failed " + failure)
                 + "}";
     }
 }
