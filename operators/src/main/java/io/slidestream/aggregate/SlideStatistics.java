@@ -5,7 +5,7 @@ package io.slidestream.aggregate;
  * selection and class shares. Hand-written because each is a few lines over {@code float[]} and the
  * libraries at hand (Commons Math, ND4J) would box or copy 60 MB bags.
  */
-final class SlideStatistics {
+public final class SlideStatistics {
 
     private SlideStatistics() {}
 
@@ -50,7 +50,7 @@ final class SlideStatistics {
     }
 
     /** Index of the largest value (the first of equal ones), or -1 for an empty array. */
-    static int argmax(float[] values) {
+    public static int argmax(float[] values) {
         int best = -1;
         for (int i = 0; i < values.length; i++) {
             if (best < 0 || values[i] > values[best]) {

@@ -23,15 +23,4 @@ final class MilvusJson {
         }
         return array;
     }
-
-    /** Index of the largest value, -1 for an empty array (no head ran). */
-    static int argmax(float[] values) {
-        int best = -1;
-        for (int i = 0; i < values.length; i++) {
-            if (best < 0 || values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

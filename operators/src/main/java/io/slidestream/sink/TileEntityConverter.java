@@ -15,6 +15,7 @@ import static io.slidestream.schemas.milvus.MilvusCollections.X;
 import static io.slidestream.schemas.milvus.MilvusCollections.Y;
 
 import com.google.gson.JsonObject;
+import io.slidestream.aggregate.SlideStatistics;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollection;
@@ -67,7 +68,7 @@ public final class TileEntityConverter implements MilvusEntityConverter<TileEmbe
         entity.addProperty(TISSUE, tile.tissue);
         entity.addProperty(MODEL_ID, tile.modelId);
         entity.add(HEAD_PROBABILITIES, MilvusJson.floats(head));
-        entity.addProperty(PREDICTED_CLASS, MilvusJson.argmax(head));
+        entity.addProperty(PREDICTED_CLASS, SlideStatistics.argmax(head));
         entity.addProperty(SCANNED_AT, tile.scannedAtMillis);
         return entity;
     }

@@ -1,5 +1,6 @@
 package io.slidestream.sink;
 
+import io.slidestream.aggregate.SlideStatistics;
 import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.milvus.MilvusKeys;
 import io.slidestream.schemas.records.TileEmbedding;
@@ -55,7 +56,7 @@ public final class TileRowConverter implements MapFunction<TileEmbedding, RowDat
                 tile.tileCount,
                 new GenericArrayData(tile.embedding),
                 new GenericArrayData(head),
-                MilvusJson.argmax(head),
+                SlideStatistics.argmax(head),
                 TimestampData.fromEpochMillis(tile.scannedAtMillis),
                 TimestampData.fromEpochMillis(clock.millis()));
     }
