@@ -321,7 +321,7 @@ final class SearchCommand implements Callable<Integer> {
         return embedder.embed(image);
     }
 
-    /** Reads the --x/--y tile exactly as the job's TileReader would, then embeds it. */
+    /** Reads the --x/--y tile exactly as the job's TileEmbedder does, then embeds it. */
     private float[] embedRegion(SingleTileEmbedder embedder) {
         try (OpenSlide slide = slideOptions.opener().open(query.slide)) {
             SlideMetadata meta = SlideMetadata.read(slide, query.slide, slideOptions.defaultMpp());

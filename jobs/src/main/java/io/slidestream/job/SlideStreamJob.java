@@ -10,11 +10,9 @@ import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.OnnxSlideHead;
 import io.slidestream.inference.TileEmbedder;
 import io.slidestream.inference.TileEmbeddingRouter;
-import io.slidestream.preprocess.TileReader;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
-import io.slidestream.schemas.records.PreprocessedTile;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
@@ -40,7 +38,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 
 /**
- * The SlideStream job: Kafka {@code slides.scanned} -> plan -> read + preprocess -> embed -> tiles
+ * The SlideStream job: Kafka {@code slides.scanned} -> plan -> read + preprocess + embed -> tiles
  * to Milvus and Iceberg; keyed slide window -> slide results to Iceberg, Milvus and Kafka; every
  * failure to the dead letter. {@link #main} reads the configuration and builds the real source and
  * sinks; {@link #define} wires the graph and is shared with the tests and the embedded demo.
@@ -48,14 +46,17 @@ import org.apache.flink.types.Either;
  * <p>Operator uids are constants (here and on each operator class); changing one breaks restoring
  * from savepoints taken before the change.
  *
- * <p><b>Failed tiles.</b> A tile that cannot be read ({@link TileReader}) or embedded ({@link
- * TileEmbeddingRouter}) gives its slide's dead-letter record as before and, in addition, a
- * failed-tile marker on a side output of the same operator. The markers are unioned into the slide
- * window's input only - never into {@link JobSinks#tiles} - so a slide with a failed read closes as
- * soon as all its tiles are accounted for: no result if none was embedded, an incomplete one if
- * some were. This adds side outputs and a union, no operator: every uid and every operator's state
- * stays as it was, and savepoints taken before restore (the window's {@code TileEmbedding} list
- * state gains the nullable {@code failure} field through POJO schema evolution).
+ * <p><b>Failed tiles.</b> A tile that cannot be read or embedded ({@link TileEmbedder}) becomes a
+ * failure result that {@link TileEmbeddingRouter} turns into its slide's dead-letter record (one
+ * per slide and subtask for read failures) and a failed-tile marker. The markers are unioned into
+ * the slide window's input only - never into {@link JobSinks#tiles} - so a slide with a failed read
+ * closes as soon as all its tiles are accounted for: no result if none was embedded, an incomplete
+ * one if some were.
+ *
+ * <p><b>Savepoint break.</b> Reading moved into the async embed operator (uid {@link
+ * TileEmbedder#UID}), whose checkpointed in-flight inputs are now {@code TileTask}s instead of
+ * preprocessed tensors, and the {@code read-tiles} operator is gone: savepoints taken before that
+ * change cannot be restored (start afresh; the window's {@code TileEmbedding} state is unchanged).
  */
 public final class SlideStreamJob {
 
@@ -164,15 +165,10 @@ public final class SlideStreamJob {
                         .name(SlideTiler.NAME);
 
         // Tile tasks are tiny: spread them over every slot. Reading, preprocessing and embedding
-        // are chained behind this point, so pixels and tensors never cross the network.
-        SingleOutputStreamOperator<PreprocessedTile> preprocessed =
-                tasks.rebalance()
-                        .process(new TileReader(config.inference(), config.allowedRoots()))
-                        .uid(TileReader.UID)
-                        .name(TileReader.NAME);
-
+        // happen inside the async embed operator, so pixels and tensors never cross the network and
+        // its checkpointed in-flight inputs are tasks, not tensors.
         SingleOutputStreamOperator<TileEmbeddingResult> embedded =
-                TileEmbedder.embed(preprocessed, config.inference())
+                TileEmbedder.embed(tasks.rebalance(), config.inference(), config.allowedRoots())
                         .uid(TileEmbedder.UID)
                         .name(TileEmbedder.NAME);
 
@@ -186,9 +182,7 @@ public final class SlideStreamJob {
         // closes at once instead of at its timeout. They come from side outputs and join only the
         // window's input: the tile sinks above see real embeddings only.
         DataStream<TileEmbedding> windowInput =
-                tiles.union(
-                        preprocessed.getSideOutput(TileReader.FAILED_TILE_MARKERS),
-                        tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS));
+                tiles.union(tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS));
         SingleOutputStreamOperator<SlideResult> results =
                 SlideWindows.aggregate(
                         windowInput, config.aggregate(), slideHead(config.inference()));
@@ -203,7 +197,6 @@ public final class SlideStreamJob {
                 scanned.getSideOutput(DecodedEventRouter.MALFORMED)
                         .union(
                                 tasks.getSideOutput(SlideTiler.FAILED),
-                                preprocessed.getSideOutput(TileReader.FAILED),
                                 embedFailures,
                                 SlideWindows.failures(results)));
     }
@@ -218,7 +211,7 @@ public final class SlideStreamJob {
         return () -> OnnxSlideHead.open(Path.of(path), inference);
     }
 
-    /** A tile the model failed on, as a dead-letter record of its slide. */
+    /** A tile that failed to read or embed, as a dead-letter record of its slide. */
     static final class EmbedFailure implements MapFunction<TileEmbeddingResult, SlideFailed> {
         private static final long serialVersionUID = 1L;
 
@@ -237,7 +230,7 @@ public final class SlideStreamJob {
                             + t.y
                             + "): "
                             + failed.errorMessage,
-                    SlideFailures.STAGE_EMBED,
+                    failed.stage == null ? SlideFailures.STAGE_EMBED : failed.stage,
                     System.currentTimeMillis());
         }
     }

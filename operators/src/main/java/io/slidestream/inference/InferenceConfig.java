@@ -24,6 +24,7 @@ public final class InferenceConfig implements Serializable {
     private final Duration maxWait;
     private final Duration timeout;
     private final int capacity;
+    private final int readerThreads;
     private final int queueCapacity;
     private final ExecutionProvider provider;
     private final int deviceId;
@@ -40,6 +41,7 @@ public final class InferenceConfig implements Serializable {
         this.maxWait = b.maxWait;
         this.timeout = b.timeout;
         this.capacity = b.capacity;
+        this.readerThreads = b.readerThreads;
         this.queueCapacity = b.queueCapacity;
         this.provider = b.provider;
         this.deviceId = b.deviceId;
@@ -63,6 +65,7 @@ public final class InferenceConfig implements Serializable {
         b.maxWait(conf.get(InferenceOptions.MAX_WAIT));
         b.timeout(conf.get(InferenceOptions.TIMEOUT));
         b.capacity(conf.get(InferenceOptions.CAPACITY));
+        b.readerThreads(conf.get(InferenceOptions.READER_THREADS));
         b.queueCapacity(conf.get(InferenceOptions.QUEUE_CAPACITY));
         b.provider(ExecutionProvider.parse(conf.get(InferenceOptions.PROVIDER)));
         b.deviceId(conf.get(InferenceOptions.DEVICE_ID));
@@ -93,6 +96,11 @@ public final class InferenceConfig implements Serializable {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Threads per embed subtask that read and preprocess tiles. */
+    public int readerThreads() {
+        return readerThreads;
     }
 
     public int queueCapacity() {
@@ -139,6 +147,7 @@ public final class InferenceConfig implements Serializable {
         b.maxWait = maxWait;
         b.timeout = timeout;
         b.capacity = capacity;
+        b.readerThreads = readerThreads;
         b.queueCapacity = queueCapacity;
         b.provider = provider;
         b.deviceId = deviceId;
@@ -154,7 +163,7 @@ public final class InferenceConfig implements Serializable {
     /**
      * What makes two engines interchangeable: the model files, the session settings and the
      * batching. Subtasks whose configs give the same key share one engine in a TaskManager. The
-     * timeout and the async capacity are per caller and not part of it.
+     * timeout, the async capacity and the reader threads are per caller and not part of it.
      */
     String engineKey() {
         return String.join(
@@ -186,6 +195,7 @@ public final class InferenceConfig implements Serializable {
         return engineKey().equals(c.engineKey())
                 && timeout.equals(c.timeout)
                 && capacity == c.capacity
+                && readerThreads == c.readerThreads
                 && warmUp == c.warmUp
                 && Objects.equals(slideHeadPath, c.slideHeadPath);
     }
@@ -210,6 +220,8 @@ public final class InferenceConfig implements Serializable {
                 + timeout
                 + ", capacity="
                 + capacity
+                + ", readers="
+                + readerThreads
                 + ", queue="
                 + queueCapacity
                 + (tileHeadPath == null ? "" : ", tileHead=" + tileHeadPath)
@@ -224,6 +236,7 @@ public final class InferenceConfig implements Serializable {
         private Duration maxWait = InferenceOptions.MAX_WAIT.defaultValue();
         private Duration timeout = InferenceOptions.TIMEOUT.defaultValue();
         private int capacity = InferenceOptions.CAPACITY.defaultValue();
+        private int readerThreads = InferenceOptions.READER_THREADS.defaultValue();
         private int queueCapacity = InferenceOptions.QUEUE_CAPACITY.defaultValue();
         private ExecutionProvider provider =
                 ExecutionProvider.parse(InferenceOptions.PROVIDER.defaultValue());
@@ -263,6 +276,11 @@ public final class InferenceConfig implements Serializable {
 
         public Builder capacity(int capacity) {
             this.capacity = capacity;
+            return this;
+        }
+
+        public Builder readerThreads(int readerThreads) {
+            this.readerThreads = readerThreads;
             return this;
         }
 
@@ -331,6 +349,7 @@ public final class InferenceConfig implements Serializable {
             slideHeadPath = blankToNull(slideHeadPath);
             atLeast(InferenceOptions.BATCH_SIZE.key(), batchSize, 1);
             atLeast(InferenceOptions.CAPACITY.key(), capacity, 1);
+            atLeast(InferenceOptions.READER_THREADS.key(), readerThreads, 1);
             atLeast(InferenceOptions.QUEUE_CAPACITY.key(), queueCapacity, 1);
             atLeast(InferenceOptions.DEVICE_ID.key(), deviceId, 0);
             atLeast(InferenceOptions.INTRA_OP_THREADS.key(), intraOpThreads, 0);

@@ -54,6 +54,16 @@ public final class InferenceOptions {
                                     + " when reached, the operator stops taking input, which is"
                                     + " the stage's backpressure.");
 
+    public static final ConfigOption<Integer> READER_THREADS =
+            ConfigOptions.key("inference.reader-threads")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription(
+                            "Threads per embed subtask that read and preprocess tiles before they"
+                                    + " go to the model, so reading overlaps inference and never"
+                                    + " runs on the task thread. At most inference.capacity tiles"
+                                    + " wait for them.");
+
     public static final ConfigOption<Integer> QUEUE_CAPACITY =
             ConfigOptions.key("inference.queue-capacity")
                     .intType()

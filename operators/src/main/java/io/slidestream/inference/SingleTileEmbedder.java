@@ -20,7 +20,7 @@ public final class SingleTileEmbedder implements AutoCloseable {
 
     private SingleTileEmbedder(EmbeddingEngine engine) {
         this.engine = engine;
-        // The job's TileReader sizes its preprocessor from the engine the same way.
+        // The job's TileEmbedder sizes its preprocessor from the engine the same way.
         this.preprocessor = new TilePreprocessor(engine.height());
     }
 

@@ -1,19 +1,33 @@
 package io.slidestream.inference;
 
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
-import io.slidestream.schemas.records.PreprocessedTile;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileEmbeddingResult;
+import io.slidestream.schemas.records.TileTask;
+import io.slidestream.slide.OpenSlide;
+import io.slidestream.slide.SlideHandleCache;
+import io.slidestream.slide.SlideOpener;
 import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
@@ -22,31 +36,64 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Embeds preprocessed tiles: hands each tile's CHW tensor to the TaskManager's shared {@link
- * TileInferenceEngine} and completes the {@link ResultFuture} from the engine's batching thread, so
- * the task thread never waits for the model. Use {@link #embed} to put it in a stream ({@code
+ * Reads, preprocesses and embeds tiles: for each {@link TileTask} it reads the tile's region from
+ * its slide on a reader thread, turns it into the model's input tensor ({@link TilePreprocessor},
+ * sized from the engine), hands the tensor to the TaskManager's shared {@link TileInferenceEngine}
+ * and completes the {@link ResultFuture} from the engine's batching thread, so the task thread
+ * neither reads nor waits for the model. Use {@link #embed} to put it in a stream ({@code
  * AsyncDataStream.unorderedWait}, timeout and capacity from {@link InferenceConfig}).
  *
- * <p>Output: one {@link TileEmbeddingResult} per input tile, always. A tile that the model failed
- * on ({@code INFERENCE_FAILED}), that did not finish within {@code inference.timeout} ({@code
- * TIMEOUT}) or whose tensor is malformed ({@code INVALID_REQUEST}) becomes a failure result instead
- * of failing the job; {@link TileEmbeddingRouter} right after splits embeddings from failures (side
- * output). {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT result and
- * cancels the tile's queued work, so the engine does not spend time on a tile nobody waits for.
+ * <p><b>Why the async stage takes tasks, not tensors.</b> Flink's async operator checkpoints its
+ * in-flight <i>inputs</i>. A tile task is ~200 bytes; a 3x224x224 tensor is 600 KB, so tensors in
+ * flight made every checkpoint up to {@code inference.capacity} x 600 KB per subtask. Reading
+ * inside the async function also moves reading off the task thread and runs it on {@code
+ * inference.reader-threads} threads, overlapping it with inference. <b>Savepoint break:</b> the
+ * operator keeps uid {@link #UID} but its checkpointed input type changed from {@code
+ * PreprocessedTile} to {@link TileTask}; savepoints taken before this change (which also had a
+ * separate {@code read-tiles} operator) cannot be restored; start such jobs afresh.
  *
- * <p>State: none in Flink state; in-flight tiles are re-sent by the source after a restore (async
- * operator semantics). The engine lease is taken in {@link #open} and given back in {@link #close};
- * the last subtask to leave closes the engine.
+ * <p><b>Reader pool: per subtask.</b> Each subtask owns {@code inference.reader-threads} daemon
+ * threads and a {@link SlideHandleCache}. At most {@code inference.capacity} tasks of the subtask
+ * are in flight, which bounds the pool's queue; the pool lives and dies with the subtask (no
+ * cross-job registry, no class-loader leak), and reading scales with the slots like the rest of the
+ * job. The engine, which holds the model, stays shared per TaskManager.
+ *
+ * <p>Output: one {@link TileEmbeddingResult} per input task, always. A tile whose slide fails to
+ * read becomes a {@linkplain TileEmbeddingResult#readFailure read failure} with the {@link
+ * SlideStreamException}'s code (for example {@code CORRUPT_SLIDE}; {@code INTERNAL} for anything
+ * else); the subtask then remembers the slide (bounded) and answers its remaining tiles at once
+ * with {@linkplain TileEmbeddingResult#skipped skipped} failures without reading, so {@link
+ * TileEmbeddingRouter} sends one dead-letter record per slide and subtask and a failed-tile marker
+ * per tile, and the slide's window closes at once. Since OpenSlide's error state is sticky per
+ * handle, a read that fails on the shared handle drops it and is tried once more on a handle of its
+ * own, so a good tile read at the same moment as a broken one still succeeds. A tile that the model
+ * failed on ({@code INFERENCE_FAILED}), whose tensor is malformed ({@code INVALID_REQUEST}) or that
+ * did not finish within {@code inference.timeout} ({@code TIMEOUT}) becomes a failure result too;
+ * none fails the job. {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT
+ * result and cancels the tile's queued read and inference, so no thread spends time on a tile
+ * nobody waits for.
+ *
+ * <p>State: none of its own in Flink state; the async operator checkpoints the in-flight tasks and
+ * re-runs them after a restore. The engine lease is taken in {@link #open} and given back in {@link
+ * #close}, with the reader pool and the slide handles.
  */
-public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbeddingResult> {
+public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResult> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TileEmbedder.class);
 
     /** Stable uid of the embed operator; changing it breaks savepoint compatibility. */
     public static final String UID = "embed-tiles";
 
-    public static final String NAME = "Embed tiles (ONNX Runtime)";
+    public static final String NAME = "Read + embed tiles (ONNX Runtime)";
+
+    /** Open slide handles per subtask: enough for the slides in flight. */
+    static final int MAX_OPEN_SLIDES = 4;
+
+    private static final int MAX_REMEMBERED_FAILURES = 1024;
 
     /** How a subtask gets its engine: the shared registry in production. */
     @FunctionalInterface
@@ -55,34 +102,52 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
     }
 
     private final InferenceConfig config;
+    private final List<String> allowedRoots;
     private final EngineOpener opener;
 
     private transient SharedInferenceEngines.Lease lease;
     private transient TileInferenceEngine engine;
-    private transient Map<PreprocessedTile, CompletableFuture<TileInference>> pending;
+    private transient TilePreprocessor preprocessor;
+    private transient SlideOpener slideOpener;
+    private transient SlideHandleCache slides;
+    private transient ExecutorService readers;
+    private transient ThreadLocal<int[]> rgbBuffers;
+
+    /** Slide id to the error code of its failed read; bounded, least recently used out. */
+    private transient Map<String, ErrorCode> failedSlides;
+
+    /** In-flight tiles by identity: timeout() gets the very task object asyncInvoke got. */
+    private transient Map<TileTask, InFlight> pending;
+
+    private transient Counter read;
     private transient Counter embedded;
     private transient Counter failed;
     private transient Counter timedOut;
 
-    public TileEmbedder(InferenceConfig config) {
-        this(config, SharedInferenceEngines::acquire);
+    /**
+     * @param config the model, batching, timeout, capacity and reader threads
+     * @param allowedRoots folders slides may be opened from; empty allows any path
+     */
+    public TileEmbedder(InferenceConfig config, List<String> allowedRoots) {
+        this(config, allowedRoots, SharedInferenceEngines::acquire);
     }
 
-    TileEmbedder(InferenceConfig config, EngineOpener opener) {
+    TileEmbedder(InferenceConfig config, List<String> allowedRoots, EngineOpener opener) {
         this.config = Objects.requireNonNull(config, "config");
+        this.allowedRoots = new ArrayList<>(allowedRoots);
         this.opener = Objects.requireNonNull(opener, "opener");
     }
 
     /**
-     * {@code tiles} through the embedder: unordered (tiles of a slide are gathered by a keyed
+     * {@code tasks} through the embedder: unordered (tiles of a slide are gathered by a keyed
      * window later, order does not matter), with {@code inference.timeout} and {@code
      * inference.capacity}. Set {@link #UID} and {@link #NAME} where the graph is wired.
      */
     public static SingleOutputStreamOperator<TileEmbeddingResult> embed(
-            DataStream<PreprocessedTile> tiles, InferenceConfig config) {
+            DataStream<TileTask> tasks, InferenceConfig config, List<String> allowedRoots) {
         return AsyncDataStream.unorderedWait(
-                tiles,
-                new TileEmbedder(config),
+                tasks,
+                new TileEmbedder(config, allowedRoots),
                 config.timeout().toMillis(),
                 TimeUnit.MILLISECONDS,
                 config.capacity());
@@ -90,65 +155,216 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
 
     @Override
     public void open(OpenContext openContext) throws Exception {
+        SlideOpener.Builder b = SlideOpener.builder();
+        if (allowedRoots.isEmpty()) {
+            b.allowAnyPath();
+        } else {
+            allowedRoots.forEach(root -> b.allowedRoot(Path.of(root)));
+        }
+        slideOpener = b.build();
+        slides = new SlideHandleCache(slideOpener, MAX_OPEN_SLIDES);
         lease = opener.open(config);
         engine = lease.engine();
-        // Keyed by identity: PreprocessedTile has no equals, and timeout() gets the same object.
-        pending = new ConcurrentHashMap<>();
+        preprocessor = new TilePreprocessor((int) Math.round(Math.sqrt(engine.tileValues() / 3.0)));
+        rgbBuffers = new ThreadLocal<>();
+        failedSlides =
+                Collections.synchronizedMap(
+                        new LinkedHashMap<>(16, 0.75f, true) {
+                            private static final long serialVersionUID = 1L;
+
+                            @Override
+                            protected boolean removeEldestEntry(
+                                    Map.Entry<String, ErrorCode> eldest) {
+                                return size() > MAX_REMEMBERED_FAILURES;
+                            }
+                        });
+        pending = Collections.synchronizedMap(new IdentityHashMap<>());
+        String threadName =
+                "tile-reader-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + "-";
+        AtomicInteger threads = new AtomicInteger();
+        // The queue's type is unbounded, its length is not: the async operator keeps at most
+        // inference.capacity tasks of this subtask in flight, and timeout() cancels queued reads.
+        readers =
+                new ThreadPoolExecutor(
+                        config.readerThreads(),
+                        config.readerThreads(),
+                        0L,
+                        TimeUnit.MILLISECONDS,
+                        new LinkedBlockingQueue<>(),
+                        r -> {
+                            Thread t = new Thread(r, threadName + threads.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
         var metrics = getRuntimeContext().getMetricGroup();
+        read = metrics.counter("tilesRead", new ThreadSafeSimpleCounter());
         embedded = metrics.counter("tilesEmbedded", new ThreadSafeSimpleCounter());
         failed = metrics.counter("tilesFailed", new ThreadSafeSimpleCounter());
         timedOut = metrics.counter("tilesTimedOut", new ThreadSafeSimpleCounter());
     }
 
     @Override
-    public void asyncInvoke(PreprocessedTile tile, ResultFuture<TileEmbeddingResult> result) {
-        CompletableFuture<TileInference> future = engine.submit(tile.chw);
-        pending.put(tile, future);
+    public void asyncInvoke(TileTask task, ResultFuture<TileEmbeddingResult> result) {
+        ErrorCode slideFailed = failedSlides.get(task.slideId);
+        if (slideFailed != null) {
+            // Answered on the task thread: nothing to read.
+            result.complete(
+                    Collections.singletonList(TileEmbeddingResult.skipped(task, slideFailed)));
+            return;
+        }
+        InFlight inFlight = new InFlight(result);
+        pending.put(task, inFlight);
+        inFlight.read = readers.submit(() -> readAndSubmit(task, inFlight));
+    }
+
+    /** On a reader thread: read, preprocess, hand the tensor to the engine. */
+    private void readAndSubmit(TileTask task, InFlight inFlight) {
+        if (inFlight.answered.get()) {
+            return;
+        }
+        // A tile queued before an earlier tile of its slide failed is not read either.
+        ErrorCode slideFailed = failedSlides.get(task.slideId);
+        if (slideFailed != null) {
+            answer(task, inFlight, TileEmbeddingResult.skipped(task, slideFailed));
+            return;
+        }
+        float[] chw;
+        try {
+            chw = preprocessor.preprocess(readTile(task), task.readPx, task.readPx);
+        } catch (RuntimeException e) {
+            readFailed(task, inFlight, e);
+            return;
+        }
+        read.inc();
+        if (inFlight.answered.get()) {
+            return;
+        }
+        CompletableFuture<TileInference> future = engine.submit(chw);
+        inFlight.inference = future;
+        if (inFlight.answered.get()) {
+            // timeout() ran between the check above and the assignment: it could not cancel it.
+            future.cancel(false);
+            return;
+        }
         future.whenComplete(
                 (inference, error) -> {
-                    pending.remove(tile);
                     if (error instanceof CancellationException) {
                         // Cancelled by timeout() or close(), which already answered for the tile.
                         return;
                     }
                     if (error == null) {
                         TileEmbedding e =
-                                TileEmbedding.of(tile.task, engine.modelId(), inference.embedding);
+                                TileEmbedding.of(task, engine.modelId(), inference.embedding);
                         e.headProbabilities = inference.headProbabilities;
-                        embedded.inc();
-                        result.complete(
-                                Collections.singletonList(
-                                        TileEmbeddingResult.success(tile.task, e)));
+                        if (answer(task, inFlight, TileEmbeddingResult.success(task, e))) {
+                            embedded.inc();
+                        }
                     } else {
                         SlideStreamException cause = asSlideStreamException(error);
-                        (cause.code() == ErrorCode.TIMEOUT ? timedOut : failed).inc();
-                        result.complete(
-                                Collections.singletonList(
-                                        TileEmbeddingResult.failure(
-                                                tile.task, cause.code(), cause.getMessage())));
+                        if (answer(
+                                task,
+                                inFlight,
+                                TileEmbeddingResult.failure(
+                                        task, cause.code(), cause.getMessage()))) {
+                            (cause.code() == ErrorCode.TIMEOUT ? timedOut : failed).inc();
+                        }
                     }
                 });
     }
 
+    /** The tile's RGB pixels in this thread's buffer. */
+    private int[] readTile(TileTask task) {
+        int pixels = task.readPx * task.readPx;
+        int[] rgb = rgbBuffers.get();
+        if (rgb == null || rgb.length < pixels) {
+            rgb = new int[pixels];
+            rgbBuffers.set(rgb);
+        }
+        // Opening failures (path policy, missing or unsupported file) are final: thrown from here.
+        SlideHandleCache.Lease lease = slides.acquire(task.uri);
+        try {
+            lease.slide().readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
+            return rgb;
+        } catch (RuntimeException shared) {
+            // OpenSlide's error state is per handle and sticky: a broken tile read by another
+            // thread at the same moment fails this read too, and every later one. Drop the handle
+            // and read once more on a handle of this tile alone to learn the tile's own outcome.
+            lease.invalidate();
+        } finally {
+            lease.close();
+        }
+        OpenSlide own = slideOpener.open(task.uri);
+        try {
+            own.readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
+            return rgb;
+        } finally {
+            own.close();
+        }
+    }
+
+    private void readFailed(TileTask task, InFlight inFlight, RuntimeException e) {
+        ErrorCode code =
+                e instanceof SlideStreamException
+                        ? ((SlideStreamException) e).code()
+                        : ErrorCode.INTERNAL;
+        String message =
+                e instanceof SlideStreamException
+                        ? e.getMessage()
+                        : "unexpected failure while reading the tile: "
+                                + e
+                                + "; this is a bug in SlideStream, please report it with the log";
+        // Only the first tile of the slide to fail in this subtask is reported: tiles read
+        // concurrently that fail too become skipped, as do all later ones.
+        boolean first = failedSlides.putIfAbsent(task.slideId, code) == null;
+        if (first) {
+            LOG.warn(
+                    "Slide {}: reading tile {} at ({}, {}) failed, skipping its other tiles: {}",
+                    task.slideId,
+                    task.tileIndex,
+                    task.x,
+                    task.y,
+                    e.getMessage());
+        }
+        if (answer(
+                task,
+                inFlight,
+                first
+                        ? TileEmbeddingResult.readFailure(task, code, message)
+                        : TileEmbeddingResult.skipped(task, code))) {
+            failed.inc();
+        }
+    }
+
+    /** Completes the tile's future once; false if timeout() or close() answered first. */
+    private boolean answer(TileTask task, InFlight inFlight, TileEmbeddingResult r) {
+        if (!inFlight.answered.compareAndSet(false, true)) {
+            return false;
+        }
+        pending.remove(task);
+        inFlight.result.complete(Collections.singletonList(r));
+        return true;
+    }
+
     @Override
-    public void timeout(PreprocessedTile tile, ResultFuture<TileEmbeddingResult> result) {
+    public void timeout(TileTask task, ResultFuture<TileEmbeddingResult> result) {
+        InFlight inFlight = pending.remove(task);
+        if (inFlight == null || !inFlight.answered.compareAndSet(false, true)) {
+            // Answered at the same moment by the reader or the engine.
+            return;
+        }
         timedOut.inc();
         result.complete(
                 Collections.singletonList(
                         TileEmbeddingResult.failure(
-                                tile.task,
+                                task,
                                 ErrorCode.TIMEOUT,
-                                "tile not embedded within inference.timeout="
+                                "tile not read and embedded within inference.timeout="
                                         + config.timeout()
                                         + " (model "
                                         + engine.modelId()
-                                        + "): the model is slower than the input; raise"
-                                        + " inference.timeout or add devices")));
-        CompletableFuture<TileInference> future = pending.remove(tile);
-        if (future != null) {
-            // The batcher drops cancelled tiles before they reach a batch.
-            future.cancel(false);
-        }
+                                        + "): the model or the slide store is slower than the"
+                                        + " input; raise inference.timeout or add devices")));
+        inFlight.cancel();
     }
 
     private static SlideStreamException asSlideStreamException(Throwable error) {
@@ -166,12 +382,56 @@ public class TileEmbedder extends RichAsyncFunction<PreprocessedTile, TileEmbedd
     @Override
     public void close() throws Exception {
         if (pending != null) {
-            pending.values().forEach(f -> f.cancel(false));
-            pending.clear();
+            List<InFlight> inFlight;
+            synchronized (pending) {
+                inFlight = new ArrayList<>(pending.values());
+                pending.clear();
+            }
+            inFlight.forEach(
+                    f -> {
+                        f.answered.set(true);
+                        f.cancel();
+                    });
+        }
+        if (readers != null) {
+            readers.shutdownNow();
+            // Reads in flight hold slide leases; let them end before the handles close.
+            readers.awaitTermination(30, TimeUnit.SECONDS);
+            readers = null;
+        }
+        if (slides != null) {
+            slides.close();
         }
         if (lease != null) {
             lease.close();
             lease = null;
+        }
+    }
+
+    /** One tile between asyncInvoke and its answer. */
+    private static final class InFlight {
+        final ResultFuture<TileEmbeddingResult> result;
+
+        /** Set once by whoever answers first: reader, engine, timeout() or close(). */
+        final AtomicBoolean answered = new AtomicBoolean();
+
+        volatile Future<?> read;
+        volatile CompletableFuture<TileInference> inference;
+
+        InFlight(ResultFuture<TileEmbeddingResult> result) {
+            this.result = result;
+        }
+
+        void cancel() {
+            Future<?> r = read;
+            if (r != null) {
+                r.cancel(false);
+            }
+            CompletableFuture<TileInference> i = inference;
+            if (i != null) {
+                // The batcher drops cancelled tiles before they reach a batch.
+                i.cancel(false);
+            }
         }
     }
 }

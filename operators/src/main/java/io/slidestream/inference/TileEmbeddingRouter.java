@@ -9,12 +9,14 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Splits the embed stage's output: embeddings go on as {@link TileEmbedding} (main output, to the
- * tile sinks and the slide window), tiles that failed or timed out go to the {@link #FAILED_TILES}
- * side output with their error code and message (for the dead letter), so one bad tile never fails
- * the job. Each failed tile also becomes a {@linkplain TileEmbedding#failed failed-tile marker} on
- * {@link #FAILED_TILE_MARKERS}, which the job sends to the slide window only, so the window counts
- * the tile as accounted for and closes the slide without waiting for its timeout; markers never
- * reach the tile sinks. Stateless.
+ * tile sinks and the slide window), tiles that failed to read or embed or timed out go to the
+ * {@link #FAILED_TILES} side output with their error code, message and stage (for the dead letter),
+ * so one bad tile never fails the job. A {@linkplain TileEmbeddingResult#skipped skipped} tile (its
+ * slide had already failed to read) is not sent there again: one dead-letter record per failed
+ * slide and subtask. Each failed tile also becomes a {@linkplain TileEmbedding#failed failed-tile
+ * marker} on {@link #FAILED_TILE_MARKERS}, which the job sends to the slide window only, so the
+ * window counts the tile as accounted for and closes the slide without waiting for its timeout;
+ * markers never reach the tile sinks. Stateless.
  */
 public class TileEmbeddingRouter extends ProcessFunction<TileEmbeddingResult, TileEmbedding> {
     private static final long serialVersionUID = 1L;
@@ -36,7 +38,9 @@ public class TileEmbeddingRouter extends ProcessFunction<TileEmbeddingResult, Ti
         if (result.succeeded()) {
             out.collect(result.embedding);
         } else {
-            ctx.output(FAILED_TILES, result);
+            if (!result.skipped) {
+                ctx.output(FAILED_TILES, result);
+            }
             ctx.output(FAILED_TILE_MARKERS, TileEmbedding.failed(result.task, result.errorCode));
         }
     }

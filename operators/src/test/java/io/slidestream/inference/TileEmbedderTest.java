@@ -5,10 +5,15 @@ import static io.slidestream.inference.GpfmTinyFixture.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.schemas.ErrorCode;
-import io.slidestream.schemas.records.PreprocessedTile;
 import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.CorruptSlides;
+import io.slidestream.testing.SyntheticSlides;
+import io.slidestream.testing.TestSlides;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -25,15 +31,17 @@ import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link TileEmbedder} in Flink's {@code AsyncWaitOperator} harness: results with the real
- * gpfm-tiny engine, failures and timeouts as records. Only the timeout test replaces the model with
- * a latch-controlled runner, because a real model cannot be held still on demand.
+ * {@link TileEmbedder} in Flink's {@code AsyncWaitOperator} harness: tile tasks in, embeddings out
+ * with real OpenSlide reads and the real gpfm-tiny engine; read failures, timeouts and the size of
+ * the checkpointed in-flight state. Only the timeout and snapshot tests replace the model with a
+ * latch-controlled runner, because a real model cannot be held still on demand.
  */
 class TileEmbedderTest {
 
-    private static final long TIMEOUT_MS = 60_000;
+    private static final long SCANNED_AT = Instant.parse("2026-03-02T08:00:00Z").toEpochMilli();
 
     /** Holds the fake model until released; static because the opener must be serializable. */
     private static volatile CountDownLatch modelGate = new CountDownLatch(0);
@@ -44,25 +52,33 @@ class TileEmbedderTest {
     }
 
     @Test
-    void emitsTheReferenceEmbeddingAndTissueProbabilitiesForEachTile() throws Exception {
+    void readsAndEmbedsTilesOfARealSlideLikeThePyTorchReference() throws Exception {
         InferenceConfig config =
                 GpfmTinyFixture.config(3).tileHeadPath(GpfmTinyFixture.tissueHead()).build();
+        Path cmu1 = TestSlides.cmu1SmallRegion();
         List<TileEmbeddingResult> out;
-        try (OneInputStreamOperatorTestHarness<PreprocessedTile, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config), config)) {
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of()), config)) {
             harness.open();
             for (int i = 0; i < 4; i++) {
-                harness.processElement(new StreamRecord<>(tile(i), i));
+                // The reference tiles 03 (1024, 1536, 256 px) and 08 (1024, 1024, 512 px).
+                TileTask t =
+                        i % 2 == 0
+                                ? task("cmu1", cmu1, i, 4, 1024, 1536, 256)
+                                : task("cmu1", cmu1, i, 4, 1024, 1024, 512);
+                harness.processElement(new StreamRecord<>(t, i));
             }
             harness.endInput();
             out = new ArrayList<>(harness.extractOutputValues());
         }
         out.sort(Comparator.comparingInt(r -> r.task.tileIndex));
-        assertThat(out).hasSize(4).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
+        assertThat(out)
+                .extracting(r -> r.task.tileIndex + ":" + r.succeeded() + ":" + r.errorMessage)
+                .containsExactly("0:true:null", "1:true:null", "2:true:null", "3:true:null");
         for (TileEmbeddingResult r : out) {
             String file =
                     r.task.tileIndex % 2 == 0 ? GpfmTinyFixture.TILE_03 : GpfmTinyFixture.TILE_08;
-            assertThat(r.embedding.slideId).isEqualTo("slide-1");
+            assertThat(r.embedding.slideId).isEqualTo("cmu1");
             assertThat(r.embedding.tileIndex).isEqualTo(r.task.tileIndex);
             assertThat(r.embedding.modelId).startsWith("gpfm-tiny-bd11a46612e0");
             assertThat(maxAbsDiff(r.embedding.embedding, GpfmTinyFixture.embedding(file)))
@@ -76,30 +92,157 @@ class TileEmbedderTest {
     }
 
     @Test
-    void emitsAFailureRecordForAMalformedTileAndGoesOn() throws Exception {
-        InferenceConfig config = GpfmTinyFixture.config(4).build();
+    void reportsTheFirstFailedReadOfASlideAndSkipsItsOtherTiles() throws Exception {
+        Path bad = TestSlides.slideFixture("unreadable.svs");
+        Path good = TestSlides.cmu1SmallRegion();
+        // One reader thread: tasks are read in arrival order, so the tile at (0, 0) is read first.
+        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
         List<TileEmbeddingResult> out;
-        try (OneInputStreamOperatorTestHarness<PreprocessedTile, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config), config)) {
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of()), config)) {
             harness.open();
-            PreprocessedTile bad = tile(1);
-            bad.chw = new float[10];
-            harness.processElement(new StreamRecord<>(tile(0), 0));
-            harness.processElement(new StreamRecord<>(bad, 1));
-            harness.processElement(new StreamRecord<>(tile(2), 2));
+            harness.processElement(new StreamRecord<>(task("good", good, 0, 2, 1024, 1536, 256)));
+            for (int i = 0; i < 4; i++) {
+                harness.processElement(
+                        new StreamRecord<>(task("bad", bad, i, 4, 256L * i, 0, 256)));
+            }
+            harness.processElement(new StreamRecord<>(task("good", good, 1, 2, 1024, 1024, 512)));
             harness.endInput();
             out = new ArrayList<>(harness.extractOutputValues());
         }
-        assertThat(out).hasSize(3);
-        assertThat(out).filteredOn(TileEmbeddingResult::succeeded).hasSize(2);
+        assertThat(out).hasSize(6);
+        assertThat(out)
+                .filteredOn(TileEmbeddingResult::succeeded)
+                .extracting(r -> r.task.slideId + "#" + r.task.tileIndex)
+                .containsExactlyInAnyOrder("good#0", "good#1");
+        List<TileEmbeddingResult> failures =
+                out.stream()
+                        .filter(r -> !r.succeeded())
+                        .sorted(Comparator.comparingInt(r -> r.task.tileIndex))
+                        .toList();
+        assertThat(failures)
+                .extracting(r -> r.task.slideId + "#" + r.task.tileIndex + ":" + r.skipped)
+                .containsExactly("bad#0:false", "bad#1:true", "bad#2:true", "bad#3:true");
+        assertThat(failures)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.errorCode).isEqualTo(ErrorCode.CORRUPT_SLIDE);
+                            assertThat(r.stage).isEqualTo(TileEmbeddingResult.STAGE_READ);
+                            assertThat(r.task.uri).isEqualTo(bad.toString());
+                            assertThat(r.task.scannedAtMillis).isEqualTo(SCANNED_AT);
+                        });
+        assertThat(failures.get(0).errorMessage).isNotBlank();
+    }
+
+    @Test
+    void reportsASlideWithBrokenLevel0TilesOnceEvenWhenItsTilesAreReadConcurrently(
+            @TempDir Path dir) throws Exception {
+        Path good =
+                SyntheticSlides.write(
+                        SyntheticSlides.twoBlocks(0.5, Style.GENERIC_TIFF),
+                        dir.resolve("good.tiff"));
+        Path broken = CorruptSlides.zeroLevel0Tiles(good, dir.resolve("broken.tiff"));
+        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(3).build();
+        int tiles = 6;
+        List<TileEmbeddingResult> out;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of()), config)) {
+            harness.open();
+            for (int i = 0; i < tiles; i++) {
+                harness.processElement(
+                        new StreamRecord<>(task("broken", broken, i, tiles, 256L * i, 0, 256)));
+            }
+            harness.endInput();
+            out = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(out)
+                .hasSize(tiles)
+                .allSatisfy(r -> assertThat(r.errorCode).isEqualTo(ErrorCode.CORRUPT_SLIDE));
+        assertThat(out).filteredOn(r -> !r.skipped).hasSize(1);
+    }
+
+    @Test
+    void embedsTheGoodTilesOfAHalfBrokenSlideReadConcurrentlyWithItsBrokenOnes(@TempDir Path dir)
+            throws Exception {
+        Path source =
+                SyntheticSlides.write(
+                        SyntheticSlides.twoBlocks(0.5, Style.GENERIC_TIFF),
+                        dir.resolve("source.tiff"));
+        // The second tissue block (3 x 2 tiles at (2048, 1536)) is broken, the first one is not.
+        Path half =
+                CorruptSlides.zeroLevel0Tiles(
+                        source, dir.resolve("half.tiff"), 2048, 1536, 512, 768);
+        InferenceConfig config = GpfmTinyFixture.config(4).readerThreads(4).build();
+        List<TileTask> tasks = new ArrayList<>();
+        for (int row = 0; row < 2; row++) {
+            for (int col = 0; col < 3; col++) {
+                tasks.add(
+                        task(
+                                "half",
+                                half,
+                                tasks.size(),
+                                12,
+                                256L * (1 + col),
+                                256L * (2 + row),
+                                256));
+            }
+        }
+        for (int row = 0; row < 3; row++) {
+            for (int col = 0; col < 2; col++) {
+                tasks.add(
+                        task(
+                                "half",
+                                half,
+                                tasks.size(),
+                                12,
+                                256L * (8 + col),
+                                256L * (6 + row),
+                                256));
+            }
+        }
+        List<TileEmbeddingResult> out;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of()), config)) {
+            harness.open();
+            // Good tiles first: the readers take them before any broken one, so none is skipped;
+            // four readers read good and broken tiles of the one shared handle at the same time.
+            for (TileTask t : tasks) {
+                harness.processElement(new StreamRecord<>(t));
+            }
+            harness.endInput();
+            out = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(out)
+                .filteredOn(TileEmbeddingResult::succeeded)
+                .extracting(r -> r.task.tileIndex)
+                .containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5);
         assertThat(out)
                 .filteredOn(r -> !r.succeeded())
+                .hasSize(6)
+                .allSatisfy(r -> assertThat(r.errorCode).isEqualTo(ErrorCode.CORRUPT_SLIDE));
+        assertThat(out).filteredOn(r -> !r.succeeded() && !r.skipped).hasSize(1);
+    }
+
+    @Test
+    void refusesASlideOutsideTheAllowedRoots(@TempDir Path root) throws Exception {
+        InferenceConfig config = GpfmTinyFixture.config(2).build();
+        Path cmu1 = TestSlides.cmu1SmallRegion();
+        List<TileEmbeddingResult> out;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of(root.toString())), config)) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(task("cmu1", cmu1, 0, 1, 1024, 1536, 256)));
+            harness.endInput();
+            out = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(out)
                 .singleElement()
                 .satisfies(
                         r -> {
-                            assertThat(r.task.tileIndex).isEqualTo(1);
-                            assertThat(r.errorCode).isEqualTo(ErrorCode.INVALID_REQUEST);
-                            assertThat(r.errorMessage).contains("has 10 values", "150528");
+                            assertThat(r.succeeded()).isFalse();
+                            assertThat(r.skipped).isFalse();
+                            assertThat(r.errorCode).isEqualTo(ErrorCode.ACCESS_DENIED);
+                            assertThat(r.stage).isEqualTo(TileEmbeddingResult.STAGE_READ);
                         });
     }
 
@@ -111,13 +254,14 @@ class TileEmbedderTest {
                         .maxWait(Duration.ZERO)
                         .timeout(Duration.ofMinutes(1))
                         .build();
-        TileEmbedder embedder = new TileEmbedder(config, TileEmbedderTest::gatedEngine);
+        TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::gatedEngine);
+        Path cmu1 = TestSlides.cmu1SmallRegion();
         List<TileEmbeddingResult> out;
-        try (OneInputStreamOperatorTestHarness<PreprocessedTile, TileEmbeddingResult> harness =
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
                 harness(embedder, config)) {
             harness.open();
             harness.setProcessingTime(0);
-            harness.processElement(new StreamRecord<>(tile(0), 0));
+            harness.processElement(new StreamRecord<>(task("cmu1", cmu1, 0, 1, 1024, 1536, 256)));
             // The operator's timer fires at processing time 0 + timeout.
             harness.setProcessingTime(config.timeout().toMillis() + 1);
             runPendingMails(harness);
@@ -136,6 +280,37 @@ class TileEmbedderTest {
                             assertThat(r.errorCode).isEqualTo(ErrorCode.TIMEOUT);
                             assertThat(r.errorMessage).contains("inference.timeout=PT1M");
                         });
+    }
+
+    @Test
+    void checkpointsInFlightTilesAsSmallTasksNotTensors() throws Exception {
+        modelGate = new CountDownLatch(1);
+        int inFlight = 32;
+        InferenceConfig config = GpfmTinyFixture.config(4).capacity(inFlight).build();
+        TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::gatedEngine);
+        Path cmu1 = TestSlides.cmu1SmallRegion();
+        OperatorSubtaskState snapshot;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(embedder, config)) {
+            harness.open();
+            for (int i = 0; i < inFlight; i++) {
+                harness.processElement(
+                        new StreamRecord<>(
+                                task("cmu1", cmu1, i, inFlight, 256L * (i % 8), 0, 256), i));
+            }
+            snapshot = harness.snapshot(1L, 1L);
+            // The model is held: nothing can have been answered, all tasks are in the snapshot.
+            assertThat(harness.extractOutputValues()).isEmpty();
+            modelGate.countDown();
+            harness.endInput();
+            assertThat(harness.extractOutputValues()).hasSize(inFlight);
+        }
+        long bytes = snapshot.getStateSize();
+        System.out.printf(
+                "checkpointed state with %d tiles in flight: %d bytes (%d per tile)%n",
+                inFlight, bytes, bytes / inFlight);
+        // A tensor alone is 3 x 224 x 224 x 4 = 602,112 bytes; a task is a few hundred.
+        assertThat(bytes).isPositive().isLessThan(32L * 1024);
     }
 
     /** Runs the mails (completed results) the operator queued, as the task's mailbox loop would. */
@@ -170,7 +345,7 @@ class TileEmbedderTest {
                                 List.of()));
     }
 
-    private static OneInputStreamOperatorTestHarness<PreprocessedTile, TileEmbeddingResult> harness(
+    private static OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness(
             TileEmbedder embedder, InferenceConfig config) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(
@@ -178,17 +353,24 @@ class TileEmbedderTest {
                         config.timeout().toMillis(),
                         config.capacity(),
                         AsyncDataStream.OutputMode.UNORDERED),
-                TypeInformation.of(PreprocessedTile.class)
-                        .createSerializer(new SerializerConfigImpl()));
+                TypeInformation.of(TileTask.class).createSerializer(new SerializerConfigImpl()));
     }
 
-    private static PreprocessedTile tile(int index) {
-        TileTask task = TileEmbeddingRouterTest.task(index);
-        float[] chw =
-                GpfmTinyFixture.preprocessed(
-                        index % 2 == 0
-                                ? GpfmTinyFixture.PREPROCESSED_03
-                                : GpfmTinyFixture.PREPROCESSED_08);
-        return new PreprocessedTile(task, chw);
+    static TileTask task(
+            String slideId, Path slide, int index, int count, long x, long y, int readPx) {
+        TileTask t = new TileTask();
+        t.slideId = slideId;
+        t.uri = slide.toString();
+        t.x = x;
+        t.y = y;
+        t.level = 0;
+        t.readPx = readPx;
+        t.tilePx = readPx;
+        t.mpp = 0.5;
+        t.tissue = 1f;
+        t.tileIndex = index;
+        t.tileCount = count;
+        t.scannedAtMillis = SCANNED_AT;
+        return t;
     }
 }

@@ -53,6 +53,30 @@ class TileEmbeddingRouterTest {
     }
 
     @Test
+    void sendsASkippedTileToTheWindowButNotToTheDeadLetter() throws Exception {
+        TileTask first = task(0);
+        TileTask skipped = task(1);
+        try (OneInputStreamOperatorTestHarness<TileEmbeddingResult, TileEmbedding> harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(new TileEmbeddingRouter())) {
+            harness.processElement(
+                    new StreamRecord<>(
+                            TileEmbeddingResult.readFailure(
+                                    first, ErrorCode.CORRUPT_SLIDE, "bad tile")));
+            harness.processElement(
+                    new StreamRecord<>(
+                            TileEmbeddingResult.skipped(skipped, ErrorCode.CORRUPT_SLIDE)));
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(TileEmbeddingRouter.FAILED_TILES))
+                    .extracting(r -> r.getValue().task.tileIndex + "@" + r.getValue().stage)
+                    .containsExactly("0@read");
+            assertThat(harness.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS))
+                    .extracting(r -> r.getValue().tileIndex + ":" + r.getValue().failure)
+                    .containsExactly("0:CORRUPT_SLIDE", "1:CORRUPT_SLIDE");
+        }
+    }
+
+    @Test
     void flinkTreatsTheTileEmbeddingWithItsFailureFieldAsAPojo() {
         PojoTestUtils.assertSerializedAsPojoWithoutKryo(TileEmbedding.class);
     }
