@@ -175,8 +175,8 @@ public final class DemoRun {
             keys.put("aggregate.tissue-classes", String.join(";", options.tissueClasses));
         }
         keys.put("inference.batch-size", "16");
-        // Each checkpoint writes the async embed operator's in-flight tensors (600 KB a tile):
-        // checkpoint every few seconds, and keep in-flight tiles at two batches.
+        // Results become visible when a checkpoint completes: a few seconds keeps the demo lively
+        // without checkpointing all the time; two batches in flight keep both slots busy.
         keys.put("job.checkpoint-interval", "5 s");
         keys.put("inference.capacity", "32");
         keys.put("job.parallelism", String.valueOf(options.parallelism));

@@ -72,8 +72,8 @@ public final class EmbeddedStack implements AutoCloseable {
                 KafkaOptions.STARTING_OFFSETS.key(),
                 SlideScannedSource.StartingOffsets.EARLIEST.name());
         keys.put(MilvusOptions.URI.key(), milvus.uri());
-        // File checkpoints: the async embed operator's in-flight tiles exceed the 5 MB that
-        // checkpoints kept in the JobManager's memory may hold.
+        // File checkpoints: the slide windows hold every embedding of the slides in flight (60 MB
+        // for a resection at D = 1024), far beyond the 5 MB the JobManager's memory may hold.
         keys.put(
                 JobOptions.CHECKPOINT_DIR.key(),
                 workDir.toAbsolutePath().resolve("checkpoints").toUri().toString());
