@@ -13,6 +13,7 @@ import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
@@ -205,12 +206,7 @@ class ExactlyOnceITCase {
                                             + t.getField("y")));
             assertThat(distinct).hasSize(tiles.size());
 
-            assertThat(
-                            EndToEndStack.countBySlide(
-                                    EndToEndStack.rows(
-                                            IcebergCatalogs.loadTable(
-                                                    iceberg, iceberg.slidesTable()),
-                                            "slide_id")))
+            assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
                     .isEqualTo(Map.of("large", 1L, "small", 1L));
             assertThat(
                             EndToEndStack.rows(
@@ -251,30 +247,18 @@ class ExactlyOnceITCase {
 
     private static boolean tilesAndSlidesReached(
             SlideStreamConfig config, MilvusStoreReader milvus, Map<String, Integer> planned) {
-        try {
-            var iceberg = config.iceberg();
-            Map<String, Long> tiles =
-                    EndToEndStack.countBySlide(
-                            EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
-                                    "slide_id"));
-            Map<String, Long> slides =
-                    EndToEndStack.countBySlide(
-                            EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.slidesTable()),
-                                    "slide_id"));
-            for (var e : planned.entrySet()) {
-                if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
-                        || slides.getOrDefault(e.getKey(), 0L) < 1
-                        || milvus.countTiles(e.getKey()) < e.getValue()
-                        || milvus.countSlides(e.getKey()) < 1) {
-                    return false;
-                }
+        var iceberg = config.iceberg();
+        Map<String, Long> tiles = IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
+        Map<String, Long> slides = IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
+        for (var e : planned.entrySet()) {
+            if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
+                    || slides.getOrDefault(e.getKey(), 0L) < 1
+                    || milvus.countTiles(e.getKey()) < e.getValue()
+                    || milvus.countSlides(e.getKey()) < 1) {
+                return false;
             }
-            return true;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
+        return true;
     }
 
     /** The real sinks, with {@link FailOnceAfterCheckpoint} in front of the tile sinks. */

@@ -15,6 +15,7 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
@@ -238,15 +239,9 @@ class SlideStreamJobITCase {
         try {
             var iceberg = config.iceberg();
             Map<String, Long> tiles =
-                    EndToEndStack.countBySlide(
-                            EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
-                                    "slide_id"));
+                    IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
             Map<String, Long> slides =
-                    EndToEndStack.countBySlide(
-                            EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.slidesTable()),
-                                    "slide_id"));
+                    IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
             int errors =
                     EndToEndStack.rows(
                                     IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
@@ -426,11 +421,7 @@ class SlideStreamJobITCase {
 
         Map<String, Long> onePerSlide = new LinkedHashMap<>();
         expected.keySet().forEach(slide -> onePerSlide.put(slide, 1L));
-        assertThat(
-                        EndToEndStack.countBySlide(
-                                EndToEndStack.rows(
-                                        IcebergCatalogs.loadTable(iceberg, iceberg.slidesTable()),
-                                        "slide_id")))
+        assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
                 .isEqualTo(onePerSlide);
 
         List<Record> errors =
