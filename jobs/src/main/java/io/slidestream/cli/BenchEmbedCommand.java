@@ -1,7 +1,6 @@
 package io.slidestream.cli;
 
 import io.slidestream.inference.EmbedBenchmark;
-import io.slidestream.inference.ExecutionProvider;
 import io.slidestream.inference.InferenceConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -11,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -44,11 +44,7 @@ final class BenchEmbedCommand implements Callable<Integer> {
             description = "Tiles per model run (default: ${DEFAULT-VALUE}).")
     int batchSize = 16;
 
-    @Option(
-            names = "--threads",
-            paramLabel = "N",
-            description = "ONNX Runtime intra-op threads (default: 0, ONNX Runtime's choice).")
-    int threads;
+    @Mixin RuntimeOptions runtime;
 
     @Option(
             names = "--batches",
@@ -63,22 +59,14 @@ final class BenchEmbedCommand implements Callable<Integer> {
                     "Alternating measurements; the best of each counts (default: ${DEFAULT-VALUE}).")
     int rounds = 3;
 
-    @Option(
-            names = "--provider",
-            paramLabel = "P",
-            description = "Execution provider: cpu, cuda or tensorrt (default: cpu).")
-    String provider = "cpu";
-
     @Override
     public Integer call() throws Exception {
         // The benchmark's callers keep 2 x batch-size tiles in flight (EmbedBenchmark); the queue
         // holds them with room for the second slot.
         InferenceConfig config =
-                InferenceConfig.builder()
+                runtime.applyTo(InferenceConfig.builder())
                         .modelPath(model)
                         .batchSize(batchSize)
-                        .intraOpThreads(threads)
-                        .provider(ExecutionProvider.parse(provider))
                         .capacity(2 * batchSize)
                         .queueCapacity(8 * batchSize)
                         .build();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.EmbeddingEngine;
-import io.slidestream.inference.ExecutionProvider;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.ModelCard;
 import io.slidestream.inference.TileInference;
@@ -127,17 +126,7 @@ final class EmbedCommand implements Callable<Integer> {
             description = "Threads that read and preprocess tiles (default: cores, at most 4).")
     int readers = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
-    @Option(
-            names = "--threads",
-            paramLabel = "N",
-            description = "ONNX Runtime intra-op threads (default: 0, ONNX Runtime's choice).")
-    int threads;
-
-    @Option(
-            names = "--provider",
-            paramLabel = "P",
-            description = "Execution provider: cpu, cuda or tensorrt (default: cpu).")
-    String provider = "cpu";
+    @Mixin RuntimeOptions runtime;
 
     @Option(
             names = "--progress",
@@ -220,7 +209,7 @@ final class EmbedCommand implements Callable<Integer> {
 
     private InferenceConfig inferenceConfig() {
         int window = OrderedTileEmbedder.windowFor(batchSize, readers);
-        if (batchSize < 1 || readers < 1 || threads < 0) {
+        if (batchSize < 1 || readers < 1 || runtime.threads < 0) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
                     "--batch-size and --readers must be at least 1 and --threads at least 0, got "
@@ -228,14 +217,12 @@ final class EmbedCommand implements Callable<Integer> {
                             + ", "
                             + readers
                             + ", "
-                            + threads);
+                            + runtime.threads);
         }
         InferenceConfig.Builder b =
-                InferenceConfig.builder()
+                runtime.applyTo(InferenceConfig.builder())
                         .modelPath(model)
                         .batchSize(batchSize)
-                        .intraOpThreads(threads)
-                        .provider(ExecutionProvider.parse(provider))
                         .capacity(window)
                         .queueCapacity(window)
                         .timeout(TILE_TIMEOUT);
