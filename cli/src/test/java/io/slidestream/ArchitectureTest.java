@@ -9,8 +9,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the module layering of the design card: {@code schemas} knows nothing of Flink's runtime,
- * {@code operators} knows nothing of the job wiring, configuration loading or the command line.
+ * Keeps the module layering: {@code schemas} knows nothing of Flink's runtime, {@code operators}
+ * knows nothing of the job wiring, configuration loading or the command line, and the cluster job
+ * ({@code jobs}) knows nothing of the command line and the embedded local stack ({@code cli}).
  */
 class ArchitectureTest {
 
@@ -55,6 +56,18 @@ class ArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAnyPackage(
                         "io.slidestream.cli..", "io.slidestream.job..", "io.slidestream.local..")
+                .check(classes);
+    }
+
+    @Test
+    void theClusterJobDoesNotDependOnTheCommandLineOrTheLocalStack() {
+        // The job module is what goes into the deployable job jar; cli and local stay out of it.
+        noClasses()
+                .that()
+                .resideInAnyPackage("io.slidestream.job..", "io.slidestream.config..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.slidestream.cli..", "io.slidestream.local..")
                 .check(classes);
     }
 
