@@ -2,14 +2,7 @@ package io.slidestream.local;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,11 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -53,8 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
-    private static final String HOST = "127.0.0.1";
-    private static final int NODE_ID = 1;
+    private static final String HOST = KafkaServerProperties.HOST;
 
     private final KafkaRaftServer server;
     private final Path dataDir;
@@ -206,10 +196,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         ErrorCode.INTERNAL, "cannot create the broker's data directory: " + e, e);
             }
             try {
-                int[] ports = freePorts(2);
-                Properties props = serverProperties(dir, ports[0], ports[1]);
+                int[] ports = Ports.free(2);
+                Properties props = KafkaServerProperties.kraft(dir, ports[0], ports[1]);
                 props.putAll(overrides);
-                format(dir, props);
+                KafkaServerProperties.format(dir, props);
                 KafkaRaftServer server =
                         new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
                 server.startup();
@@ -230,74 +220,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         }
 
-        private static Properties serverProperties(Path dir, int brokerPort, int controllerPort) {
-            Properties p = new Properties();
-            p.setProperty("process.roles", "broker,controller");
-            p.setProperty("node.id", Integer.toString(NODE_ID));
-            p.setProperty("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-            p.setProperty(
-                    "listeners",
-                    "PLAINTEXT://"
-                            + HOST
-                            + ":"
-                            + brokerPort
-                            + ",CONTROLLER://"
-                            + HOST
-                            + ":"
-                            + controllerPort);
-            p.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
-            p.setProperty("controller.listener.names", "CONTROLLER");
-            p.setProperty("inter.broker.listener.name", "PLAINTEXT");
-            p.setProperty(
-                    "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-            p.setProperty("log.dirs", dir.resolve("logs").toString());
-            // One node: every internal topic has one replica, and small ones start faster.
-            p.setProperty("offsets.topic.replication.factor", "1");
-            p.setProperty("offsets.topic.num.partitions", "1");
-            p.setProperty("transaction.state.log.replication.factor", "1");
-            p.setProperty("transaction.state.log.min.isr", "1");
-            p.setProperty("transaction.state.log.num.partitions", "1");
-            p.setProperty("share.coordinator.state.topic.replication.factor", "1");
-            p.setProperty("share.coordinator.state.topic.min.isr", "1");
-            p.setProperty("group.initial.rebalance.delay.ms", "0");
-            p.setProperty("num.partitions", "1");
-            return p;
-        }
-
-        private static void format(Path dir, Properties props) {
-            if (Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
-                return; // formatted by an earlier run: keep its cluster id and data
-            }
-            Path file = dir.resolve("server.properties");
-            try (OutputStream out = Files.newOutputStream(file)) {
-                props.store(out, "SlideStream embedded KRaft broker");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            ByteArrayOutputStream output = new ByteArrayOutputStream();
-            int code;
-            try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-                code =
-                        StorageTool.execute(
-                                new String[] {
-                                    "format",
-                                    "-t",
-                                    Uuid.randomUuid().toString(),
-                                    "-c",
-                                    file.toString()
-                                },
-                                print);
-            }
-            if (code != 0) {
-                throw new SlideStreamException(
-                        ErrorCode.INTERNAL,
-                        "formatting the broker's log directory failed (exit "
-                                + code
-                                + "): "
-                                + output.toString(StandardCharsets.UTF_8).strip());
-            }
-        }
-
         private static void awaitReady(KafkaRaftServer server, int port) {
             Properties p = new Properties();
             p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + port);
@@ -312,31 +234,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         ErrorCode.INTERNAL,
                         "the embedded Kafka broker started but did not answer within 60 s: " + e,
                         e);
-            }
-        }
-
-        /** Ports the OS reports free on loopback; all held open together so they differ. */
-        private static int[] freePorts(int count) {
-            ServerSocket[] sockets = new ServerSocket[count];
-            try {
-                int[] ports = new int[count];
-                for (int i = 0; i < count; i++) {
-                    sockets[i] = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-                    ports[i] = sockets[i].getLocalPort();
-                }
-                return ports;
-            } catch (IOException e) {
-                throw new UncheckedIOException("no free loopback port", e);
-            } finally {
-                for (ServerSocket s : sockets) {
-                    if (s != null) {
-                        try {
-                            s.close();
-                        } catch (IOException ignored) {
-                            // nothing to do: the port is released either way
-                        }
-                    }
-                }
             }
         }
     }

@@ -1,0 +1,226 @@
+package io.slidestream.local.cluster;
+
+import io.slidestream.local.EmbeddedStack;
+import io.slidestream.local.MilvusLite;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * SlideStream's production topology on one machine, every part its own process, from Maven Central
+ * and npm only (no Docker here): an S3-compatible object store (S3Proxy) holding the Iceberg
+ * warehouse and Flink's checkpoints and savepoints, Iceberg's REST catalog server, a Kafka broker,
+ * Milvus Lite, and a Flink standalone session cluster (one JobManager, TaskManagers) configured
+ * from the shipped {@code deploy/conf/flink-config.yaml}. {@link #writeJobConfig} writes the job's
+ * configuration file as a user would, pointing at these servers. Closing stops everything.
+ */
+public final class ClusterStack implements AutoCloseable {
+    public static final String SCANNED_TOPIC = EmbeddedStack.SCANNED_TOPIC;
+    public static final String RESULTS_TOPIC = EmbeddedStack.RESULTS_TOPIC;
+    public static final String DEAD_LETTER_TOPIC = EmbeddedStack.DEAD_LETTER_TOPIC;
+    public static final String WAREHOUSE_BUCKET = "warehouse";
+    public static final String FLINK_BUCKET = "flink";
+
+    private final Path dir;
+    private final Testbed testbed;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private S3ProxyServer s3;
+    private IcebergRestServer catalog;
+    private KafkaBrokerProcess kafka;
+    private MilvusLite milvus;
+    private FlinkStandaloneCluster flink;
+
+    private ClusterStack(Path dir, Testbed testbed) {
+        this.dir = dir;
+        this.testbed = testbed;
+    }
+
+    /** Settings of the local cluster. */
+    public static final class Options {
+        /** TaskManagers to start. */
+        public int taskManagers = 2;
+
+        /** Slots per TaskManager. */
+        public int slotsPerTaskManager = 2;
+
+        /** Process size of each TaskManager. */
+        public String taskManagerMemory = "1600m";
+
+        /** Flink settings on top of deploy/conf/flink-config.yaml. */
+        public Map<String, String> flinkSettings = Map.of();
+    }
+
+    /** Starts every server under {@code dir}. */
+    public static ClusterStack start(Path dir, Options options) {
+        ClusterStack stack = new ClusterStack(dir.toAbsolutePath(), Testbed.locate());
+        try {
+            stack.startAll(options);
+            return stack;
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Options options) {
+        s3 =
+                track(
+                        S3ProxyServer.start(
+                                testbed,
+                                dir.resolve("s3"),
+                                List.of(WAREHOUSE_BUCKET, FLINK_BUCKET)));
+        catalog =
+                track(
+                        IcebergRestServer.start(
+                                testbed,
+                                dir.resolve("iceberg-rest"),
+                                "s3://" + WAREHOUSE_BUCKET + "/",
+                                s3));
+        kafka = track(KafkaBrokerProcess.start(testbed, dir.resolve("kafka")));
+        kafka.createTopics(2, SCANNED_TOPIC);
+        kafka.createTopics(1, RESULTS_TOPIC, DEAD_LETTER_TOPIC);
+        milvus = track(MilvusLite.start(dir.resolve("milvus").resolve("milvus.db")));
+        Map<String, String> flinkConf = new LinkedHashMap<>(shippedFlinkConfig(testbed.home()));
+        flinkConf.put("s3.endpoint", s3.endpoint());
+        flinkConf.put("s3.access-key", S3ProxyServer.ACCESS_KEY);
+        flinkConf.put("s3.secret-key", S3ProxyServer.SECRET_KEY);
+        flinkConf.put("execution.checkpointing.dir", "s3://" + FLINK_BUCKET + "/checkpoints");
+        flinkConf.put(
+                "execution.checkpointing.savepoint-dir", "s3://" + FLINK_BUCKET + "/savepoints");
+        flinkConf.put(
+                "taskmanager.numberOfTaskSlots", Integer.toString(options.slotsPerTaskManager));
+        flinkConf.put("parallelism.default", Integer.toString(options.slotsPerTaskManager));
+        flinkConf.put("jobmanager.memory.process.size", "1024m");
+        flinkConf.put("taskmanager.memory.process.size", options.taskManagerMemory);
+        flinkConf.putAll(options.flinkSettings);
+        flink =
+                track(
+                        FlinkStandaloneCluster.start(
+                                testbed,
+                                dir.resolve("flink"),
+                                flinkConf,
+                                S3ProxyServer.CLIENT_ENVIRONMENT,
+                                options.taskManagers));
+    }
+
+    /** The shipped Flink cluster settings, {@code deploy/conf/flink-config.yaml}, as flat keys. */
+    public static Map<String, String> shippedFlinkConfig(Path home) {
+        Path file = home.resolve("deploy/conf/flink-config.yaml");
+        try {
+            Object loaded =
+                    new Load(LoadSettings.builder().build()).loadFromString(Files.readString(file));
+            Map<String, String> out = new LinkedHashMap<>();
+            if (loaded instanceof Map<?, ?> map) {
+                map.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Writes the job's configuration file: the stores of this stack plus {@code settings} (model,
+     * slides, tuning), as {@code bin/slidestream run --config} and {@code SlideStreamJob --config}
+     * read it.
+     */
+    public Path writeJobConfig(String name, Map<String, String> settings) {
+        Map<String, String> conf = new LinkedHashMap<>();
+        conf.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        conf.put("kafka.topic.scanned", SCANNED_TOPIC);
+        conf.put("kafka.topic.results", RESULTS_TOPIC);
+        conf.put("kafka.topic.dead-letter", DEAD_LETTER_TOPIC);
+        conf.put("milvus.uri", milvus.uri());
+        conf.put("iceberg.catalog-type", "rest");
+        conf.put("iceberg.uri", catalog.uri());
+        conf.put("iceberg.warehouse", "s3://" + WAREHOUSE_BUCKET + "/");
+        conf.put("iceberg.namespace", "slidestream");
+        conf.putAll(icebergS3Properties());
+        conf.putAll(settings);
+        Path file = dir.resolve("jobs").resolve(name + ".yaml");
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, FlinkStandaloneCluster.yaml(conf));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** The catalog properties with which Iceberg's S3FileIO reaches this stack's object store. */
+    public Map<String, String> icebergS3Properties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        String prefix = "iceberg.catalog-properties.";
+        p.put(prefix + "io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+        p.put(prefix + "s3.endpoint", s3.endpoint());
+        p.put(prefix + "s3.path-style-access", "true");
+        p.put(prefix + "s3.access-key-id", S3ProxyServer.ACCESS_KEY);
+        p.put(prefix + "s3.secret-access-key", S3ProxyServer.SECRET_KEY);
+        p.put(prefix + "client.region", S3ProxyServer.REGION);
+        return p;
+    }
+
+    public S3ProxyServer objectStore() {
+        return s3;
+    }
+
+    public IcebergRestServer catalog() {
+        return catalog;
+    }
+
+    public KafkaBrokerProcess kafka() {
+        return kafka;
+    }
+
+    public MilvusLite milvus() {
+        return milvus;
+    }
+
+    /** Stops Milvus Lite and starts it again later with {@link #startMilvus} (same port, data). */
+    public synchronized void stopMilvus() {
+        milvus.close();
+    }
+
+    public synchronized void startMilvus() {
+        started.remove(milvus);
+        milvus = track(MilvusLite.start(milvus.dataFile(), milvus.port()));
+    }
+
+    public FlinkStandaloneCluster flink() {
+        return flink;
+    }
+
+    public Testbed testbed() {
+        return testbed;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        started.add(resource);
+        return resource;
+    }
+
+    /** Stops everything, Flink first. */
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                org.slf4j.LoggerFactory.getLogger(ClusterStack.class)
+                        .warn("Stopping {} failed: {}", started.get(i), e.toString());
+            }
+        }
+        started.clear();
+    }
+}
