@@ -2,6 +2,7 @@ package io.slidestream.cli;
 
 import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceOptions;
@@ -80,6 +81,10 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Configuration conf = ConfigLoader.load(config, ConfigLoader.parseOverrides(overrides));
         ConfigKeys.requireKnown(conf);
+        if (!conf.contains(JobOptions.RESTART_STRATEGY)) {
+            // A local run has no cluster configuration to defer to.
+            conf.set(JobOptions.RESTART_STRATEGY, JobOptions.RestartStrategy.EXPONENTIAL_DELAY);
+        }
         SlideStreamConfig job = SlideStreamConfig.from(conf);
         Path model = job.inference().modelPath();
         if (!Files.isRegularFile(model)) {

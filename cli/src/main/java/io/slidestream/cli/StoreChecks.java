@@ -7,7 +7,6 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergConfig;
-import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.MilvusCollectionAdmin;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.sink.MilvusOptions;
@@ -16,7 +15,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -82,20 +80,7 @@ final class StoreChecks {
      * connects); {@link IcebergCatalogs#open} already fails with STORE_UNAVAILABLE.
      */
     static void iceberg(IcebergConfig config) {
-        Catalog catalog = IcebergCatalogs.open(config);
-        if (catalog instanceof AutoCloseable closeable) {
-            try {
-                closeable.close();
-            } catch (Exception e) {
-                throw new SlideStreamException(
-                        ErrorCode.STORE_UNAVAILABLE,
-                        "the Iceberg catalog ("
-                                + IcebergOptions.URI.key()
-                                + ") did not close cleanly: "
-                                + e,
-                        e);
-            }
-        }
+        IcebergCatalogs.close(IcebergCatalogs.open(config));
     }
 
     private static SlideStreamException unavailable(

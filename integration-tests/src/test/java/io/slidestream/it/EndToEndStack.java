@@ -39,10 +39,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -194,18 +191,6 @@ final class EndToEndStack implements AutoCloseable {
     /** A {@code read_committed} consumer of one output topic, from its beginning. */
     <T extends SpecificRecord> CommittedTopic<T> committed(String topic, AvroCodec<T> codec) {
         return new CommittedTopic<>(bootstrapServers(), topic, codec);
-    }
-
-    /** Every row of {@code table} (current snapshot). */
-    static List<Record> rows(Table table, String... columns) throws IOException {
-        table.refresh();
-        List<Record> out = new ArrayList<>();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(table).select(columns).build()) {
-            for (Record r : rows) {
-                out.add(r.copy());
-            }
-        }
-        return out;
     }
 
     /**

@@ -12,7 +12,6 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.serde.AvroCodec;
-import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
@@ -187,11 +186,7 @@ class ExactlyOnceITCase {
 
             var iceberg = config.iceberg();
             List<Record> tiles =
-                    EndToEndStack.rows(
-                            IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
-                            "slide_id",
-                            "x",
-                            "y");
+                    IcebergTableReader.rows(iceberg, iceberg.tilesTable(), "slide_id", "x", "y");
             Map<String, Long> expected = new HashMap<>();
             planned.forEach((slide, n) -> expected.put(slide, (long) n));
             assertThat(EndToEndStack.countBySlide(tiles)).isEqualTo(expected);
@@ -208,10 +203,7 @@ class ExactlyOnceITCase {
 
             assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
                     .isEqualTo(Map.of("large", 1L, "small", 1L));
-            assertThat(
-                            EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
-                                    "slide_id"))
+            assertThat(IcebergTableReader.rows(iceberg, iceberg.errorsTable(), "slide_id"))
                     .isEmpty();
 
             try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {

@@ -14,7 +14,6 @@ import io.slidestream.schemas.avro.ClassFraction;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.serde.AvroCodec;
-import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
@@ -236,32 +235,22 @@ class SlideStreamJobITCase {
             MilvusStoreReader milvus,
             Map<String, Integer> planned,
             int failures) {
-        try {
-            var iceberg = config.iceberg();
-            Map<String, Long> tiles =
-                    IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
-            Map<String, Long> slides =
-                    IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
-            int errors =
-                    EndToEndStack.rows(
-                                    IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
-                                    "slide_id")
-                            .size();
-            for (var e : planned.entrySet()) {
-                if (e.getValue() == 0) {
-                    continue;
-                }
-                if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
-                        || slides.getOrDefault(e.getKey(), 0L) < 1
-                        || milvus.countTiles(e.getKey()) < e.getValue()
-                        || milvus.countSlides(e.getKey()) < 1) {
-                    return false;
-                }
+        var iceberg = config.iceberg();
+        Map<String, Long> tiles = IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
+        Map<String, Long> slides = IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
+        int errors = IcebergTableReader.rows(iceberg, iceberg.errorsTable(), "slide_id").size();
+        for (var e : planned.entrySet()) {
+            if (e.getValue() == 0) {
+                continue;
             }
-            return errors >= failures;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
+                    || slides.getOrDefault(e.getKey(), 0L) < 1
+                    || milvus.countTiles(e.getKey()) < e.getValue()
+                    || milvus.countSlides(e.getKey()) < 1) {
+                return false;
+            }
         }
+        return errors >= failures;
     }
 
     /** The tiles each slide should have in the stores: all of a good slide, the read ones else. */
@@ -384,8 +373,9 @@ class SlideStreamJobITCase {
             throws Exception {
         var iceberg = config.iceberg();
         List<Record> tiles =
-                EndToEndStack.rows(
-                        IcebergCatalogs.loadTable(iceberg, iceberg.tilesTable()),
+                IcebergTableReader.rows(
+                        iceberg,
+                        iceberg.tilesTable(),
                         "tile_id",
                         "slide_id",
                         "level",
@@ -425,11 +415,8 @@ class SlideStreamJobITCase {
                 .isEqualTo(onePerSlide);
 
         List<Record> errors =
-                EndToEndStack.rows(
-                        IcebergCatalogs.loadTable(iceberg, iceberg.errorsTable()),
-                        "slide_id",
-                        "code",
-                        "stage");
+                IcebergTableReader.rows(
+                        iceberg, iceberg.errorsTable(), "slide_id", "code", "stage");
         assertFailuresPerSlide(
                 errors.stream()
                         .map(

@@ -22,18 +22,21 @@ public final class JobOptions {
     public static final ConfigOption<String> STATE_BACKEND =
             key("job.state-backend")
                     .stringType()
-                    .defaultValue("hashmap")
+                    .noDefaultValue()
                     .withDescription(
                             "'hashmap' (state on the JVM heap, fast, for small runs) or 'rocksdb'"
-                                    + " (state on local disk, for many large slides in flight).");
+                                    + " (state on local disk, for many large slides in flight)."
+                                    + " Unset: the cluster's state.backend.type (hashmap locally).");
 
     public static final ConfigOption<String> CHECKPOINT_DIR =
             key("job.checkpoint-dir")
                     .stringType()
                     .noDefaultValue()
                     .withDescription(
-                            "Where checkpoints are stored (file:///..., s3://...). Without it the"
-                                    + " JobManager keeps them in memory (local runs only).");
+                            "Where checkpoints are stored (file:///..., s3://...). Unset: the"
+                                    + " cluster's execution.checkpointing.dir. On a cluster the job"
+                                    + " refuses to start without one of the two; local runs without"
+                                    + " them keep checkpoints in the JobManager's memory.");
 
     public static final ConfigOption<Integer> PARALLELISM =
             key("job.parallelism")
@@ -42,19 +45,43 @@ public final class JobOptions {
                     .withDescription(
                             "Parallelism of the tile operators; -1 takes the cluster's default.");
 
+    /** How the job restarts after a failure. */
+    public enum RestartStrategy {
+        /** Whatever the cluster's configuration says (restart-strategy.*); nothing is forced. */
+        CLUSTER,
+        /**
+         * Exponential delay from {@link #RESTART_DELAY} to one minute, reset after ten healthy
+         * minutes, never exhausted: an outage of any length ends in recovery.
+         */
+        EXPONENTIAL_DELAY,
+        /** {@link #RESTART_ATTEMPTS} attempts {@link #RESTART_DELAY} apart, then the job fails. */
+        FIXED_DELAY,
+        /** The first failure ends the job. */
+        NONE
+    }
+
+    public static final ConfigOption<RestartStrategy> RESTART_STRATEGY =
+            key("job.restart-strategy")
+                    .enumType(RestartStrategy.class)
+                    .defaultValue(RestartStrategy.CLUSTER)
+                    .withDescription(
+                            "CLUSTER (default for a job submitted to a cluster: the cluster's"
+                                    + " restart-strategy.* applies), EXPONENTIAL_DELAY (default of"
+                                    + " `run` and `demo`), FIXED_DELAY or NONE.");
+
     public static final ConfigOption<Integer> RESTART_ATTEMPTS =
             key("job.restart-attempts")
                     .intType()
                     .defaultValue(10)
                     .withDescription(
-                            "How many times the job restarts from its last checkpoint before it"
-                                    + " fails for good (fixed-delay strategy); 0 disables restarts.");
+                            "Attempts of the FIXED_DELAY restart strategy before the job fails.");
 
     public static final ConfigOption<Duration> RESTART_DELAY =
             key("job.restart-delay")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(2))
-                    .withDescription("Delay between restart attempts.");
+                    .withDescription(
+                            "Delay between FIXED_DELAY restarts; first delay of EXPONENTIAL_DELAY.");
 
     public static final ConfigOption<List<String>> ALLOWED_ROOTS =
             key("slides.allowed-roots")

@@ -29,6 +29,7 @@ public final class SlideStreamConfig {
     private final String stateBackend;
     private final String checkpointDir;
     private final int parallelism;
+    private final JobOptions.RestartStrategy restartStrategy;
     private final int restartAttempts;
     private final Duration restartDelay;
     private final List<String> allowedRoots;
@@ -42,9 +43,13 @@ public final class SlideStreamConfig {
         this.milvus = MilvusConfig.fromConfiguration(conf);
         this.iceberg = IcebergConfig.fromConfiguration(conf);
         this.checkpointInterval = conf.get(JobOptions.CHECKPOINT_INTERVAL);
-        this.stateBackend = conf.get(JobOptions.STATE_BACKEND).toLowerCase(Locale.ROOT);
+        this.stateBackend =
+                conf.getOptional(JobOptions.STATE_BACKEND)
+                        .map(b -> b.toLowerCase(Locale.ROOT))
+                        .orElse(null);
         this.checkpointDir = conf.get(JobOptions.CHECKPOINT_DIR);
         this.parallelism = conf.get(JobOptions.PARALLELISM);
+        this.restartStrategy = conf.get(JobOptions.RESTART_STRATEGY);
         this.restartAttempts = conf.get(JobOptions.RESTART_ATTEMPTS);
         this.restartDelay = conf.get(JobOptions.RESTART_DELAY);
         this.allowedRoots = List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS));
@@ -70,7 +75,9 @@ public final class SlideStreamConfig {
         if (checkpointInterval.isNegative() || checkpointInterval.isZero()) {
             throw invalid(JobOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval, "must be > 0");
         }
-        if (!stateBackend.equals("hashmap") && !stateBackend.equals("rocksdb")) {
+        if (stateBackend != null
+                && !stateBackend.equals("hashmap")
+                && !stateBackend.equals("rocksdb")) {
             throw invalid(JobOptions.STATE_BACKEND.key(), stateBackend, "use hashmap or rocksdb");
         }
         if (parallelism == 0 || parallelism < -1) {
@@ -120,16 +127,22 @@ public final class SlideStreamConfig {
         return checkpointInterval;
     }
 
+    /** The state backend the job asks for, or null for the cluster's. */
     public String stateBackend() {
         return stateBackend;
     }
 
+    /** The checkpoint directory the job asks for, or null for the cluster's. */
     public String checkpointDir() {
         return checkpointDir;
     }
 
     public int parallelism() {
         return parallelism;
+    }
+
+    public JobOptions.RestartStrategy restartStrategy() {
+        return restartStrategy;
     }
 
     public int restartAttempts() {

@@ -4,12 +4,17 @@ import io.slidestream.aggregate.SlideHeadFactory;
 import io.slidestream.aggregate.SlideWindows;
 import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideFailures;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.OnnxSlideHead;
 import io.slidestream.inference.TileEmbedder;
 import io.slidestream.inference.TileEmbeddingRouter;
+import io.slidestream.runtime.JobClassLoaderCleanup;
+import io.slidestream.runtime.JobManagerRelease;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
@@ -21,6 +26,7 @@ import io.slidestream.source.DecodedEventRouter;
 import io.slidestream.tiling.SlideTiler;
 import io.slidestream.types.SlideStreamTypes;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -34,6 +40,7 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 
@@ -87,18 +94,49 @@ public final class SlideStreamJob {
         ConfigKeys.requireKnown(conf);
         SlideStreamConfig config = SlideStreamConfig.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        run(env, config);
+        try {
+            run(env, config);
+        } finally {
+            // On a session cluster main() ran inside the JobManager: let go of its class loader.
+            JobClassLoaderCleanup.releaseAfterMain();
+        }
     }
 
     /**
      * Prepares the stores, builds the graph on {@code env} with the real source and sinks, runs.
+     * Refuses a cluster without a durable checkpoint directory (see {@link
+     * #requireDurableCheckpoints}).
      */
     public static void run(StreamExecutionEnvironment env, SlideStreamConfig config)
             throws Exception {
         configure(env, config);
+        requireDurableCheckpoints(env);
         IcebergCatalogs.ensureTables(config.iceberg());
         define(env, config, kafkaEvents(env, config), new StoreSinks(config));
         env.execute("SlideStream");
+    }
+
+    /**
+     * On a cluster, checkpoints must go to a durable directory: without one the JobManager keeps
+     * them in its memory (capped at a few MB, lost with it), so a failover would lose the window
+     * state and the exactly-once sinks' pending commits. Local environments ({@code run}, {@code
+     * demo}) may keep them in memory.
+     */
+    public static void requireDurableCheckpoints(StreamExecutionEnvironment env) {
+        if (env instanceof LocalStreamEnvironment) {
+            return;
+        }
+        String dir = env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
+        if (dir == null || dir.isBlank()) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "SlideStream refuses to run on a Flink cluster without a durable checkpoint"
+                            + " directory: set execution.checkpointing.dir in the cluster's"
+                            + " config.yaml (see deploy/conf/flink-config.yaml) or "
+                            + JobOptions.CHECKPOINT_DIR.key()
+                            + " in the job's configuration (s3://..., hdfs://..., or a file:// path"
+                            + " every JobManager and TaskManager shares)");
+        }
     }
 
     /** The decoded {@code slides.scanned} events (bad records become failures, not errors). */
@@ -112,26 +150,49 @@ public final class SlideStreamJob {
     }
 
     /**
-     * Applies the job options to {@code env}: exactly-once checkpoints, state backend, restart
-     * strategy, no generic (Kryo) types, object reuse (tensors are handed on by reference inside
-     * the read + embed chain instead of being copied).
+     * Applies the job options to {@code env}: exactly-once checkpoints, the state backend and
+     * restart strategy when the configuration asks for them (else the cluster's), no generic (Kryo)
+     * types, object reuse (tensors are handed on by reference inside the read + embed chain instead
+     * of being copied).
      */
     public static void configure(StreamExecutionEnvironment env, SlideStreamConfig config) {
         Configuration c = new Configuration();
         c.set(PipelineOptions.GENERIC_TYPES, false);
         c.set(PipelineOptions.OBJECT_REUSE, true);
-        c.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+        if (config.stateBackend() != null) {
+            c.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+        }
         if (config.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
         }
-        if (config.restartAttempts() == 0) {
-            c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        } else {
-            c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-            c.set(
-                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
-                    config.restartAttempts());
-            c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        switch (config.restartStrategy()) {
+            case CLUSTER -> {}
+            case NONE -> c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            case FIXED_DELAY -> {
+                c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+                c.set(
+                        RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
+                        config.restartAttempts());
+                c.set(
+                        RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                        config.restartDelay());
+            }
+            case EXPONENTIAL_DELAY -> {
+                c.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+                c.set(
+                        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+                        config.restartDelay());
+                c.set(
+                        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+                        Duration.ofMinutes(1));
+                c.set(
+                        RestartStrategyOptions
+                                .RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+                        Duration.ofMinutes(10));
+                c.set(
+                        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                        Integer.MAX_VALUE);
+            }
         }
         env.configure(c);
         env.enableCheckpointing(
@@ -154,8 +215,10 @@ public final class SlideStreamJob {
 
         // Keyed by slide so the planner can keep a slide's remaining tasks in state and emit them
         // chunk by chunk, letting checkpoint barriers through between chunks.
+        // The pass-through in front of the planner carries the JobManager-side cleanup.
         SingleOutputStreamOperator<TileTask> tasks =
-                scanned.keyBy(SlideScanned::getSlideId, Types.STRING)
+                JobManagerRelease.attach(scanned)
+                        .keyBy(SlideScanned::getSlideId, Types.STRING)
                         .process(
                                 new SlideTiler(
                                         config.tiling(),

@@ -1,12 +1,17 @@
 package io.slidestream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.testing.TestSlides;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
@@ -24,8 +29,12 @@ class SlideStreamJobTest {
     @TempDir Path dir;
 
     private SlideStreamConfig config() {
+        return SlideStreamConfig.from(config(Map.of()));
+    }
+
+    private Configuration config(Map<String, String> extra) {
         Path models = TestSlides.gpfmTiny();
-        return SlideStreamConfig.from(
+        Configuration conf =
                 Configuration.fromMap(
                         Map.of(
                                 "kafka.bootstrap-servers", "127.0.0.1:9092",
@@ -36,7 +45,9 @@ class SlideStreamJobTest {
                                         models.resolve("abmil-tiny.onnx").toString(),
                                 "iceberg.catalog-type", "JDBC",
                                 "iceberg.uri", "jdbc:sqlite:" + dir.resolve("catalog.db"),
-                                "iceberg.warehouse", dir.resolve("warehouse").toUri().toString())));
+                                "iceberg.warehouse", dir.resolve("warehouse").toUri().toString()));
+        extra.forEach(conf::setString);
+        return conf;
     }
 
     @Test
@@ -58,6 +69,52 @@ class SlideStreamJobTest {
                                 assertThat(node.getTransformationUID())
                                         .as("uid of %s", describe(node))
                                         .isNotBlank());
+    }
+
+    @Test
+    void leavesTheRestartStrategyAndStateBackendToTheClusterUnlessAsked() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SlideStreamJob.configure(env, config());
+        assertThat(env.getConfiguration().getOptional(RestartStrategyOptions.RESTART_STRATEGY))
+                .isEmpty();
+        assertThat(env.getConfiguration().getOptional(StateBackendOptions.STATE_BACKEND)).isEmpty();
+
+        StreamExecutionEnvironment local = StreamExecutionEnvironment.getExecutionEnvironment();
+        Configuration asked = config(Map.of("job.restart-strategy", "EXPONENTIAL_DELAY"));
+        SlideStreamJob.configure(local, SlideStreamConfig.from(asked));
+        assertThat(local.getConfiguration().get(RestartStrategyOptions.RESTART_STRATEGY))
+                .isEqualTo("exponential-delay");
+        assertThat(
+                        local.getConfiguration()
+                                .get(
+                                        RestartStrategyOptions
+                                                .RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS))
+                .isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void refusesAClusterWithoutADurableCheckpointDirectory() {
+        // Any environment that is not a local one stands for a cluster's context environment.
+        StreamExecutionEnvironment cluster = new StreamExecutionEnvironment(new Configuration());
+        SlideStreamJob.configure(cluster, config());
+        assertThatThrownBy(() -> SlideStreamJob.requireDurableCheckpoints(cluster))
+                .isInstanceOf(SlideStreamException.class)
+                .hasMessageContaining("without a durable checkpoint directory")
+                .hasMessageContaining("execution.checkpointing.dir")
+                .hasMessageContaining("job.checkpoint-dir");
+
+        Configuration withDir = new Configuration();
+        withDir.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, "s3://flink/checkpoints");
+        SlideStreamJob.requireDurableCheckpoints(new StreamExecutionEnvironment(withDir));
+
+        StreamExecutionEnvironment fromJob = new StreamExecutionEnvironment(new Configuration());
+        SlideStreamJob.configure(
+                fromJob,
+                SlideStreamConfig.from(config(Map.of("job.checkpoint-dir", "file:///shared/chk"))));
+        SlideStreamJob.requireDurableCheckpoints(fromJob);
+
+        SlideStreamJob.requireDurableCheckpoints(
+                StreamExecutionEnvironment.createLocalEnvironment(1));
     }
 
     private static String describe(StreamNode node) {

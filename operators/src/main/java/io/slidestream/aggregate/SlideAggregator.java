@@ -3,6 +3,7 @@ package io.slidestream.aggregate;
 import io.slidestream.errors.SlideFailures;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SlideHead;
+import io.slidestream.runtime.JobClassLoaderCleanup;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.AttentionTile;
 import io.slidestream.schemas.avro.ClassFraction;
@@ -84,6 +85,7 @@ public class SlideAggregator
 
     @Override
     public void open(OpenContext openContext) throws Exception {
+        JobClassLoaderCleanup.register(getRuntimeContext());
         if (headFactory != null) {
             head = headFactory.open();
         }

@@ -160,6 +160,8 @@ public final class EmbedBenchmark {
                 throughBatcher(List.of(engine, slot2.engine()), pool, tiles, callers);
                 twoSlots = vmHwmKb();
             }
+        } finally {
+            SharedInferenceEngines.closeIdle();
         }
         Figures figures =
                 new Figures(

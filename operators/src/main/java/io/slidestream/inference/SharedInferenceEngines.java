@@ -1,5 +1,6 @@
 package io.slidestream.inference;
 
+import io.slidestream.runtime.JobClassLoaderCleanup;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -9,9 +10,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@link TileInferenceEngine} per model and settings per TaskManager process, shared by every
  * subtask (slot) that asks for it, so a 1.2 GB model sits once in each GPU's memory. Reference
- * counted: the first {@link #acquire} loads the engine, each {@link Lease#close} gives one
- * reference back and the last closes the engine. Keyed by {@link InferenceConfig#engineKey()}
- * (model files, provider, device, threads, batching).
+ * counted: the first {@link #acquire} loads the engine and each {@link Lease#close} gives one
+ * reference (and its queue reservation) back. Keyed by {@link InferenceConfig#engineKey()} (model
+ * files, provider, device, threads, batching).
+ *
+ * <p><b>Across failovers.</b> An engine whose last lease was given back stays loaded, idle: when
+ * the job restarts on the same TaskManager, its subtasks lease the loaded engine again instead of
+ * reading and initialising the model once more (seconds for GPFM, and a GPU's memory churned). Idle
+ * engines are closed when the job leaves the TaskManager - Flink then releases the job's class
+ * loader and {@link JobClassLoaderCleanup} runs {@link #closeIdle} - or by {@link #closeIdle}
+ * directly.
  *
  * <p>The registry is static and so lives in the class loader that loaded this class: with the job's
  * jar that is one registry per job per TaskManager (application mode: per TaskManager). A load that
@@ -50,6 +58,7 @@ public final class SharedInferenceEngines {
             InferenceConfig config,
             int places,
             Function<InferenceConfig, TileInferenceEngine> opener) {
+        JobClassLoaderCleanup.onRelease(SharedInferenceEngines::closeIdle);
         String key = config.engineKey();
         Entry entry = ENGINES.get(key);
         if (entry == null) {
@@ -58,22 +67,39 @@ public final class SharedInferenceEngines {
             ENGINES.put(key, entry);
             LOG.info("Loaded shared inference engine {} for {}", entry.engine.modelId(), config);
         }
-        try {
-            entry.engine.reserve(places);
-        } catch (RuntimeException e) {
-            if (entry.references == 0) {
-                ENGINES.remove(key);
-                entry.engine.close();
-            }
-            throw e;
-        }
+        entry.engine.reserve(places);
         entry.references++;
         return new Lease(key, entry.engine, places);
     }
 
-    /** Engines currently loaded in this process (for tests and the memory benchmark). */
+    /** Engines currently loaded in this process, in use or idle. */
     public static synchronized int loadedEngines() {
         return ENGINES.size();
+    }
+
+    /** Leases currently held, over all engines (zero once every subtask has closed). */
+    public static synchronized int leases() {
+        return ENGINES.values().stream().mapToInt(e -> e.references).sum();
+    }
+
+    /** Queue places currently reserved, over all engines (zero once every lease is closed). */
+    public static synchronized int reservedPlaces() {
+        return ENGINES.values().stream().mapToInt(e -> e.engine.reserved()).sum();
+    }
+
+    /** Closes every engine that no lease uses; returns how many. */
+    public static synchronized int closeIdle() {
+        int closed = 0;
+        for (var it = ENGINES.entrySet().iterator(); it.hasNext(); ) {
+            Entry entry = it.next().getValue();
+            if (entry.references == 0) {
+                it.remove();
+                LOG.info("Closing idle inference engine {}", entry.engine.modelId());
+                entry.engine.close();
+                closed++;
+            }
+        }
+        return closed;
     }
 
     private static synchronized void release(String key, TileInferenceEngine engine, int inFlight) {
@@ -83,9 +109,10 @@ public final class SharedInferenceEngines {
         }
         engine.release(inFlight);
         if (--entry.references == 0) {
-            ENGINES.remove(key);
-            LOG.info("Closing shared inference engine {}: last user left", engine.modelId());
-            engine.close();
+            LOG.info(
+                    "Inference engine {} is idle: kept loaded for a restart of the job on this"
+                            + " TaskManager",
+                    engine.modelId());
         }
     }
 

@@ -159,6 +159,11 @@ public class TileInferenceEngine implements AutoCloseable {
         reserved = Math.max(0, reserved - inFlight);
     }
 
+    /** Queue places reserved by the current leases. */
+    public synchronized int reserved() {
+        return reserved;
+    }
+
     public String modelId() {
         return modelId;
     }

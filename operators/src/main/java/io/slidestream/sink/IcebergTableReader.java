@@ -2,6 +2,8 @@ package io.slidestream.sink;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.iceberg.Table;
@@ -57,8 +59,31 @@ public final class IcebergTableReader {
         return count;
     }
 
+    /** Every current row of {@code table}, reading only {@code columns} (all when none given). */
+    public static List<Record> rows(Table table, String... columns) {
+        table.refresh();
+        List<Record> out = new ArrayList<>();
+        var scan = IcebergGenerics.read(table);
+        if (columns.length > 0) {
+            scan = scan.select(columns);
+        }
+        try (CloseableIterable<Record> rows = scan.build()) {
+            for (Record row : rows) {
+                out.add(row.copy());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + table.name() + " failed", e);
+        }
+        return out;
+    }
+
+    /** Every current row of table {@code name} of the configured catalog. */
+    public static List<Record> rows(IcebergConfig config, String name, String... columns) {
+        return IcebergCatalogs.withTable(config, name, table -> rows(table, columns));
+    }
+
     /** Rows per slide id in table {@code name} of the configured catalog. */
     public static Map<String, Long> countPerSlide(IcebergConfig config, String name) {
-        return countPerSlide(IcebergCatalogs.loadTable(config, name));
+        return IcebergCatalogs.withTable(config, name, IcebergTableReader::countPerSlide);
     }
 }

@@ -97,7 +97,16 @@ interface OpenSlideLibrary extends Library {
      * @throws SlideStreamException with {@code OPENSLIDE_UNAVAILABLE} when none is found
      */
     static OpenSlideLibrary load(String... names) {
-        Map<String, Object> options = Map.of(Library.OPTION_STRING_ENCODING, "UTF-8");
+        // JNA records the class loader it loads a library for in the NativeLibrary it caches for
+        // the
+        // whole JVM; on a cluster JNA sits in lib/ and outlives every job, so it is given its own
+        // class loader rather than the job's (which it would otherwise keep from being unloaded).
+        Map<String, Object> options =
+                Map.of(
+                        Library.OPTION_STRING_ENCODING,
+                        "UTF-8",
+                        Library.OPTION_CLASSLOADER,
+                        Native.class.getClassLoader());
         UnsatisfiedLinkError failure = null;
         for (String name : names) {
             try {

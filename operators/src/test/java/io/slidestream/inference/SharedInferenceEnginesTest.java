@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class SharedInferenceEnginesTest {
 
     @Test
-    void sharesOneEngineBetweenSubtasksAndClosesItWithTheLastOne() throws Exception {
+    void sharesOneEngineBetweenSubtasksAndKeepsItLoadedForARestartUntilClosedIdle()
+            throws Exception {
         InferenceConfig config = GpfmTinyFixture.config(5).capacity(8).queueCapacity(16).build();
         int before = SharedInferenceEngines.loadedEngines();
         SharedInferenceEngines.Lease first = SharedInferenceEngines.acquire(config);
@@ -25,8 +26,30 @@ class SharedInferenceEnginesTest {
         assertThat(second.engine().submit(tile).get(60, TimeUnit.SECONDS).embedding).hasSize(256);
 
         second.close();
+        assertThat(SharedInferenceEngines.leases()).isZero();
+        assertThat(SharedInferenceEngines.reservedPlaces()).isZero();
+        // A failover: the restarted subtask leases the loaded engine instead of loading the model.
+        assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(before + 1);
+        try (SharedInferenceEngines.Lease restarted = SharedInferenceEngines.acquire(config)) {
+            assertThat(restarted.engine()).isSameAs(second.engine());
+            assertThat(restarted.engine().submit(tile).get(60, TimeUnit.SECONDS).embedding)
+                    .hasSize(256);
+        }
+
+        // The job left the TaskManager: idle engines close.
+        assertThat(SharedInferenceEngines.closeIdle()).isEqualTo(1);
         assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(before);
         assertThat(second.engine().submit(tile)).isCompletedExceptionally();
+    }
+
+    @Test
+    void neverClosesAnEngineThatIsLeased() {
+        InferenceConfig config = GpfmTinyFixture.config(4).warmUp(false).build();
+        try (SharedInferenceEngines.Lease lease = SharedInferenceEngines.acquire(config)) {
+            assertThat(SharedInferenceEngines.closeIdle()).isZero();
+            assertThat(lease.engine().batcher().accepting()).isTrue();
+        }
+        assertThat(SharedInferenceEngines.closeIdle()).isEqualTo(1);
     }
 
     @Test
@@ -43,6 +66,8 @@ class SharedInferenceEnginesTest {
                                                 "inference.queue-capacity=12", "already reserve 8");
                             });
             assertThat(first.engine().batcher().queued()).isZero();
+        } finally {
+            SharedInferenceEngines.closeIdle();
         }
     }
 
@@ -54,6 +79,8 @@ class SharedInferenceEnginesTest {
                 SharedInferenceEngines.Lease lb = SharedInferenceEngines.acquire(b)) {
             assertThat(la.engine()).isNotSameAs(lb.engine());
             assertThat(la.engine().modelId()).isEqualTo(lb.engine().modelId());
+        } finally {
+            SharedInferenceEngines.closeIdle();
         }
     }
 }

@@ -1,0 +1,614 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.local.cluster.ClusterStack;
+import io.slidestream.local.cluster.FlinkRestClient;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.sink.MilvusStoreReader;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.testing.TestSlides;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import org.apache.commons.io.FileUtils;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * SlideStream on a real multi-process cluster, under real faults. One {@link ClusterStack} is
+ * shared by both cases: S3Proxy (Iceberg warehouse, checkpoints, savepoints), Iceberg's REST
+ * catalog server, a Kafka broker, Milvus Lite, and a Flink 2.1 standalone session cluster of one
+ * JobManager and two TaskManagers, each its own JVM, configured from the shipped {@code
+ * deploy/conf/flink-config.yaml}. The job jar ({@code jobs/target/slidestream-job.jar}) is uploaded
+ * and run through Flink's REST API with a job configuration file, as a user does.
+ *
+ * <ol>
+ *   <li>The session cluster runs job after job: {@value #DEFAULT_RESUBMISSIONS} submissions
+ *       (cancel, resubmit) each start first time (no restart, no exception) and each TaskManager's
+ *       metaspace, after a full GC, returns to where it was after the first job.
+ *   <li>Twenty-odd slides (one of over 2,000 tiles) and one corrupt file stream through a series of
+ *       faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
+ *       replacement started), twice; the object store stopped for {@code cluster.outage-seconds}
+ *       (60 s); Kafka's broker restarted; Milvus stopped for longer than the sink's retry window;
+ *       the job stopped with a savepoint and resumed from it; the job cancelled and resubmitted
+ *       without one. After each wave every slide so far is exactly once in Iceberg (read back from
+ *       the tables), Milvus and {@code slides.results} (read_committed), and the dead letter holds
+ *       the corrupt file only.
+ * </ol>
+ *
+ * Logs of every process stay under {@code integration-tests/target/cluster-chaos} for diagnosis.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterChaosITCase {
+    static final int DEFAULT_RESUBMISSIONS = 10;
+
+    /**
+     * Metaspace a TaskManager may gain over ten jobs; one leaked job class loader holds ~27 MiB.
+     */
+    static final long METASPACE_SLACK = 16L << 20;
+
+    /** Tissue tiles of the large slide (50 x 41 on the 256 px grid). */
+    static final int LARGE_TILES = 2050;
+
+    private static final Duration WAVE_TIMEOUT = Duration.ofMinutes(6);
+
+    private final Random random = new Random(Long.getLong("cluster.seed", 7));
+    private ClusterStack stack;
+    private FlinkRestClient rest;
+    private String jar;
+    private Path jobConfig;
+    private SlideStreamConfig config;
+    private Path inbox;
+
+    /** Good slides published so far, with their planned tiles. */
+    private final Map<String, Integer> planned = new TreeMap<>();
+
+    /** Ids of the corrupt slides published so far. */
+    private final Set<String> bad = new HashSet<>();
+
+    @BeforeAll
+    void startCluster() throws IOException {
+        Path dir = Path.of("target", "cluster-chaos").toAbsolutePath();
+        FileUtils.deleteDirectory(dir.toFile());
+        ClusterStack.Options options = new ClusterStack.Options();
+        options.taskManagers = 2;
+        options.slotsPerTaskManager = 1;
+        options.flinkSettings =
+                Map.of(
+                        // Softly reachable caches (Java serialization's class descriptors of
+                        // a deserialized job graph, reflection data) go at the first full GC,
+                        // so readings show what is strongly reachable: what a JVM would keep
+                        // even when metaspace runs out.
+                        "env.java.opts.taskmanager",
+                        "-XX:SoftRefLRUPolicyMSPerMB=0",
+                        "env.java.opts.jobmanager",
+                        "-XX:SoftRefLRUPolicyMSPerMB=0",
+                        // Outages here last a minute: cap the shipped backoff (2 min) so that
+                        // recovery follows an outage within seconds, not minutes.
+                        "restart-strategy.exponential-delay.max-backoff",
+                        "15 s",
+                        // Every failure of a wave is counted from the exception history.
+                        "web.exception-history-size",
+                        "1000");
+        stack = ClusterStack.start(dir, options);
+        rest = stack.flink().rest();
+        inbox = Files.createDirectories(dir.resolve("inbox"));
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put(
+                "inference.model-path", TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx").toString());
+        settings.put("inference.reader-threads", "1");
+        settings.put("inference.intra-op-threads", "1");
+        settings.put("inference.batch-size", "16");
+        settings.put("job.checkpoint-interval", "2 s");
+        settings.put("job.parallelism", "2");
+        settings.put("slides.allowed-roots", inbox.toString());
+        settings.put("aggregate.slide-timeout", "15 min");
+        settings.put("milvus.flush-interval", "1 s");
+        // Shorter than the Milvus outage below, so the sink gives up and the job fails over.
+        settings.put("milvus.retry.max-wait", "10 s");
+        jobConfig = stack.writeJobConfig("chaos", settings);
+        config = SlideStreamConfig.from(ConfigLoader.load(jobConfig, Map.of()));
+        jar = rest.uploadJar(stack.testbed().jobJar());
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void sessionClusterRunsJobAfterJobWithoutLeakingMetaspace() throws Exception {
+        int submissions = Integer.getInteger("cluster.resubmissions", DEFAULT_RESUBMISSIONS);
+        Map<String, Long> baseline = new TreeMap<>();
+        for (int round = 1; round <= submissions; round++) {
+            long started = System.nanoTime();
+            String job = submit(null);
+            // Running with a completed checkpoint: every source, writer and committer is up.
+            awaitCondition(
+                    "job " + job + " checkpointed",
+                    Duration.ofMinutes(3),
+                    () -> rest.completedCheckpoints(job) >= 1);
+            assertThat(rest.restarts(job)).as("restarts of submission %s", round).isZero();
+            assertThat(rest.exceptions(job)).as("failures of submission %s", round).isEmpty();
+            double startSeconds = (System.nanoTime() - started) / 1e9;
+            cancelAndAwaitSlotsFree(job);
+            Map<String, Long> metaspace = new TreeMap<>();
+            List<String> processes = new ArrayList<>(stack.flink().runningTaskManagers());
+            processes.add("jobmanager");
+            for (String process : processes) {
+                // Every job class loader goes once the job has ended everywhere (the JobMaster
+                // closed, each TaskManager released its slots): wait for none to be left.
+                awaitCondition(
+                        "no job class loader left in " + process + " after submission " + round,
+                        Duration.ofSeconds(60),
+                        () -> stack.flink().jobClassLoaders(process) == 0);
+                metaspace.put(process, stack.flink().metaspaceAfterGc(process));
+                if (round == 1) {
+                    baseline.put(process, metaspace.get(process));
+                }
+            }
+            System.out.printf(
+                    "ClusterChaosITCase: submission %d running and checkpointed after %.1f s,"
+                            + " metaspace after GC %s MiB%n",
+                    round, startSeconds, mib(metaspace));
+            for (String tm : metaspace.keySet()) {
+                assertThat(metaspace.get(tm))
+                        .as(
+                                "%s metaspace after submission %d (after the first: %d MiB)",
+                                tm, round, baseline.get(tm) >> 20)
+                        .isLessThanOrEqualTo(baseline.get(tm) + METASPACE_SLACK);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void streamsThroughFaultsWithEverySlideExactlyOnce() throws Exception {
+        try (SlidePublisher publisher =
+                        SlidePublisher.builder()
+                                .bootstrapServers(stack.kafka().bootstrapServers())
+                                .topic(ClusterStack.SCANNED_TOPIC)
+                                .build();
+                EndToEndStack.CommittedTopic<SlideResult> results =
+                        new EndToEndStack.CommittedTopic<>(
+                                stack.kafka().bootstrapServers(),
+                                ClusterStack.RESULTS_TOPIC,
+                                AvroCodec.SLIDE_RESULT);
+                EndToEndStack.CommittedTopic<SlideFailed> deadLetters =
+                        new EndToEndStack.CommittedTopic<>(
+                                stack.kafka().bootstrapServers(),
+                                ClusterStack.DEAD_LETTER_TOPIC,
+                                AvroCodec.SLIDE_FAILED)) {
+            Waves waves = new Waves(publisher, results, deadLetters);
+            waves.job = submit(null);
+            awaitCondition(
+                    "job running", Duration.ofMinutes(3), () -> rest.allTasksRunning(waves.job));
+
+            // 1. A TaskManager killed at a random moment while the large slide is in flight.
+            waves.run(
+                    "TaskManager SIGKILL (1)",
+                    List.of(large("large"), small("s01"), small("s02"), corrupt("corrupt")),
+                    () -> killTaskManager(waves.job));
+            // 2. Again, the replacement started for the first kill now among the candidates.
+            waves.run(
+                    "TaskManager SIGKILL (2)",
+                    List.of(small("s03"), small("s04"), small("s05")),
+                    () -> killTaskManager(waves.job));
+            // 3. The object store (warehouse, checkpoints) away for a minute.
+            waves.run(
+                    "object store down " + outage().toSeconds() + " s",
+                    List.of(small("s06"), small("s07"), small("s08")),
+                    () -> {
+                        stack.objectStore().stop();
+                        pause(outage());
+                        stack.objectStore().start();
+                        return "";
+                    });
+            // 4. Kafka's broker restarted (transactions in flight are aborted).
+            waves.run(
+                    "Kafka broker restart",
+                    List.of(small("s09"), small("s10"), small("s11")),
+                    () -> {
+                        stack.kafka().stop();
+                        stack.kafka().start();
+                        return "";
+                    });
+            // 5. Milvus away, from the moment the wave is announced, for three times the sink's
+            // retry window (milvus.retry.max-wait = 10 s): the sink gives up, the job fails over
+            // and keeps restarting until Milvus is back.
+            waves.runWithFaultAtOnce(
+                    "Milvus down 30 s",
+                    List.of(small("s12"), small("s13"), small("s14")),
+                    () -> {
+                        stack.stopMilvus();
+                        pause(Duration.ofSeconds(30));
+                        stack.startMilvus();
+                        return "";
+                    });
+            // 6. The upgrade path: stop with a savepoint, resume from it.
+            waves.run(
+                    "stop with savepoint, resume",
+                    List.of(small("s15"), small("s16"), small("s17")),
+                    () -> {
+                        String savepoint =
+                                rest.stopWithSavepoint(waves.job, null, Duration.ofMinutes(3));
+                        awaitCondition(
+                                "job finished",
+                                Duration.ofMinutes(1),
+                                () -> rest.jobState(waves.job).equals("FINISHED"));
+                        waves.job = submit(savepoint);
+                        return "resumed from " + savepoint;
+                    });
+            // 7. Cancelled (no savepoint) once all is committed, resubmitted: it goes on from
+            // the offsets its checkpoints committed, with nothing replayed and nothing lost.
+            waves.settle();
+            long checkpoints = rest.completedCheckpoints(waves.job);
+            awaitCondition(
+                    "a checkpoint after the last result",
+                    Duration.ofMinutes(1),
+                    () -> rest.completedCheckpoints(waves.job) > checkpoints);
+            cancelAndAwaitSlotsFree(waves.job);
+            waves.job = submit(null);
+            waves.run(
+                    "cancelled, resubmitted",
+                    List.of(small("s18"), small("s19"), small("s20")),
+                    null);
+
+            assertThat(planned).hasSizeGreaterThanOrEqualTo(20);
+            waves.report();
+        }
+    }
+
+    /** Slides of one wave, announced together; the fault starts once the first tiles are in. */
+    private final class Waves {
+        final SlidePublisher publisher;
+        final EndToEndStack.CommittedTopic<SlideResult> results;
+        final EndToEndStack.CommittedTopic<SlideFailed> deadLetters;
+        final List<String> report = new ArrayList<>();
+        String job;
+
+        Waves(
+                SlidePublisher publisher,
+                EndToEndStack.CommittedTopic<SlideResult> results,
+                EndToEndStack.CommittedTopic<SlideFailed> deadLetters) {
+            this.publisher = publisher;
+            this.results = results;
+            this.deadLetters = deadLetters;
+        }
+
+        void run(String name, List<Slide> slides, Fault fault) throws Exception {
+            run(name, slides, fault, true);
+        }
+
+        /** A wave whose fault starts as soon as its slides are announced. */
+        void runWithFaultAtOnce(String name, List<Slide> slides, Fault fault) throws Exception {
+            run(name, slides, fault, false);
+        }
+
+        private void run(String name, List<Slide> slides, Fault fault, boolean midWave)
+                throws Exception {
+            String jobBefore = job;
+            int failuresBefore = rest.failures(job);
+            for (Slide slide : slides) {
+                publisher.publish(slide.file(), slide.id());
+                if (slide.tiles() < 0) {
+                    bad.add(slide.id());
+                } else {
+                    planned.put(slide.id(), slide.tiles());
+                }
+            }
+            String detail = "";
+            long faultAt = System.nanoTime();
+            if (fault != null && midWave) {
+                // The fault hits work in flight: wait for the first new tiles in Milvus.
+                long before = milvusTiles();
+                awaitCondition(
+                        "tiles of wave '" + name + "' in flight",
+                        Duration.ofMinutes(3),
+                        () -> milvusTiles() > before);
+                pause(Duration.ofMillis(random.nextInt(3000)));
+            }
+            if (fault != null) {
+                faultAt = System.nanoTime();
+                detail = fault.inject();
+            }
+            settle();
+            double recovery = (System.nanoTime() - faultAt) / 1e9;
+            // Failovers of the job that ran the wave, and of its successor (savepoint, resubmit).
+            int failures = rest.failures(jobBefore) - failuresBefore;
+            if (!job.equals(jobBefore)) {
+                failures += rest.failures(job);
+            }
+            String line =
+                    String.format(
+                            "%-30s %s; all %d slides exactly once %.1f s after the fault;"
+                                    + " failovers %d; %s",
+                            name,
+                            detail == null ? "" : detail,
+                            planned.size(),
+                            recovery,
+                            failures,
+                            counts());
+            System.out.println("ClusterChaosITCase: " + line);
+            report.add(line);
+            if (name.startsWith("Milvus")) {
+                assertThat(failures)
+                        .as("failovers after Milvus was away longer than the retry window")
+                        .isPositive();
+            }
+            if (name.startsWith("TaskManager SIGKILL")) {
+                assertThat(failures).as("failovers caused by one lost TaskManager").isEqualTo(1);
+            }
+        }
+
+        /** Waits until every slide so far has its result, then checks every store. */
+        void settle() throws Exception {
+            long deadline = System.nanoTime() + WAVE_TIMEOUT.toNanos();
+            while (distinctResults() < planned.size() || deadLetters.poll().size() < bad.size()) {
+                assertThat(rest.jobState(job))
+                        .as("job %s state", job)
+                        .isIn("RUNNING", "RESTARTING", "CREATED", "INITIALIZING");
+                assertThat(System.nanoTime())
+                        .as(
+                                "results of %s within %s; job exceptions: %s",
+                                planned.keySet(), WAVE_TIMEOUT, rest.exceptions(job))
+                        .isLessThan(deadline);
+                pause(Duration.ofMillis(500));
+            }
+            // The stores commit on the same checkpoint as the results; Milvus upserts land
+            // before it. Wait for them, then one more checkpoint, which would commit a duplicate.
+            awaitCondition(
+                    "stores reached the results", Duration.ofMinutes(1), this::storesReached);
+            long checkpoints = rest.completedCheckpoints(job);
+            awaitCondition(
+                    "one more checkpoint",
+                    Duration.ofMinutes(2),
+                    () -> rest.completedCheckpoints(job) > checkpoints);
+            assertExactlyOnce();
+        }
+
+        private long distinctResults() {
+            return results.poll().stream().map(r -> r.getSlideId().toString()).distinct().count();
+        }
+
+        private boolean storesReached() {
+            var iceberg = config.iceberg();
+            Map<String, Long> tiles =
+                    IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
+            Map<String, Long> slides =
+                    IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
+            try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
+                for (var e : planned.entrySet()) {
+                    if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
+                            || slides.getOrDefault(e.getKey(), 0L) < 1
+                            || milvus.countTiles(e.getKey()) < e.getValue()
+                            || milvus.countSlides(e.getKey()) < 1) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private void assertExactlyOnce() {
+            List<SlideResult> committed = results.poll();
+            assertThat(committed)
+                    .extracting(r -> r.getSlideId().toString())
+                    .as("slides.results (read_committed)")
+                    .containsExactlyInAnyOrderElementsOf(planned.keySet());
+            assertThat(committed)
+                    .allSatisfy(
+                            r -> {
+                                assertThat(r.getComplete()).isTrue();
+                                assertThat(r.getTilesReceived())
+                                        .isEqualTo(planned.get(r.getSlideId().toString()));
+                            });
+            assertThat(deadLetters.poll())
+                    .extracting(f -> f.getSlideId().toString())
+                    .as("slides.dead-letter")
+                    .containsExactlyInAnyOrderElementsOf(bad);
+
+            var iceberg = config.iceberg();
+            List<Record> tiles =
+                    IcebergTableReader.rows(iceberg, iceberg.tilesTable(), "slide_id", "x", "y");
+            Map<String, Long> expected = new TreeMap<>();
+            planned.forEach((slide, n) -> expected.put(slide, (long) n));
+            assertThat(EndToEndStack.countBySlide(tiles)).as("Iceberg tiles").isEqualTo(expected);
+            Set<String> distinct = new HashSet<>();
+            tiles.forEach(
+                    t ->
+                            distinct.add(
+                                    t.getField("slide_id")
+                                            + "@"
+                                            + t.getField("x")
+                                            + ","
+                                            + t.getField("y")));
+            assertThat(distinct).as("distinct Iceberg tiles").hasSize(tiles.size());
+            Map<String, Long> one = new TreeMap<>();
+            planned.keySet().forEach(s -> one.put(s, 1L));
+            assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
+                    .as("Iceberg slides")
+                    .isEqualTo(one);
+            assertThat(
+                            EndToEndStack.countBySlide(
+                                            IcebergTableReader.rows(
+                                                    iceberg, iceberg.errorsTable(), "slide_id"))
+                                    .keySet())
+                    .as("Iceberg slide_errors")
+                    .containsExactlyInAnyOrderElementsOf(bad);
+            try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
+                for (var e : planned.entrySet()) {
+                    assertThat(milvus.countTiles(e.getKey()))
+                            .as("Milvus tiles of %s", e.getKey())
+                            .isEqualTo(e.getValue().longValue());
+                    assertThat(milvus.countSlides(e.getKey()))
+                            .as("Milvus slides of %s", e.getKey())
+                            .isEqualTo(1);
+                }
+            }
+        }
+
+        private String counts() {
+            long tiles = planned.values().stream().mapToLong(Integer::longValue).sum();
+            return String.format(
+                    "read back: %d results, %d Iceberg tile rows = %d Milvus tile vectors, %d"
+                            + " slide rows, %d dead letter(s)",
+                    planned.size(), tiles, tiles, planned.size(), bad.size());
+        }
+
+        void report() {
+            System.out.println("ClusterChaosITCase: faults, in order:");
+            report.forEach(l -> System.out.println("  " + l));
+        }
+    }
+
+    /** One fault; returns a note for the report. */
+    @FunctionalInterface
+    private interface Fault {
+        String inject() throws Exception;
+    }
+
+    private String killTaskManager(String job) {
+        List<String> running = stack.flink().runningTaskManagers();
+        String victim = running.get(random.nextInt(running.size()));
+        stack.flink().killTaskManager(victim);
+        String replacement = stack.flink().startTaskManager();
+        return "killed " + victim + " (job " + rest.jobState(job) + "), started " + replacement;
+    }
+
+    private record Slide(String id, Path file, int tiles) {}
+
+    private Slide large(String id) throws IOException {
+        return synthetic(
+                id,
+                SyntheticSlideWriter.builder()
+                        .size(256 * 52, 256 * 43)
+                        .style(Style.APERIO)
+                        .seed(id.hashCode())
+                        .tissue(256, 256, 256 * 50, 256 * 41)
+                        .build(),
+                ".svs",
+                LARGE_TILES);
+    }
+
+    private Slide small(String id) throws IOException {
+        boolean aperio = (id.hashCode() & 1) == 0;
+        return synthetic(
+                id,
+                SyntheticSlideWriter.builder()
+                        .size(2048, 2048)
+                        .style(aperio ? Style.APERIO : Style.GENERIC_TIFF)
+                        .seed(id.hashCode())
+                        .tissue(256, 512, 1024, 512)
+                        .build(),
+                aperio ? ".svs" : ".tiff",
+                8);
+    }
+
+    private Slide synthetic(String id, SyntheticSlideWriter writer, String extension, int tiles)
+            throws IOException {
+        Path file = EndToEndStack.writeSlide(writer, inbox.resolve(id + extension), tiles);
+        assertThat(EndToEndStack.plannedTiles(config, file))
+                .as("planned tiles of %s", id)
+                .isEqualTo(tiles);
+        return new Slide(id, file, tiles);
+    }
+
+    private Slide corrupt(String id) throws IOException {
+        Path file = inbox.resolve(id + ".svs");
+        byte[] bytes = new byte[64 * 1024];
+        random.nextBytes(bytes);
+        Files.write(file, bytes);
+        return new Slide(id, file, -1);
+    }
+
+    private String submit(String savepoint) {
+        return rest.run(jar, List.of("--config", jobConfig.toString()), savepoint);
+    }
+
+    private void cancelAndAwaitSlotsFree(String job) {
+        rest.cancel(job);
+        awaitCondition(
+                "job " + job + " cancelled",
+                Duration.ofMinutes(1),
+                () -> rest.jobState(job).equals("CANCELED"));
+        awaitCondition(
+                "all slots free",
+                Duration.ofMinutes(1),
+                () ->
+                        rest.taskManagers().stream()
+                                .allMatch(
+                                        t ->
+                                                t.path("freeSlots").asInt()
+                                                        == t.path("slotsNumber").asInt()));
+    }
+
+    private long milvusTiles() {
+        try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
+            return milvus
+                    .countPerSlide(config.milvus().tilesCollection(), planned.keySet())
+                    .values()
+                    .stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+        } catch (RuntimeException e) {
+            return 0; // not reachable yet
+        }
+    }
+
+    private static Duration outage() {
+        return Duration.ofSeconds(Integer.getInteger("cluster.outage-seconds", 60));
+    }
+
+    private static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("%s within %s", what, timeout).isLessThan(deadline);
+            pause(Duration.ofMillis(250));
+        }
+    }
+
+    /** A wait that is part of a fault (an outage's length), never a synchronisation. */
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Long> mib(Map<String, Long> bytes) {
+        Map<String, Long> out = new TreeMap<>();
+        bytes.forEach((k, v) -> out.put(k, v >> 20));
+        return out;
+    }
+}
