@@ -59,7 +59,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(
             names = "--work-dir",
             paramLabel = "DIR",
-            description = "Where Kafka, Milvus and Iceberg keep their data (default: demo-data).")
+            description =
+                    "Where Kafka, Milvus and Iceberg keep their data (default: demo-data). The"
+                            + " demo clears it on every run, so it must be new, empty or made by"
+                            + " an earlier demo; any other folder is refused untouched.")
     Path workDir;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Slots (default: 2).")
@@ -80,6 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         Path tiny = home.resolve("operators/src/test/resources/gpfm-tiny");
         DemoRun.Options o = new DemoRun.Options();
         o.workDir = workDir != null ? workDir : home.resolve("demo-data");
+        o.defaultWorkDir = workDir == null;
         o.slidesDir = slides;
         if (model == null) {
             o.model = tiny.resolve("gpfm-tiny.onnx");

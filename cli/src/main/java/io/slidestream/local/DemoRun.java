@@ -3,11 +3,14 @@ package io.slidestream.local;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.EmbedBenchmark;
 import io.slidestream.job.JobSinks;
 import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
@@ -53,6 +56,9 @@ public final class DemoRun {
     public static final class Options {
         public Path workDir;
 
+        /** Whether {@link #workDir} is the demo's default folder (its own, cleared freely). */
+        public boolean defaultWorkDir;
+
         /** The inbox to watch; null generates synthetic slides (and links CMU-1 when present). */
         public Path slidesDir;
 
@@ -88,8 +94,7 @@ public final class DemoRun {
 
     private ObjectNode run() throws Exception {
         Path work = options.workDir.toAbsolutePath();
-        deleteRecursively(work);
-        Files.createDirectories(work);
+        prepareWorkDir(work, options.defaultWorkDir);
         Path inbox =
                 options.slidesDir != null
                         ? options.slidesDir.toAbsolutePath()
@@ -183,6 +188,7 @@ public final class DemoRun {
         keys.put("aggregate.slide-timeout", "5 min");
         keys.put("slides.allowed-roots", inbox.toString() + ";" + cacheRoot());
         keys.put("milvus.flush-interval", "1 s");
+        keys.put(JobOptions.RESTART_STRATEGY.key(), "EXPONENTIAL_DELAY");
         keys.putAll(options.overrides);
         return Configuration.fromMap(keys);
     }
@@ -592,6 +598,43 @@ public final class DemoRun {
 
     private static String truncate(String s, int n) {
         return s.length() <= n ? s : s.substring(0, n - 1) + "~";
+    }
+
+    /** Marks a work folder as the demo's own, so that a later run may clear it. */
+    static final String WORK_DIR_MARKER = ".slidestream-demo";
+
+    /**
+     * The demo clears its work folder on every run, so it uses only a folder that is new, empty,
+     * its own default one, or one an earlier demo made (marked with {@value #WORK_DIR_MARKER}); any
+     * other folder is refused untouched.
+     */
+    static void prepareWorkDir(Path work, boolean isDefault) throws IOException {
+        if (Files.exists(work) && !Files.isDirectory(work)) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "--work-dir " + work + " is a file; give a folder (new or empty)");
+        }
+        if (Files.isDirectory(work)) {
+            boolean empty;
+            try (Stream<Path> entries = Files.list(work)) {
+                empty = entries.findAny().isEmpty();
+            }
+            if (!empty && !isDefault && !Files.exists(work.resolve(WORK_DIR_MARKER))) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_REQUEST,
+                        "--work-dir "
+                                + work
+                                + " is not empty and was not made by the demo, which clears its"
+                                + " work folder on every run; nothing was touched. Give a new or"
+                                + " empty folder (or one an earlier demo made), or empty this one"
+                                + " yourself");
+            }
+            deleteRecursively(work);
+        }
+        Files.createDirectories(work);
+        Files.writeString(
+                work.resolve(WORK_DIR_MARKER),
+                "Made by `slidestream demo`; the next demo run clears this folder.\n");
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergConfig;
@@ -18,10 +19,7 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,29 +62,66 @@ class IcebergSinkITCase {
         assertThat(IcebergTableReader.countPerSlide(config, config.errorsTable()))
                 .isEqualTo(Map.of("slide-bad", 1L));
 
-        Table tilesTable = IcebergCatalogs.loadTable(config, config.tilesTable());
-        assertThat(IcebergTableReader.count(tilesTable, "slide-b")).isEqualTo(12);
-        assertThat(tilesTable.currentSnapshot()).isNotNull();
-        try (CloseableIterable<Record> rows =
-                IcebergGenerics.read(IcebergCatalogs.loadTable(config, config.errorsTable()))
-                        .build()) {
-            Record error = rows.iterator().next();
-            assertThat(error.getField("code")).isEqualTo("CORRUPT_SLIDE");
-        }
+        long slideB =
+                IcebergCatalogs.withTable(
+                        config, config.tilesTable(), t -> IcebergTableReader.count(t, "slide-b"));
+        assertThat(slideB).isEqualTo(12);
+        boolean committed =
+                IcebergCatalogs.withTable(
+                        config, config.tilesTable(), t -> t.currentSnapshot() != null);
+        assertThat(committed).isTrue();
+        Record error = IcebergTableReader.rows(config, config.errorsTable()).get(0);
+        assertThat(error.getField("code")).isEqualTo("CORRUPT_SLIDE");
     }
 
     @Test
-    void tablesAreCreatedOnceAndReusedByALaterJob() throws Exception {
+    void aLaterJobWritingTheSameTilesAndSlidesReplacesTheirRows() throws Exception {
         IcebergConfig config = IcebergConfig.localJdbc(dir);
         for (int run = 0; run < 2; run++) {
             StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
             IcebergSinks.appendTiles(env.fromData(SinkTestData.tiles("slide-x", 4, 2, 8)), config);
+            IcebergSinks.appendSlides(env.fromData("slide-x").map(new ToSlideResult()), config);
             env.execute("run " + run);
         }
-        // Appends are not upserts: two separate jobs writing the same tiles give two rows each.
-        // Exactly-once holds within one job's checkpoints, which is what restarts replay.
+        // Upserts on the identifier fields: the second job's rows replace the first job's.
         assertThat(IcebergTableReader.countPerSlide(config, config.tilesTable()))
-                .isEqualTo(Map.of("slide-x", 8L));
+                .isEqualTo(Map.of("slide-x", 4L));
+        assertThat(IcebergTableReader.countPerSlide(config, config.slidesTable()))
+                .isEqualTo(Map.of("slide-x", 1L));
+        long snapshots =
+                IcebergCatalogs.withTable(
+                        config,
+                        config.tilesTable(),
+                        t -> (long) com.google.common.collect.Iterables.size(t.snapshots()));
+        assertThat(snapshots).as("commits of the tiles table").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void movesATableWithTheOlderDayPartitioningToTheUpsertPartitioning() throws Exception {
+        IcebergConfig config = IcebergConfig.localJdbc(dir);
+        org.apache.iceberg.PartitionSpec older =
+                org.apache.iceberg.PartitionSpec.builderFor(IcebergTables.TILES_SCHEMA)
+                        .day("scanned_at")
+                        .bucket("slide_id", IcebergTables.TILE_BUCKETS)
+                        .build();
+        org.apache.iceberg.catalog.Catalog catalog = IcebergCatalogs.open(config);
+        try {
+            if (catalog instanceof org.apache.iceberg.catalog.SupportsNamespaces ns) {
+                ns.createNamespace(org.apache.iceberg.catalog.Namespace.of(config.namespace()));
+            }
+            catalog.createTable(
+                    org.apache.iceberg.catalog.TableIdentifier.of(
+                            config.namespace(), config.tilesTable()),
+                    IcebergTables.TILES_SCHEMA,
+                    older,
+                    IcebergTables.TABLE_PROPERTIES);
+        } finally {
+            IcebergCatalogs.close(catalog);
+        }
+        IcebergCatalogs.ensureTables(config);
+        String spec =
+                IcebergCatalogs.withTable(config, config.tilesTable(), t -> t.spec().toString());
+        assertThat(spec).contains("bucket[16]").doesNotContain("day");
     }
 
     private static final class ToSlideResult implements MapFunction<String, SlideResult> {

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * submission; inputs whose future is already done (timed out or cancelled by the caller) are
  * dropped before they reach a batch. Failures: when a batch fails, its inputs are run again in two
  * halves, recursively, so one bad input fails alone with its cause ({@code INFERENCE_FAILED}) and
- * the others succeed. {@link #close} fails what is still queued.
+ * the others succeed. Before a single input is blamed, a known-good input is run: when that fails
+ * too, the engine is broken and the input fails with {@code ENGINE_FAILED} instead, which callers
+ * treat as an infrastructure failure. {@link #close} fails what is still queued.
  */
 public final class MicroBatcher<R> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MicroBatcher.class);
@@ -189,7 +191,7 @@ public final class MicroBatcher<R> implements AutoCloseable {
         } catch (Exception e) {
             failedRuns.incrementAndGet();
             if (batch.size() == 1) {
-                batch.get(0).future.completeExceptionally(failure(e));
+                batch.get(0).future.completeExceptionally(blame(batch.get(0).input, e));
                 return;
             }
             LOG.warn(
@@ -206,6 +208,39 @@ public final class MicroBatcher<R> implements AutoCloseable {
         batchedInputs.addAndGet(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).future.complete(results.get(i));
+        }
+    }
+
+    /**
+     * A single input failed: the input or the engine? Runs a known-good input of the same size (all
+     * zeros: a valid, finite tensor) once. If that fails too the engine is broken ({@code
+     * ENGINE_FAILED}, an infrastructure failure the caller must not record as the tile's);
+     * otherwise the input is ({@code INFERENCE_FAILED}).
+     */
+    private SlideStreamException blame(float[] input, Exception inputFailure) {
+        try {
+            List<R> probe = runner.run(List.of(new float[input.length]));
+            if (probe != null && probe.size() == 1) {
+                return failure(inputFailure);
+            }
+            throw new IllegalStateException("the model returned no result for the probe");
+        } catch (Exception probeFailure) {
+            failedRuns.incrementAndGet();
+            LOG.error(
+                    "{}: the engine failed on a known-good input too ({}); this is the engine's"
+                            + " failure, not the tile's",
+                    name,
+                    probeFailure.toString());
+            return new SlideStreamException(
+                    ErrorCode.ENGINE_FAILED,
+                    name
+                            + ": the inference engine fails on every input (a known-good input"
+                            + " failed with "
+                            + probeFailure
+                            + " after this tile failed with "
+                            + inputFailure
+                            + ")",
+                    probeFailure);
         }
     }
 

@@ -2,6 +2,7 @@ package io.slidestream.inference;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.preprocess.TilePreprocessor;
+import io.slidestream.runtime.JobClassLoaderCleanup;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileEmbeddingResult;
@@ -65,17 +66,18 @@ import org.slf4j.LoggerFactory;
  * <p>Output: one {@link TileEmbeddingResult} per input task, always. A tile whose slide fails to
  * read becomes a {@linkplain TileEmbeddingResult#readFailure read failure} with the {@link
  * SlideStreamException}'s code (for example {@code CORRUPT_SLIDE}; {@code INTERNAL} for anything
- * else); the subtask then remembers the slide (bounded) and answers its remaining tiles at once
- * with {@linkplain TileEmbeddingResult#skipped skipped} failures without reading, so {@link
- * TileEmbeddingRouter} sends one dead-letter record per slide and subtask and a failed-tile marker
- * per tile, and the slide's window closes at once. Since OpenSlide's error state is sticky per
- * handle, a read that fails on the shared handle drops it and is tried once more on a handle of its
- * own, so a good tile read at the same moment as a broken one still succeeds. A tile that the model
- * failed on ({@code INFERENCE_FAILED}), whose tensor is malformed ({@code INVALID_REQUEST}) or that
- * did not finish within {@code inference.timeout} ({@code TIMEOUT}) becomes a failure result too;
- * none fails the job. {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT
- * result and cancels the tile's queued read and inference, so no thread spends time on a tile
- * nobody waits for.
+ * else); the subtask then remembers the scan (slide id and {@code scanned_at}, bounded; a later
+ * scan of the same slide is read afresh) and answers its remaining tiles at once with {@linkplain
+ * TileEmbeddingResult#skipped skipped} failures without reading, so {@link TileEmbeddingRouter}
+ * sends one dead-letter record per slide and subtask and a failed-tile marker per tile, and the
+ * slide's window closes at once. Since OpenSlide's error state is sticky per handle, a read that
+ * fails on the shared handle drops it and is tried once more on a handle of its own, so a good tile
+ * read at the same moment as a broken one still succeeds. A tile that the model failed on ({@code
+ * INFERENCE_FAILED}), whose tensor is malformed ({@code INVALID_REQUEST}) or that did not finish
+ * within {@code inference.timeout} ({@code TIMEOUT}) becomes a failure result too; none fails the
+ * job. {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT result and
+ * cancels the tile's queued read and inference, so no thread spends time on a tile nobody waits
+ * for.
  *
  * <p>State: none of its own in Flink state; the async operator checkpoints the in-flight tasks and
  * re-runs them after a restore. The engine lease is taken in {@link #open} and given back in {@link
@@ -155,6 +157,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
     @Override
     public void open(OpenContext openContext) throws Exception {
+        JobClassLoaderCleanup.register(getRuntimeContext());
         SlideOpener.Builder b = SlideOpener.builder();
         if (allowedRoots.isEmpty()) {
             b.allowAnyPath();
@@ -205,7 +208,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
     @Override
     public void asyncInvoke(TileTask task, ResultFuture<TileEmbeddingResult> result) {
-        ErrorCode slideFailed = failedSlides.get(task.slideId);
+        ErrorCode slideFailed = failedSlides.get(scanKey(task));
         if (slideFailed != null) {
             // Answered on the task thread: nothing to read.
             result.complete(
@@ -223,7 +226,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             return;
         }
         // A tile queued before an earlier tile of its slide failed is not read either.
-        ErrorCode slideFailed = failedSlides.get(task.slideId);
+        ErrorCode slideFailed = failedSlides.get(scanKey(task));
         if (slideFailed != null) {
             answer(task, inFlight, TileEmbeddingResult.skipped(task, slideFailed));
             return;
@@ -233,6 +236,11 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             chw = preprocessor.preprocess(readTile(task), task.readPx, task.readPx);
         } catch (RuntimeException e) {
             readFailed(task, inFlight, e);
+            return;
+        } catch (Error e) {
+            // Not a bad tile (out of memory, a broken native library): fail over at once
+            // instead of leaving the tile to time out minutes later.
+            failTask(task, inFlight, e);
             return;
         }
         read.inc();
@@ -261,6 +269,12 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                         }
                     } else {
                         SlideStreamException cause = asSlideStreamException(error);
+                        if (cause.code() == ErrorCode.ENGINE_FAILED) {
+                            // Not the tile's failure: fail the task, so the job fails over and
+                            // the tile is embedded again after the restart.
+                            failTask(task, inFlight, cause);
+                            return;
+                        }
                         if (answer(
                                 task,
                                 inFlight,
@@ -315,7 +329,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                                 + "; this is a bug in SlideStream, please report it with the log";
         // Only the first tile of the slide to fail in this subtask is reported: tiles read
         // concurrently that fail too become skipped, as do all later ones.
-        boolean first = failedSlides.putIfAbsent(task.slideId, code) == null;
+        boolean first = failedSlides.putIfAbsent(scanKey(task), code) == null;
         if (first) {
             LOG.warn(
                     "Slide {}: reading tile {} at ({}, {}) failed, skipping its other tiles: {}",
@@ -333,6 +347,33 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                         : TileEmbeddingResult.skipped(task, code))) {
             failed.inc();
         }
+    }
+
+    /**
+     * The failed-read memory is per scan ({@code slide_id} and {@code scanned_at}): the tiles of a
+     * scan that could not be read are skipped, a later scan of the same slide is read afresh.
+     */
+    private static String scanKey(TileTask task) {
+        return task.slideId + "@" + task.scannedAtMillis;
+    }
+
+    /**
+     * An infrastructure failure while handling {@code task}: completes its future exceptionally,
+     * which fails the async operator and so the task; Flink restarts the job from its last
+     * checkpoint and the tile is processed again. Never recorded as the tile's failure.
+     */
+    private void failTask(TileTask task, InFlight inFlight, Throwable cause) {
+        if (!inFlight.answered.compareAndSet(false, true)) {
+            return;
+        }
+        pending.remove(task);
+        LOG.error(
+                "Slide {} tile {}: infrastructure failure, failing the task so that the job fails"
+                        + " over: {}",
+                task.slideId,
+                task.tileIndex,
+                cause.toString());
+        inFlight.result.completeExceptionally(cause);
     }
 
     /** Completes the tile's future once; false if timeout() or close() answered first. */

@@ -4,13 +4,18 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.iceberg.IcebergTables.TableDefinition;
+import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.PartitionField;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdatePartitionSpec;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.TableLoader;
 import org.apache.iceberg.jdbc.JdbcCatalog;
@@ -22,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * Opens the configured Iceberg catalog and makes SlideStream's tables exist: the namespace and each
  * table are created from {@link IcebergTables} when missing (a creation race with another client is
  * tolerated); an existing table must contain every column of the definition.
+ *
+ * <p>Every catalog opened here is closed again (a REST catalog owns an HTTP client and a metrics
+ * thread, S3FileIO an S3 client and its connection reaper): callers that need a table use {@link
+ * #withTable}. Catalogs are loaded through {@link RegisteringCatalogLoader}, so a JDBC catalog
+ * finds the driver of the job's own class loader on a session cluster.
  */
 public final class IcebergCatalogs {
     private static final Logger LOG = LoggerFactory.getLogger(IcebergCatalogs.class);
@@ -30,6 +40,10 @@ public final class IcebergCatalogs {
 
     /** A serializable loader for the configured catalog (what the Flink sink needs). */
     public static CatalogLoader loader(IcebergConfig config) {
+        return new RegisteringCatalogLoader(plainLoader(config));
+    }
+
+    private static CatalogLoader plainLoader(IcebergConfig config) {
         // Iceberg's Flink module needs a Hadoop Configuration even for JDBC and REST catalogs.
         Configuration hadoop = new Configuration();
         return switch (config.catalogType()) {
@@ -58,22 +72,52 @@ public final class IcebergCatalogs {
     /** Creates the tiles, slides and slide_errors tables when missing. */
     public static void ensureTables(IcebergConfig config) {
         Catalog catalog = open(config);
-        ensureTable(catalog, config, IcebergTables.TILES_TABLE, config.tilesTable());
-        ensureTable(catalog, config, IcebergTables.SLIDES_TABLE, config.slidesTable());
-        ensureTable(catalog, config, IcebergTables.SLIDE_ERRORS_TABLE, config.errorsTable());
+        try {
+            ensureTable(catalog, config, IcebergTables.TILES_TABLE, config.tilesTable());
+            ensureTable(catalog, config, IcebergTables.SLIDES_TABLE, config.slidesTable());
+            ensureTable(catalog, config, IcebergTables.SLIDE_ERRORS_TABLE, config.errorsTable());
+        } finally {
+            close(catalog);
+        }
     }
 
-    /** Creates table {@code name} from {@code definition} when missing and returns it. */
-    public static Table ensureTable(IcebergConfig config, TableDefinition definition, String name) {
-        return ensureTable(open(config), config, definition, name);
+    /** Creates table {@code name} from {@code definition} when missing. */
+    public static void ensureTable(IcebergConfig config, TableDefinition definition, String name) {
+        Catalog catalog = open(config);
+        try {
+            ensureTable(catalog, config, definition, name);
+        } finally {
+            close(catalog);
+        }
     }
 
-    /** Loads table {@code name} (it must exist). */
-    public static Table loadTable(IcebergConfig config, String name) {
-        return open(config).loadTable(identifier(config, name));
+    /**
+     * Loads table {@code name} (it must exist), applies {@code use} to it and closes the catalog.
+     */
+    public static <T> T withTable(IcebergConfig config, String name, Function<Table, T> use) {
+        Catalog catalog = open(config);
+        try {
+            return use.apply(catalog.loadTable(identifier(config, name)));
+        } finally {
+            close(catalog);
+        }
     }
 
-    /** Opens the catalog, or fails with {@link ErrorCode#STORE_UNAVAILABLE}. */
+    /** Closes {@code catalog} if it holds resources (HTTP clients, FileIO, connection pools). */
+    public static void close(Catalog catalog) {
+        if (catalog instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                LOG.warn("Closing the Iceberg catalog {} failed: {}", catalog.name(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Opens the catalog, or fails with {@link ErrorCode#STORE_UNAVAILABLE}; the caller closes it
+     * ({@link #close}).
+     */
     public static Catalog open(IcebergConfig config) {
         try {
             return loader(config).loadCatalog();
@@ -121,7 +165,54 @@ public final class IcebergCatalogs {
             }
         }
         checkColumns(id, definition, table);
+        evolvePartitioning(id, definition, table);
         return table;
+    }
+
+    /**
+     * Moves a table created with an older partitioning (tiles by day and slide, slides by day) to
+     * the one upserts need. Iceberg evolves the spec in place; files written before keep their old
+     * layout, which equality deletes do not reach, so the log says how to rewrite them once.
+     */
+    private static void evolvePartitioning(
+            TableIdentifier id, TableDefinition definition, Table table) {
+        PartitionSpec target = definition.partitioning();
+        if (table.spec().compatibleWith(target)) {
+            return;
+        }
+        UpdatePartitionSpec update = table.updateSpec();
+        for (PartitionField field : table.spec().fields()) {
+            if (target.fields().stream()
+                    .noneMatch(f -> sameField(table.spec(), field, target, f))) {
+                update.removeField(field.name());
+            }
+        }
+        for (PartitionField field : target.fields()) {
+            if (table.spec().fields().stream()
+                    .noneMatch(f -> sameField(target, field, table.spec(), f))) {
+                String source = target.schema().findColumnName(field.sourceId());
+                update.addField(field.name(), Expressions.transform(source, field.transform()));
+            }
+        }
+        update.commit();
+        LOG.warn(
+                "Iceberg table {}: partitioning changed to {} so that upserts on {} reach every"
+                        + " row. Rows written before keep the old layout and are not replaced by"
+                        + " later upserts until rewritten once, e.g. in Spark: CALL"
+                        + " <catalog>.system.rewrite_data_files(table => '{}', options =>"
+                        + " map('rewrite-all', 'true'))",
+                id,
+                target,
+                definition.upsertKey(),
+                id);
+    }
+
+    private static boolean sameField(
+            PartitionSpec a, PartitionField fa, PartitionSpec b, PartitionField fb) {
+        return a.schema()
+                        .findColumnName(fa.sourceId())
+                        .equals(b.schema().findColumnName(fb.sourceId()))
+                && fa.transform().toString().equals(fb.transform().toString());
     }
 
     private static void checkColumns(TableIdentifier id, TableDefinition definition, Table table) {

@@ -5,6 +5,7 @@ import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.iceberg.IcebergTables.TableDefinition;
 import io.slidestream.schemas.records.TileEmbedding;
+import java.util.List;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -14,10 +15,13 @@ import org.apache.iceberg.flink.sink.IcebergSink;
 
 /**
  * Appends the Iceberg sinks of SlideStream to a job graph: each stream is converted to {@link
- * RowData} of its table's schema and written by Iceberg's Flink sink, which writes data files
- * continuously and commits them once per checkpoint (and at the end of a bounded input). Rows are
- * therefore visible only after the checkpoint that covers them; after a failure the uncommitted
- * files are dropped and the replayed records written again - each row lands exactly once.
+ * RowData} of its table's schema and written by Iceberg's Flink sink - in upsert mode on the
+ * table's identifier fields for {@code tiles} and {@code slides}, so a duplicate, a replay or a
+ * re-scan replaces rows instead of adding them ({@code slide_errors} is appended to) - which writes
+ * data files continuously and commits them once per checkpoint (and at the end of a bounded input).
+ * Rows are therefore visible only after the checkpoint that covers them; after a failure the
+ * uncommitted files are dropped and the replayed records written again - each row lands exactly
+ * once.
  *
  * <p>The table is created when missing while the graph is built (on the client). Operator uids are
  * fixed ({@link #TILES_UID} ...): changing one orphans the sink's state in savepoints.
@@ -83,11 +87,23 @@ public final class IcebergSinks {
         // The Sink V2 IcebergSink, not the older FlinkSink: FlinkSink sends its write results
         // between operators as a Kryo (generic) type, which the job switches off; IcebergSink's
         // committables travel with Iceberg's own versioned serializer.
-        return IcebergSink.builderFor(input, converter, rowType)
-                .tableLoader(IcebergCatalogs.tableLoader(config, tableName))
-                .setAll(config.writeProperties())
-                .uidSuffix(uid)
-                .append()
-                .name("Iceberg " + config.namespace() + "." + tableName);
+        IcebergSink.Builder builder =
+                IcebergSink.builderFor(input, converter, rowType)
+                        .tableLoader(IcebergCatalogs.tableLoader(config, tableName))
+                        .setAll(config.writeProperties())
+                        .uidSuffix(uid);
+        List<String> key = definition.upsertKey();
+        if (!key.isEmpty()) {
+            // Upsert: every row first deletes its key (an equality delete), so a duplicate, a
+            // replay or a re-scan replaces the row; rows are distributed by the key.
+            builder.upsert(true).equalityFieldColumns(key);
+        }
+        return builder.append()
+                .name(
+                        "Iceberg "
+                                + config.namespace()
+                                + "."
+                                + tableName
+                                + (key.isEmpty() ? "" : " (upsert)"));
     }
 }

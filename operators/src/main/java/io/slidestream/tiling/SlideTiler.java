@@ -1,6 +1,7 @@
 package io.slidestream.tiling;
 
 import io.slidestream.errors.SlideFailures;
+import io.slidestream.runtime.JobClassLoaderCleanup;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileTask;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -35,12 +37,19 @@ import org.slf4j.LoggerFactory;
  * further chunk from a processing-time timer, so the task thread returns to the mailbox between
  * chunks and barriers (and other slides' events) are processed there.
  *
- * <p><b>State and timers</b> (per slide, only while its tasks are being emitted): the remaining
- * plan as a {@link PendingTileTasks} (written once) and the index of the next task (updated per
- * chunk), plus one processing-time timer for the next chunk. Both states are cleared with the last
- * chunk, when no timer is left either. A slide announced again while its tasks are still being
- * emitted is ignored with a warning: the tasks under way already cover it (planning is
- * deterministic). Once done, a new announcement plans the slide again.
+ * <p><b>Scans, duplicates, re-scans.</b> A scan is a slide id with its {@code scanned_at}. The
+ * planner remembers the latest scan of every slide for {@code tiling.scan-memory} (30 days by
+ * default): an event for that scan again - a duplicate, a burst of them, a producer's retry - is
+ * ignored (counted as {@code scansDuplicated}), so the stores see each scan planned once; an event
+ * for an older scan arriving late is ignored too ({@code scansSuperseded}); a newer scan is planned
+ * and supersedes the older one, whose tasks not yet emitted are dropped. A scan that could not be
+ * planned is remembered as well: its duplicates do not fill the dead letter again, while a re-scan
+ * of the slide is planned afresh.
+ *
+ * <p><b>State and timers</b>: per slide, the latest scan's {@code scanned_at} (with the TTL above);
+ * only while a scan's tasks are being emitted, the remaining plan as a {@link PendingTileTasks}
+ * (written once) and the index of the next task (updated per chunk), plus one processing-time timer
+ * for the next chunk. The latter two are cleared with the last chunk, when no timer is left either.
  *
  * <p><b>Recovery.</b> A restore mid-slide continues from the stored index: the tasks emitted after
  * the checkpoint are emitted again, which Flink's own state downstream forgets with the restore and
@@ -80,10 +89,12 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     private transient SlideOpener opener;
     private transient ValueState<PendingTileTasks> pending;
     private transient ValueState<Integer> nextIndex;
+    private transient ValueState<Long> latestScan;
     private transient Counter planned;
     private transient Counter failed;
     private transient Counter emitted;
-    private transient Counter repeated;
+    private transient Counter duplicated;
+    private transient Counter superseded;
 
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
@@ -97,6 +108,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
 
     @Override
     public void open(OpenContext context) {
+        JobClassLoaderCleanup.register(getRuntimeContext());
         if (allowedRoots.isEmpty()) {
             opener = SlideOpener.unrestricted();
         } else {
@@ -113,7 +125,15 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         planned = getRuntimeContext().getMetricGroup().counter("slidesPlanned");
         failed = getRuntimeContext().getMetricGroup().counter("slidesFailedToPlan");
         emitted = getRuntimeContext().getMetricGroup().counter("tileTasksEmitted");
-        repeated = getRuntimeContext().getMetricGroup().counter("slidesAnnouncedWhilePlanning");
+        ValueStateDescriptor<Long> latest = new ValueStateDescriptor<>("latest-scan", Types.LONG);
+        latest.enableTimeToLive(
+                StateTtlConfig.newBuilder(tiling.scanMemory())
+                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        .build());
+        latestScan = getRuntimeContext().getState(latest);
+        duplicated = getRuntimeContext().getMetricGroup().counter("scansDuplicated");
+        superseded = getRuntimeContext().getMetricGroup().counter("scansSuperseded");
     }
 
     @Override
@@ -121,16 +141,40 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             throws Exception {
         String slideId = event.getSlideId();
         String uri = event.getUri();
-        if (pending.value() != null) {
-            repeated.inc();
-            LOG.warn(
-                    "Slide {} ({}) announced again while its tile tasks are being emitted ({} of"
-                            + " {} so far); ignoring the repeat",
+        long scannedAt = event.getScannedAt().toEpochMilli();
+        Long latest = latestScan.value();
+        if (latest != null && scannedAt == latest) {
+            duplicated.inc();
+            LOG.info(
+                    "Slide {} scanned at {} announced again ({}); that scan is planned already,"
+                            + " ignoring the duplicate",
                     slideId,
+                    event.getScannedAt(),
+                    uri);
+            return;
+        }
+        if (latest != null && scannedAt < latest) {
+            superseded.inc();
+            LOG.warn(
+                    "Slide {} scanned at {} ({}) arrived after its newer scan of {}; ignoring the"
+                            + " older scan",
+                    slideId,
+                    event.getScannedAt(),
                     uri,
+                    java.time.Instant.ofEpochMilli(latest));
+            return;
+        }
+        latestScan.update(scannedAt);
+        if (pending.value() != null) {
+            LOG.info(
+                    "Slide {}: a newer scan ({}) supersedes the one being emitted ({} of {} tasks"
+                            + " so far)",
+                    slideId,
+                    event.getScannedAt(),
                     nextIndex.value(),
                     pending.value().taskCount());
-            return;
+            pending.clear();
+            nextIndex.clear();
         }
         TilePlan plan;
         try {
@@ -160,8 +204,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 plan.tissueTileCount(),
                 plan.readPx(),
                 plan.readLevel());
-        PendingTileTasks tasks =
-                PendingTileTasks.of(plan, uri, event.getScannedAt().toEpochMilli());
+        PendingTileTasks tasks = PendingTileTasks.of(plan, uri, scannedAt);
         emitFrom(slideId, tasks, 0, ctx, out);
     }
 

@@ -3,6 +3,7 @@ package io.slidestream.tiling;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.Objects;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -33,6 +34,7 @@ public final class TilingConfig implements Serializable {
     private final int minSaturation;
     private final double mppTolerance;
     private final int emitChunk;
+    private final Duration scanMemory;
 
     private TilingConfig(Builder b) {
         this.targetMpp = b.targetMpp;
@@ -45,6 +47,7 @@ public final class TilingConfig implements Serializable {
         this.minSaturation = b.minSaturation;
         this.mppTolerance = b.mppTolerance;
         this.emitChunk = b.emitChunk;
+        this.scanMemory = b.scanMemory;
     }
 
     /** The defaults of {@link TilingOptions}. */
@@ -75,6 +78,7 @@ public final class TilingConfig implements Serializable {
                 .minSaturation(read(conf, TilingOptions.MIN_SATURATION))
                 .mppTolerance(read(conf, TilingOptions.MPP_TOLERANCE))
                 .emitChunk(read(conf, TilingOptions.EMIT_CHUNK))
+                .scanMemory(read(conf, TilingOptions.SCAN_MEMORY))
                 .build();
     }
 
@@ -143,6 +147,11 @@ public final class TilingConfig implements Serializable {
         return emitChunk;
     }
 
+    /** How long the planner remembers each slide's latest scan. */
+    public Duration scanMemory() {
+        return scanMemory;
+    }
+
     /** A builder holding this config's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder()
@@ -155,7 +164,8 @@ public final class TilingConfig implements Serializable {
                 .closeKernel(closeKernel)
                 .minSaturation(minSaturation)
                 .mppTolerance(mppTolerance)
-                .emitChunk(emitChunk);
+                .emitChunk(emitChunk)
+                .scanMemory(scanMemory);
     }
 
     @Override
@@ -176,7 +186,8 @@ public final class TilingConfig implements Serializable {
                 && closeKernel == c.closeKernel
                 && minSaturation == c.minSaturation
                 && Double.compare(mppTolerance, c.mppTolerance) == 0
-                && emitChunk == c.emitChunk;
+                && emitChunk == c.emitChunk
+                && scanMemory.equals(c.scanMemory);
     }
 
     @Override
@@ -191,7 +202,8 @@ public final class TilingConfig implements Serializable {
                 closeKernel,
                 minSaturation,
                 mppTolerance,
-                emitChunk);
+                emitChunk,
+                scanMemory);
     }
 
     @Override
@@ -216,6 +228,8 @@ public final class TilingConfig implements Serializable {
                 + mppTolerance
                 + ", emitChunk="
                 + emitChunk
+                + ", scanMemory="
+                + scanMemory
                 + '}';
     }
 
@@ -231,6 +245,7 @@ public final class TilingConfig implements Serializable {
         private int minSaturation = TilingOptions.MIN_SATURATION.defaultValue();
         private double mppTolerance = TilingOptions.MPP_TOLERANCE.defaultValue();
         private int emitChunk = TilingOptions.EMIT_CHUNK.defaultValue();
+        private Duration scanMemory = TilingOptions.SCAN_MEMORY.defaultValue();
 
         private Builder() {}
 
@@ -282,6 +297,11 @@ public final class TilingConfig implements Serializable {
 
         public Builder emitChunk(int emitChunk) {
             this.emitChunk = emitChunk;
+            return this;
+        }
+
+        public Builder scanMemory(Duration scanMemory) {
+            this.scanMemory = scanMemory;
             return this;
         }
 
@@ -339,6 +359,11 @@ public final class TilingConfig implements Serializable {
                     TilingOptions.EMIT_CHUNK,
                     emitChunk,
                     "a number of tile tasks from 1 to " + MAX_EMIT_CHUNK + ", e.g. 256");
+            check(
+                    scanMemory != null && !scanMemory.isNegative() && !scanMemory.isZero(),
+                    TilingOptions.SCAN_MEMORY,
+                    scanMemory,
+                    "a duration greater than 0, e.g. 30 d");
             return new TilingConfig(this);
         }
 

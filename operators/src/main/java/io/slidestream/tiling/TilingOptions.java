@@ -1,5 +1,6 @@
 package io.slidestream.tiling;
 
+import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -97,6 +98,17 @@ public final class TilingOptions {
                                     + " task thread back, so checkpoint barriers pass while a large"
                                     + " slide is still being emitted; smaller chunks give shorter"
                                     + " checkpoint alignment, larger ones fewer timer firings.");
+
+    public static final ConfigOption<Duration> SCAN_MEMORY =
+            ConfigOptions.key("tiling.scan-memory")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(30))
+                    .withDescription(
+                            "How long the planner remembers the latest scan (scanned_at) of each"
+                                    + " slide. Within it, an event for a scan already planned (a"
+                                    + " duplicate, a burst of them, a replay) and an event for an"
+                                    + " older scan arriving late are ignored; a newer scan is"
+                                    + " planned and supersedes the older one.");
 
     private TilingOptions() {}
 }

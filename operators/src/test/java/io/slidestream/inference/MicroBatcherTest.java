@@ -125,9 +125,36 @@ class MicroBatcherTest {
                     assertThat(futures.get(i).get(10, TimeUnit.SECONDS)).isEqualTo((float) i);
                 }
             }
-            // Depth first: 8 fails -> 0..3 ok, 4..7 fails -> 4..5 fails -> 4 ok, 5 fails -> 6..7 ok
-            assertThat(sizes).containsExactly(8, 4, 4, 2, 1, 1, 2);
+            // Depth first: 8 fails -> 0..3 ok, 4..7 fails -> 4..5 fails -> 4 ok, 5 fails ->
+            // the known-good probe runs fine (so tile 5 is to blame) -> 6..7 ok
+            assertThat(sizes).containsExactly(8, 4, 4, 2, 1, 1, 1, 2);
             assertThat(batcher.failedRuns()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void blamesTheEngineNotTheTilesWhenAKnownGoodInputFailsToo() throws Exception {
+        BatchRunner<Float> broken =
+                inputs -> {
+                    throw new IllegalStateException("CUDA error: device lost");
+                };
+        try (MicroBatcher<Float> batcher =
+                new MicroBatcher<>("test", broken, 4, Duration.ofMillis(50), 100, LONG)) {
+            List<CompletableFuture<Float>> futures = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                futures.add(batcher.submit(tile(i)));
+            }
+            for (CompletableFuture<Float> f : futures) {
+                assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause()
+                        .isInstanceOfSatisfying(
+                                SlideStreamException.class,
+                                e -> {
+                                    assertThat(e.code()).isEqualTo(ErrorCode.ENGINE_FAILED);
+                                    assertThat(e.getMessage()).contains("device lost");
+                                });
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static io.slidestream.inference.GpfmTinyFixture.TOLERANCE;
 import static io.slidestream.inference.GpfmTinyFixture.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
@@ -132,6 +133,37 @@ class TileEmbedderTest {
                             assertThat(r.task.scannedAtMillis).isEqualTo(SCANNED_AT);
                         });
         assertThat(failures.get(0).errorMessage).isNotBlank();
+    }
+
+    @Test
+    void readsARescanOfASlideWhoseEarlierScanFailedToRead() throws Exception {
+        Path bad = TestSlides.slideFixture("unreadable.svs");
+        Path good = TestSlides.cmu1SmallRegion();
+        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
+        List<TileEmbeddingResult> out;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of()), config)) {
+            harness.open();
+            // The first scan of slide "s" cannot be read ...
+            harness.processElement(new StreamRecord<>(task("s", bad, 0, 2, 0, 0, 256)));
+            harness.processElement(new StreamRecord<>(task("s", bad, 1, 2, 256, 0, 256)));
+            // ... the scanner writes it again: a new scan of the same slide.
+            for (int i = 0; i < 2; i++) {
+                TileTask rescan = task("s", good, i, 2, 1024, 1024 + 256L * i, 256);
+                rescan.scannedAtMillis = SCANNED_AT + 3_600_000;
+                harness.processElement(new StreamRecord<>(rescan));
+            }
+            harness.endInput();
+            out = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(out)
+                .extracting(
+                        r -> r.task.scannedAtMillis + "#" + r.task.tileIndex + ":" + r.succeeded())
+                .containsExactlyInAnyOrder(
+                        SCANNED_AT + "#0:false",
+                        SCANNED_AT + "#1:false",
+                        (SCANNED_AT + 3_600_000) + "#0:true",
+                        (SCANNED_AT + 3_600_000) + "#1:true");
     }
 
     @Test
@@ -283,6 +315,37 @@ class TileEmbedderTest {
     }
 
     @Test
+    void failsTheTaskInsteadOfRecordingTilesWhenTheEngineItselfIsBroken() throws Exception {
+        InferenceConfig config = GpfmTinyFixture.config(2).maxWait(Duration.ZERO).build();
+        TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::brokenEngine);
+        Path cmu1 = TestSlides.cmu1SmallRegion();
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(embedder, config)) {
+            // The async operator fails its task through the environment, as a real task does.
+            harness.getEnvironment().setExpectedExternalFailureCause(Throwable.class);
+            harness.open();
+            harness.processElement(new StreamRecord<>(task("cmu1", cmu1, 0, 1, 1024, 1536, 256)));
+            harness.endInput();
+            // The task failed with the engine's failure (the job would fail over and embed the
+            // tile again); no failure record was emitted for the tile.
+            assertThat(harness.getEnvironment().getActualExternalFailureCause())
+                    .get()
+                    .satisfies(
+                            cause ->
+                                    assertThat(cause.getCause())
+                                            .isInstanceOfSatisfying(
+                                                    SlideStreamException.class,
+                                                    e -> {
+                                                        assertThat(e.code())
+                                                                .isEqualTo(ErrorCode.ENGINE_FAILED);
+                                                        assertThat(e.getMessage())
+                                                                .contains("device lost");
+                                                    }));
+            assertThat(harness.extractOutputValues()).isEmpty();
+        }
+    }
+
+    @Test
     void checkpointsInFlightTilesAsSmallTasksNotTensors() throws Exception {
         modelGate = new CountDownLatch(1);
         int inFlight = 32;
@@ -340,6 +403,22 @@ class TileEmbedderTest {
                                     inputs.forEach(
                                             in -> out.add(new TileInference(new float[4], null)));
                                     return out;
+                                },
+                                c,
+                                List.of()));
+    }
+
+    /** An engine whose every run fails, as a lost GPU does. */
+    static SharedInferenceEngines.Lease brokenEngine(InferenceConfig config) {
+        return SharedInferenceEngines.acquire(
+                config.toBuilder().modelPath("broken-model.onnx").build(),
+                c ->
+                        new TileInferenceEngine(
+                                "broken-model",
+                                4,
+                                3 * 224 * 224,
+                                inputs -> {
+                                    throw new IllegalStateException("CUDA error: device lost");
                                 },
                                 c,
                                 List.of()));

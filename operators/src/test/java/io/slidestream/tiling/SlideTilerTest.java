@@ -96,7 +96,8 @@ class SlideTilerTest {
             harness.setProcessingTime(3);
 
             assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
-            assertThat(harness.numKeyedStateEntries()).isZero();
+            // Only the memory of the slide's latest scan is left.
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
             assertThat(harness.numProcessingTimeTimers()).isZero();
             harness.setProcessingTime(100);
             assertThat(harness.extractOutputValues()).hasSize(TILES);
@@ -118,7 +119,9 @@ class SlideTilerTest {
             restored.setProcessingTime(1);
             restored.initializeState(snapshot);
             restored.open();
-            assertThat(restored.numKeyedStateEntries()).as("plan and next index").isEqualTo(2);
+            assertThat(restored.numKeyedStateEntries())
+                    .as("latest scan, plan and next index")
+                    .isEqualTo(3);
             assertThat(restored.numProcessingTimeTimers()).isEqualTo(1);
 
             restored.setProcessingTime(2);
@@ -126,7 +129,7 @@ class SlideTilerTest {
 
             assertThat(restored.extractOutputValues())
                     .isEqualTo(expectedTasks("s1", 2 * CHUNK, TILES));
-            assertThat(restored.numKeyedStateEntries()).isZero();
+            assertThat(restored.numKeyedStateEntries()).as("latest scan").isEqualTo(1);
             assertThat(restored.numProcessingTimeTimers()).isZero();
         }
     }
@@ -155,12 +158,12 @@ class SlideTilerTest {
                             IntStream.range(0, 2 * CHUNK)
                                     .mapToObj(i -> i < CHUNK ? "a" : "b")
                                     .collect(Collectors.toList()));
-            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numKeyedStateEntries()).as("latest scans").isEqualTo(2);
         }
     }
 
     @Test
-    void ignoresARepeatedAnnouncementUntilTheSlideIsDoneThenPlansItAgain() throws Exception {
+    void plansEachScanOnceIgnoringItsDuplicatesAndOlderScansAndPlansANewerScan() throws Exception {
         try (var harness = harness()) {
             harness.open();
             harness.processElement(event("s1", slide), 1L);
@@ -170,11 +173,58 @@ class SlideTilerTest {
             }
             assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
 
+            // The same scan again, once the slide is done: still a duplicate.
             harness.processElement(event("s1", slide), 3L);
+            assertThat(harness.extractOutputValues()).hasSize(TILES);
 
-            assertThat(indices(harness.extractOutputValues()))
+            // A newer scan is planned; the older one, arriving late, is not.
+            harness.processElement(event("s1", slide, SCANNED_AT.plusSeconds(60)), 4L);
+            harness.processElement(event("s1", slide, SCANNED_AT.minusSeconds(60)), 5L);
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(indices(out))
                     .containsExactlyElementsOf(concat(range(0, TILES), range(0, CHUNK)));
+            assertThat(out.subList(TILES, out.size()))
+                    .allSatisfy(
+                            t ->
+                                    assertThat(t.scannedAtMillis)
+                                            .isEqualTo(SCANNED_AT.plusSeconds(60).toEpochMilli()));
             assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void plansABurstOfTwoHundredIdenticalEventsOnce() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            for (int i = 0; i < 200; i++) {
+                harness.processElement(event("s1", slide), i);
+                harness.setProcessingTime(i + 1);
+            }
+            for (long t = 201; t <= 205; t++) {
+                harness.setProcessingTime(t);
+            }
+            assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
+        }
+    }
+
+    @Test
+    void aNewerScanSupersedesTheTasksOfAnOlderOneStillBeingEmitted() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            assertThat(harness.extractOutputValues()).hasSize(CHUNK);
+            harness.processElement(event("s1", slide, SCANNED_AT.plusSeconds(60)), 2L);
+            for (long t = 1; t <= 5; t++) {
+                harness.setProcessingTime(t);
+            }
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(indices(out))
+                    .containsExactlyElementsOf(concat(range(0, CHUNK), range(0, TILES)));
+            assertThat(out.subList(CHUNK, out.size()))
+                    .allSatisfy(
+                            t ->
+                                    assertThat(t.scannedAtMillis)
+                                            .isEqualTo(SCANNED_AT.plusSeconds(60).toEpochMilli()));
         }
     }
 
@@ -203,7 +253,8 @@ class SlideTilerTest {
                                 assertThat(f.getMessage()).isNotBlank();
                                 assertThat(f.getFailedAt()).isEqualTo(Instant.ofEpochMilli(42));
                             });
-            assertThat(harness.numKeyedStateEntries()).isZero();
+            // Only the memory of each slide's latest scan is kept.
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
             assertThat(harness.numProcessingTimeTimers()).isZero();
         }
     }
@@ -223,10 +274,14 @@ class SlideTilerTest {
     }
 
     static SlideScanned event(String slideId, Path file) {
+        return event(slideId, file, SCANNED_AT);
+    }
+
+    static SlideScanned event(String slideId, Path file, Instant scannedAt) {
         return SlideScanned.newBuilder()
                 .setSlideId(slideId)
                 .setUri(file.toString())
-                .setScannedAt(SCANNED_AT)
+                .setScannedAt(scannedAt)
                 .setScannerId("test")
                 .build();
     }

@@ -40,5 +40,11 @@ public enum ErrorCode {
      * An external store (Milvus, Iceberg catalog) stayed unreachable past its configured retry
      * window, or a local store (Milvus Lite) is not installed or would not start.
      */
-    STORE_UNAVAILABLE
+    STORE_UNAVAILABLE,
+    /**
+     * The inference engine itself failed: it could not run a known-good input either (a broken GPU,
+     * a dead provider). An infrastructure failure, never a tile's or slide's: the job fails over
+     * and retries instead of recording it.
+     */
+    ENGINE_FAILED
 }

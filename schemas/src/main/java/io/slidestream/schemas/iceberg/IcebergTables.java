@@ -17,6 +17,11 @@ import org.apache.iceberg.types.Types;
  * two stores join. Every column is required (no nulls): absent head outputs are empty lists and a
  * class index of -1.
  *
+ * <p>{@code tiles} and {@code slides} are written in upsert mode on their identifier fields: {@code
+ * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id). A duplicate
+ * or replayed write replaces the row instead of adding one, and a re-scan of a slide replaces its
+ * rows (the latest write wins). {@code slide_errors} is appended to: it is a log.
+ *
  * <p>Field ids are part of the table format: append new columns with new ids, never renumber.
  */
 public final class IcebergTables {
@@ -68,11 +73,14 @@ public final class IcebergTables {
                             required(18, "written_at", Types.TimestampType.withZone())),
                     Set.of(2, 3, 4, 5, 6));
 
+    /**
+     * Partitioned by slide only: the table is written in upsert mode on its identifier fields, and
+     * equality deletes reach only rows of the same partition, so every partition source must be one
+     * of those fields (a day of {@code scanned_at} is not: a re-scan on another day would leave the
+     * old row behind).
+     */
     public static final PartitionSpec TILES_PARTITIONING =
-            PartitionSpec.builderFor(TILES_SCHEMA)
-                    .day("scanned_at")
-                    .bucket("slide_id", TILE_BUCKETS)
-                    .build();
+            PartitionSpec.builderFor(TILES_SCHEMA).bucket("slide_id", TILE_BUCKETS).build();
 
     private static final Types.StructType CLASS_FRACTION =
             Types.StructType.of(
@@ -124,8 +132,8 @@ public final class IcebergTables {
                                     Types.ListType.ofRequired(37, ATTENTION_TILE))),
                     Set.of(2, 4));
 
-    public static final PartitionSpec SLIDES_PARTITIONING =
-            PartitionSpec.builderFor(SLIDES_SCHEMA).day("scanned_at").build();
+    /** Unpartitioned: one small row per slide and model, upserted on (slide_id, model_id). */
+    public static final PartitionSpec SLIDES_PARTITIONING = PartitionSpec.unpartitioned();
 
     /** One row per failed slide or undecodable event ({@code SlideFailed}). */
     public static final Schema SLIDE_ERRORS_SCHEMA =
@@ -140,8 +148,20 @@ public final class IcebergTables {
     public static final PartitionSpec SLIDE_ERRORS_PARTITIONING =
             PartitionSpec.builderFor(SLIDE_ERRORS_SCHEMA).day("failed_at").build();
 
-    /** A table's definition: its default name, schema and partitioning. */
-    public record TableDefinition(String defaultName, Schema schema, PartitionSpec partitioning) {}
+    /**
+     * A table's definition: its default name, schema and partitioning. A schema with identifier
+     * fields is written in upsert mode on them (one row per key, the latest write wins); one
+     * without is appended to.
+     */
+    public record TableDefinition(String defaultName, Schema schema, PartitionSpec partitioning) {
+        /** The upsert key's column names, empty for an append-only table. */
+        public List<String> upsertKey() {
+            return schema.identifierFieldIds().stream()
+                    .sorted()
+                    .map(id -> schema.findField(id).name())
+                    .toList();
+        }
+    }
 
     public static final TableDefinition TILES_TABLE =
             new TableDefinition(TILES, TILES_SCHEMA, TILES_PARTITIONING);

@@ -13,7 +13,10 @@ import java.nio.file.Paths;
  *
  * <ul>
  *   <li>{@code slide_id}: 1 to {@value #MAX_SLIDE_ID_LENGTH} characters, no control characters, no
- *       leading or trailing whitespace.
+ *       leading or trailing whitespace. Otherwise it is an opaque label: SlideStream never builds a
+ *       file or folder name from it (the slide is opened by its {@code uri}, under {@code
+ *       slides.allowed-roots}; Milvus filters quote it), so an id that looks like a path, {@code
+ *       ../../etc} or {@code /etc/passwd}, is stored as text and touches nothing.
  *   <li>{@code uri}: an absolute local path ({@code /data/s1.svs}) or a {@code file:} URI ({@code
  *       file:///data/s1.svs}). Slides are read with OpenSlide, which opens local files only, so
  *       other schemes ({@code s3:}, {@code http:}) are rejected here instead of failing later.

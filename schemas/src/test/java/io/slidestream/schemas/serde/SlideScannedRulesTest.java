@@ -17,6 +17,14 @@ class SlideScannedRulesTest {
     }
 
     @Test
+    void keepsSlideIdsThatLookLikePathsAsOpaqueLabels() throws Exception {
+        for (String id : java.util.List.of("../../etc", "/etc/passwd", "a\\..\\b", "x\"y")) {
+            assertThat(SlideScannedRules.check(event(id, "/data/a.svs")).getSlideId())
+                    .isEqualTo(id);
+        }
+    }
+
+    @Test
     void acceptsAbsolutePathsAndFileUris() throws Exception {
         assertThat(SlideScannedRules.check(event("s1", "/data/a b.svs"))).isNotNull();
         assertThat(SlideScannedRules.toPath("file:///data/a%20b.svs", "s1"))
