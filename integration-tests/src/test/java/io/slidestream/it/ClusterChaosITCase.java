@@ -29,7 +29,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import org.apache.commons.io.FileUtils;
-import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -386,7 +385,9 @@ class ClusterChaosITCase {
             // The stores commit on the same checkpoint as the results; Milvus upserts land
             // before it. Wait for them, then one more checkpoint, which would commit a duplicate.
             awaitCondition(
-                    "stores reached the results", Duration.ofMinutes(1), this::storesReached);
+                    "stores reached the results",
+                    Duration.ofMinutes(1),
+                    () -> StoreContents.reached(config, planned));
             long checkpoints = rest.completedCheckpoints(job);
             awaitCondition(
                     "one more checkpoint",
@@ -397,25 +398,6 @@ class ClusterChaosITCase {
 
         private long distinctResults() {
             return results.poll().stream().map(r -> r.getSlideId().toString()).distinct().count();
-        }
-
-        private boolean storesReached() {
-            var iceberg = config.iceberg();
-            Map<String, Long> tiles =
-                    IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
-            Map<String, Long> slides =
-                    IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
-            try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
-                for (var e : planned.entrySet()) {
-                    if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
-                            || slides.getOrDefault(e.getKey(), 0L) < 1
-                            || milvus.countTiles(e.getKey()) < e.getValue()
-                            || milvus.countSlides(e.getKey()) < 1) {
-                        return false;
-                    }
-                }
-            }
-            return true;
         }
 
         private void assertExactlyOnce() {
@@ -436,27 +418,8 @@ class ClusterChaosITCase {
                     .as("slides.dead-letter")
                     .containsExactlyInAnyOrderElementsOf(bad);
 
+            StoreContents.assertExactlyOnce(config, planned);
             var iceberg = config.iceberg();
-            List<Record> tiles =
-                    IcebergTableReader.rows(iceberg, iceberg.tilesTable(), "slide_id", "x", "y");
-            Map<String, Long> expected = new TreeMap<>();
-            planned.forEach((slide, n) -> expected.put(slide, (long) n));
-            assertThat(EndToEndStack.countBySlide(tiles)).as("Iceberg tiles").isEqualTo(expected);
-            Set<String> distinct = new HashSet<>();
-            tiles.forEach(
-                    t ->
-                            distinct.add(
-                                    t.getField("slide_id")
-                                            + "@"
-                                            + t.getField("x")
-                                            + ","
-                                            + t.getField("y")));
-            assertThat(distinct).as("distinct Iceberg tiles").hasSize(tiles.size());
-            Map<String, Long> one = new TreeMap<>();
-            planned.keySet().forEach(s -> one.put(s, 1L));
-            assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
-                    .as("Iceberg slides")
-                    .isEqualTo(one);
             assertThat(
                             EndToEndStack.countBySlide(
                                             IcebergTableReader.rows(
@@ -464,16 +427,6 @@ class ClusterChaosITCase {
                                     .keySet())
                     .as("Iceberg slide_errors")
                     .containsExactlyInAnyOrderElementsOf(bad);
-            try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
-                for (var e : planned.entrySet()) {
-                    assertThat(milvus.countTiles(e.getKey()))
-                            .as("Milvus tiles of %s", e.getKey())
-                            .isEqualTo(e.getValue().longValue());
-                    assertThat(milvus.countSlides(e.getKey()))
-                            .as("Milvus slides of %s", e.getKey())
-                            .isEqualTo(1);
-                }
-            }
         }
 
         private String counts() {

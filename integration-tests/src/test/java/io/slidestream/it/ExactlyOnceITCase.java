@@ -13,18 +13,15 @@ import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergTableReader;
-import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -38,7 +35,6 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -148,11 +144,8 @@ class ExactlyOnceITCase {
                 System.out.printf(
                         "ExactlyOnceITCase: all results committed after %d ms%n",
                         (System.nanoTime() - begin) / 1_000_000);
-                try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
-                    EndToEndStack.await(
-                            Duration.ofSeconds(30),
-                            () -> tilesAndSlidesReached(config, milvus, planned));
-                }
+                EndToEndStack.await(
+                        Duration.ofSeconds(30), () -> StoreContents.reached(config, planned));
                 // A duplicate from the replay would be committed by the next checkpoints.
                 Thread.sleep(3 * EndToEndStack.CHECKPOINT_INTERVAL.toMillis());
                 results = resultsTopic.poll();
@@ -184,36 +177,10 @@ class ExactlyOnceITCase {
                                         .isEqualTo(planned.get(r.getSlideId().toString()));
                             });
 
+            StoreContents.assertExactlyOnce(config, planned);
             var iceberg = config.iceberg();
-            List<Record> tiles =
-                    IcebergTableReader.rows(iceberg, iceberg.tilesTable(), "slide_id", "x", "y");
-            Map<String, Long> expected = new HashMap<>();
-            planned.forEach((slide, n) -> expected.put(slide, (long) n));
-            assertThat(EndToEndStack.countBySlide(tiles)).isEqualTo(expected);
-            Set<String> distinct = new HashSet<>();
-            tiles.forEach(
-                    t ->
-                            distinct.add(
-                                    t.getField("slide_id")
-                                            + "@"
-                                            + t.getField("x")
-                                            + ","
-                                            + t.getField("y")));
-            assertThat(distinct).hasSize(tiles.size());
-
-            assertThat(IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable()))
-                    .isEqualTo(Map.of("large", 1L, "small", 1L));
             assertThat(IcebergTableReader.rows(iceberg, iceberg.errorsTable(), "slide_id"))
                     .isEmpty();
-
-            try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus())) {
-                for (var e : planned.entrySet()) {
-                    assertThat(milvus.countTiles(e.getKey()))
-                            .as("Milvus tiles of %s", e.getKey())
-                            .isEqualTo(e.getValue().longValue());
-                    assertThat(milvus.countSlides(e.getKey())).isEqualTo(1);
-                }
-            }
             System.out.printf(
                     "ExactlyOnceITCase: %d ms in all; failed after %d tiles, the checkpoint before"
                             + " held up to %d tiles per subtask%n",
@@ -235,22 +202,6 @@ class ExactlyOnceITCase {
                     .as("%s results within %s", count, RESULTS_TIMEOUT)
                     .isLessThan(deadline);
         }
-    }
-
-    private static boolean tilesAndSlidesReached(
-            SlideStreamConfig config, MilvusStoreReader milvus, Map<String, Integer> planned) {
-        var iceberg = config.iceberg();
-        Map<String, Long> tiles = IcebergTableReader.countPerSlide(iceberg, iceberg.tilesTable());
-        Map<String, Long> slides = IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
-        for (var e : planned.entrySet()) {
-            if (tiles.getOrDefault(e.getKey(), 0L) < e.getValue()
-                    || slides.getOrDefault(e.getKey(), 0L) < 1
-                    || milvus.countTiles(e.getKey()) < e.getValue()
-                    || milvus.countSlides(e.getKey()) < 1) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The real sinks, with {@link FailOnceAfterCheckpoint} in front of the tile sinks. */

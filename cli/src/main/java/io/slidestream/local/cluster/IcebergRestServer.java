@@ -19,14 +19,14 @@ import java.util.Map;
  * and it writes table metadata to an S3 warehouse with S3FileIO. Configured through its {@code
  * CATALOG_*} environment variables, as the image is.
  */
-public final class IcebergRestServer implements AutoCloseable {
+public final class IcebergRestServer extends RestartableServer {
     private final Path dir;
     private final int port;
     private final Testbed testbed;
     private final Map<String, String> environment;
-    private ChildProcess process;
 
     private IcebergRestServer(Path dir, int port, Testbed testbed, Map<String, String> env) {
+        super(Duration.ofSeconds(10));
         this.dir = dir;
         this.port = port;
         this.testbed = testbed;
@@ -54,18 +54,20 @@ public final class IcebergRestServer implements AutoCloseable {
     }
 
     /** Starts the process (again), on the same port and catalog file. */
+    @Override
     public synchronized void start() {
-        process =
-                ChildProcess.start(
-                        "iceberg-rest",
-                        ChildProcess.java(
-                                testbed.classpath("iceberg-rest"),
-                                List.of("-Xmx512m"),
-                                "org.apache.iceberg.rest.RESTCatalogServer",
-                                List.of()),
-                        environment,
-                        dir,
-                        dir.resolve("iceberg-rest.log"));
+        ChildProcess process =
+                running(
+                        ChildProcess.start(
+                                "iceberg-rest",
+                                ChildProcess.java(
+                                        testbed.classpath("iceberg-rest"),
+                                        List.of("-Xmx512m"),
+                                        "org.apache.iceberg.rest.RESTCatalogServer",
+                                        List.of()),
+                                environment,
+                                dir,
+                                dir.resolve("iceberg-rest.log")));
         process.awaitReady("serving /v1/config", Duration.ofSeconds(90), this::answers);
     }
 
@@ -90,24 +92,7 @@ public final class IcebergRestServer implements AutoCloseable {
         }
     }
 
-    /** Stops the process; the catalog file and the warehouse stay. */
-    public synchronized void stop() {
-        if (process != null) {
-            process.stop(Duration.ofSeconds(10));
-            process = null;
-        }
-    }
-
     public String uri() {
         return "http://127.0.0.1:" + port;
-    }
-
-    public boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
-    @Override
-    public void close() {
-        stop();
     }
 }

@@ -17,14 +17,14 @@ import org.apache.kafka.clients.admin.NewTopic;
  * kafka_2.13 at the connector client's version), on fixed loopback ports with its logs under one
  * folder: a restart keeps topics, offsets and transactions, and the clients find it where it was.
  */
-public final class KafkaBrokerProcess implements AutoCloseable {
+public final class KafkaBrokerProcess extends RestartableServer {
     private final Path dir;
     private final Path properties;
     private final int port;
     private final Testbed testbed;
-    private ChildProcess process;
 
     private KafkaBrokerProcess(Path dir, Path properties, int port, Testbed testbed) {
+        super(Duration.ofSeconds(60));
         this.dir = dir;
         this.properties = properties;
         this.port = port;
@@ -44,18 +44,20 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     }
 
     /** Starts the process (again) on the same ports and logs. */
+    @Override
     public synchronized void start() {
-        process =
-                ChildProcess.start(
-                        "kafka",
-                        ChildProcess.java(
-                                testbed.classpath("kafka"),
-                                List.of("-Xmx512m", "-Dlog4j2.level=WARN"),
-                                "kafka.Kafka",
-                                List.of(properties.toString())),
-                        Map.of(),
-                        dir,
-                        dir.resolve("kafka.log"));
+        ChildProcess process =
+                running(
+                        ChildProcess.start(
+                                "kafka",
+                                ChildProcess.java(
+                                        testbed.classpath("kafka"),
+                                        List.of("-Xmx512m", "-Dlog4j2.level=WARN"),
+                                        "kafka.Kafka",
+                                        List.of(properties.toString())),
+                                Map.of(),
+                                dir,
+                                dir.resolve("kafka.log")));
         process.awaitReady("serving clients", Duration.ofSeconds(90), this::answers);
     }
 
@@ -100,24 +102,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         return p;
     }
 
-    /** Stops the broker gracefully (SIGTERM: a controlled shutdown). */
-    public synchronized void stop() {
-        if (process != null) {
-            process.stop(Duration.ofSeconds(60));
-            process = null;
-        }
-    }
-
     public String bootstrapServers() {
         return KafkaServerProperties.HOST + ":" + port;
-    }
-
-    public boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
-    @Override
-    public void close() {
-        stop();
     }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * front). Stopping and starting it again keeps the objects and the port, which is how the local
  * cluster simulates an object-store outage.
  */
-public final class S3ProxyServer implements AutoCloseable {
+public final class S3ProxyServer extends RestartableServer {
     public static final String ACCESS_KEY = "slidestream";
     public static final String SECRET_KEY = "slidestream-local-secret";
     public static final String REGION = "us-east-1";
@@ -37,9 +37,9 @@ public final class S3ProxyServer implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final Testbed testbed;
-    private ChildProcess process;
 
     private S3ProxyServer(Path dir, int port, Testbed testbed) {
+        super(Duration.ofSeconds(10));
         this.dir = dir;
         this.port = port;
         this.testbed = testbed;
@@ -86,45 +86,31 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     /** Starts the process (again), on the same port and data. */
+    @Override
     public synchronized void start() {
-        process =
-                ChildProcess.start(
-                        "s3proxy",
-                        ChildProcess.java(
-                                testbed.classpath("s3proxy"),
-                                List.of(
-                                        "-Xmx256m",
-                                        "-Dlogback.configurationFile="
-                                                + dir.resolve("logback.xml").toAbsolutePath()),
-                                "org.gaul.s3proxy.Main",
-                                List.of(
-                                        "--properties",
-                                        dir.resolve("s3proxy.properties").toString())),
-                        Map.of(),
-                        dir,
-                        dir.resolve("s3proxy.log"));
+        ChildProcess process =
+                running(
+                        ChildProcess.start(
+                                "s3proxy",
+                                ChildProcess.java(
+                                        testbed.classpath("s3proxy"),
+                                        List.of(
+                                                "-Xmx256m",
+                                                "-Dlogback.configurationFile="
+                                                        + dir.resolve("logback.xml")
+                                                                .toAbsolutePath()),
+                                        "org.gaul.s3proxy.Main",
+                                        List.of(
+                                                "--properties",
+                                                dir.resolve("s3proxy.properties").toString())),
+                                Map.of(),
+                                dir,
+                                dir.resolve("s3proxy.log")));
         process.awaitReady(
                 "listening on " + port, Duration.ofSeconds(60), () -> Ports.answers(port));
     }
 
-    /** Stops the process; the objects stay. */
-    public synchronized void stop() {
-        if (process != null) {
-            process.stop(Duration.ofSeconds(10));
-            process = null;
-        }
-    }
-
     public String endpoint() {
         return "http://127.0.0.1:" + port;
-    }
-
-    public boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
-    @Override
-    public void close() {
-        stop();
     }
 }

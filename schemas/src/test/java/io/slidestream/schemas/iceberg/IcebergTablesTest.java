@@ -28,11 +28,21 @@ class IcebergTablesTest {
     }
 
     @Test
-    void tilesArePartitionedByScanDayAndSlideBucket() {
+    void upsertTablesArePartitionedOnlyByTheirKeyColumns() {
         assertThat(IcebergTables.TILES_PARTITIONING.fields())
                 .extracting(f -> f.transform().toString())
-                .containsExactly("day", "bucket[" + IcebergTables.TILE_BUCKETS + "]");
-        assertThat(IcebergTables.TILES_SCHEMA.identifierFieldNames())
-                .containsExactlyInAnyOrder("slide_id", "model_id", "level", "x", "y");
+                .containsExactly("bucket[" + IcebergTables.TILE_BUCKETS + "]");
+        assertThat(IcebergTables.TILES_TABLE.upsertKey())
+                .containsExactly("slide_id", "model_id", "level", "x", "y");
+        assertThat(IcebergTables.SLIDES_PARTITIONING.isUnpartitioned()).isTrue();
+        assertThat(IcebergTables.SLIDES_TABLE.upsertKey()).containsExactly("slide_id", "model_id");
+        assertThat(IcebergTables.SLIDE_ERRORS_TABLE.upsertKey()).isEmpty();
+        // Equality deletes reach only rows of their partition: every partition source must be
+        // part of the upsert key.
+        for (var table : java.util.List.of(IcebergTables.TILES_TABLE, IcebergTables.SLIDES_TABLE)) {
+            for (var field : table.partitioning().fields()) {
+                assertThat(table.schema().identifierFieldIds()).contains(field.sourceId());
+            }
+        }
     }
 }
