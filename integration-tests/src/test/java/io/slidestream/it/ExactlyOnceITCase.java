@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
@@ -146,8 +147,17 @@ class ExactlyOnceITCase {
                         (System.nanoTime() - begin) / 1_000_000);
                 EndToEndStack.await(
                         Duration.ofSeconds(30), () -> StoreContents.reached(config, planned));
-                // A duplicate from the replay would be committed by the next checkpoints.
-                Thread.sleep(3 * EndToEndStack.CHECKPOINT_INTERVAL.toMillis());
+                // A duplicate from the replay would be committed by the next checkpoints: wait
+                // for three more to complete.
+                long checkpoint = FailOnceAfterCheckpoint.LATEST_COMPLETED.get();
+                assertThat(
+                                EndToEndStack.await(
+                                        Duration.ofSeconds(30),
+                                        () ->
+                                                FailOnceAfterCheckpoint.LATEST_COMPLETED.get()
+                                                        >= checkpoint + 3))
+                        .as("three more checkpoints after checkpoint %s", checkpoint)
+                        .isTrue();
                 results = resultsTopic.poll();
                 deadLetters = deadLetterTopic.poll();
             } finally {
@@ -246,6 +256,7 @@ class ExactlyOnceITCase {
         static final AtomicInteger TILES_IN_COMPLETED_CHECKPOINT = new AtomicInteger();
         static final AtomicInteger MAX_ATTEMPT = new AtomicInteger(-1);
         static final AtomicBoolean RESTORED = new AtomicBoolean();
+        static final AtomicLong LATEST_COMPLETED = new AtomicLong();
 
         /** Tiles this instance had passed on when it snapshotted each checkpoint. */
         private transient Map<Long, Integer> seenAtSnapshot;
@@ -259,6 +270,7 @@ class ExactlyOnceITCase {
             TILES_IN_COMPLETED_CHECKPOINT.set(0);
             MAX_ATTEMPT.set(-1);
             RESTORED.set(false);
+            LATEST_COMPLETED.set(0);
         }
 
         @Override
@@ -300,6 +312,7 @@ class ExactlyOnceITCase {
 
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
+            LATEST_COMPLETED.accumulateAndGet(checkpointId, Math::max);
             Integer tiles = seenAtSnapshot.remove(checkpointId);
             if (tiles != null && !FAILED.get()) {
                 TILES_IN_COMPLETED_CHECKPOINT.accumulateAndGet(tiles, Math::max);

@@ -8,6 +8,7 @@ import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.SlidePublisher;
+import io.slidestream.local.cluster.FlinkRestClient;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.AttentionTile;
 import io.slidestream.schemas.avro.ClassFraction;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -202,8 +204,20 @@ class SlideStreamJobITCase {
                                                     bad.size()));
                     System.out.printf("SlideStreamJobITCase: stores settled: %s%n", settled);
                 }
-                // Anything more (a duplicate) would show up by now.
-                Thread.sleep(2 * EndToEndStack.CHECKPOINT_INTERVAL.toMillis());
+                // Anything more (a duplicate) would be committed by the next checkpoints: wait
+                // for two more to complete (read from the MiniCluster's REST API).
+                FlinkRestClient rest =
+                        new FlinkRestClient(
+                                "http://127.0.0.1:"
+                                        + FLINK.getClientConfiguration().get(RestOptions.PORT));
+                String jobId = job.getJobID().toHexString();
+                long checkpoints = rest.completedCheckpoints(jobId);
+                assertThat(
+                                EndToEndStack.await(
+                                        Duration.ofSeconds(30),
+                                        () -> rest.completedCheckpoints(jobId) >= checkpoints + 2))
+                        .as("two more checkpoints after %s", checkpoints)
+                        .isTrue();
                 results = resultsTopic.poll();
                 deadLetters = deadLetterTopic.poll();
             } finally {
