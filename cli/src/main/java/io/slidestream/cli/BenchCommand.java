@@ -13,7 +13,12 @@ import picocli.CommandLine.Spec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure throughput of one stage of the pipeline.",
-        subcommands = {BenchReadCommand.class, BenchEmbedCommand.class, BenchPipelineCommand.class})
+        subcommands = {
+            BenchReadCommand.class,
+            BenchEmbedCommand.class,
+            BenchPipelineCommand.class,
+            BenchChaosCommand.class
+        })
 final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -120,6 +120,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         // The whole pipeline.
         DemoRun.Options o = new DemoRun.Options();
         o.workDir = work;
+        o.defaultWorkDir = workDir == null;
         o.slidesDir = inbox;
         o.model = modelPath;
         o.parallelism = parallelism;

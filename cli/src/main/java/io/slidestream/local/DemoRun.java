@@ -36,6 +36,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -106,6 +107,10 @@ public final class DemoRun {
         out.println("Starting Kafka (KRaft, in-process), Milvus Lite and the Iceberg catalog ...");
         try (EmbeddedStack stack = EmbeddedStack.start(work, options.parallelism)) {
             Configuration conf = jobConfiguration(stack, inbox);
+            // On a MiniCluster the job's classes are the application's: the leak check of the
+            // job's class loader wrapper would only break later reads in this JVM by library
+            // threads started inside the job (Iceberg's worker pool).
+            conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
             SlideStreamConfig config = SlideStreamConfig.from(conf);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironment(options.parallelism, conf);
@@ -604,11 +609,11 @@ public final class DemoRun {
     static final String WORK_DIR_MARKER = ".slidestream-demo";
 
     /**
-     * The demo clears its work folder on every run, so it uses only a folder that is new, empty,
-     * its own default one, or one an earlier demo made (marked with {@value #WORK_DIR_MARKER}); any
-     * other folder is refused untouched.
+     * The demo (and {@code bench chaos}) clears its work folder on every run, so it uses only a
+     * folder that is new, empty, its own default one, or one an earlier run made (marked with
+     * {@value #WORK_DIR_MARKER}); any other folder is refused untouched.
      */
-    static void prepareWorkDir(Path work, boolean isDefault) throws IOException {
+    public static void prepareWorkDir(Path work, boolean isDefault) throws IOException {
         if (Files.exists(work) && !Files.isDirectory(work)) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.local.cluster.ClusterStack;
 import io.slidestream.local.cluster.FlinkRestClient;
@@ -196,13 +197,13 @@ class ClusterChaosITCase {
                                 .bootstrapServers(stack.kafka().bootstrapServers())
                                 .topic(ClusterStack.SCANNED_TOPIC)
                                 .build();
-                EndToEndStack.CommittedTopic<SlideResult> results =
-                        new EndToEndStack.CommittedTopic<>(
+                CommittedTopic<SlideResult> results =
+                        new CommittedTopic<>(
                                 stack.kafka().bootstrapServers(),
                                 ClusterStack.RESULTS_TOPIC,
                                 AvroCodec.SLIDE_RESULT);
-                EndToEndStack.CommittedTopic<SlideFailed> deadLetters =
-                        new EndToEndStack.CommittedTopic<>(
+                CommittedTopic<SlideFailed> deadLetters =
+                        new CommittedTopic<>(
                                 stack.kafka().bootstrapServers(),
                                 ClusterStack.DEAD_LETTER_TOPIC,
                                 AvroCodec.SLIDE_FAILED)) {
@@ -289,15 +290,15 @@ class ClusterChaosITCase {
     /** Slides of one wave, announced together; the fault starts once the first tiles are in. */
     private final class Waves {
         final SlidePublisher publisher;
-        final EndToEndStack.CommittedTopic<SlideResult> results;
-        final EndToEndStack.CommittedTopic<SlideFailed> deadLetters;
+        final CommittedTopic<SlideResult> results;
+        final CommittedTopic<SlideFailed> deadLetters;
         final List<String> report = new ArrayList<>();
         String job;
 
         Waves(
                 SlidePublisher publisher,
-                EndToEndStack.CommittedTopic<SlideResult> results,
-                EndToEndStack.CommittedTopic<SlideFailed> deadLetters) {
+                CommittedTopic<SlideResult> results,
+                CommittedTopic<SlideFailed> deadLetters) {
             this.publisher = publisher;
             this.results = results;
             this.deadLetters = deadLetters;

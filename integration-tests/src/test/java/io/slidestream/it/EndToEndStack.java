@@ -9,10 +9,10 @@ import io.slidestream.config.KafkaOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.job.SlideStreamJob;
+import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.schemas.serde.AvroCodec;
-import io.slidestream.schemas.serde.MalformedEventException;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.MilvusCollectionAdmin;
 import io.slidestream.sink.MilvusConfig;
@@ -27,7 +27,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -40,15 +39,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.data.Record;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -233,53 +227,6 @@ final class EndToEndStack implements AutoCloseable {
     @Override
     public void close() {
         stack.close();
-    }
-
-    /**
-     * Accumulates what is committed on a topic: each {@link #poll} reads on from where the last
-     * stopped, so waiting for N records costs one consumer.
-     */
-    static final class CommittedTopic<T extends SpecificRecord> implements AutoCloseable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
-        private final AvroCodec<T> codec;
-        private final List<T> records = new ArrayList<>();
-
-        CommittedTopic(String bootstrapServers, String topic, AvroCodec<T> codec) {
-            this.codec = codec;
-            Properties p = new Properties();
-            p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            consumer =
-                    new KafkaConsumer<>(
-                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic)
-                    .forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-        }
-
-        /** Reads what arrived since the last call; returns everything read so far. */
-        List<T> poll() {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                try {
-                    T value = codec.decode(r.value());
-                    // Key = slide id, so a slide's records stay in one partition and in order.
-                    assertThat(new String(r.key(), StandardCharsets.UTF_8))
-                            .isEqualTo(value.get(0).toString());
-                    records.add(value);
-                } catch (MalformedEventException e) {
-                    throw new AssertionError("undecodable record on " + r.topic(), e);
-                }
-            }
-            return List.copyOf(records);
-        }
-
-        @Override
-        public void close() {
-            consumer.close();
-        }
     }
 
     /** Counts of rows per slide id among {@code rows}. */

@@ -6,6 +6,7 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.job.JobSinks;
 import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
+import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideFailed;
@@ -31,7 +32,6 @@ import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -53,13 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExactlyOnceITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
 
     /** Tiles of the large slide that pass before the failure (of 30). */
     static final int FAIL_AFTER_TILES = 10;
@@ -201,10 +195,7 @@ class ExactlyOnceITCase {
     }
 
     private static void awaitResults(
-            JobClient job,
-            EndToEndStack.CommittedTopic<SlideResult> results,
-            int count,
-            long deadline)
+            JobClient job, CommittedTopic<SlideResult> results, int count, long deadline)
             throws Exception {
         while (results.poll().size() < count) {
             EndToEndStack.assertRunning(job);

@@ -34,7 +34,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
@@ -57,13 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SlideStreamJobITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
 
     private static final Duration RESULTS_TIMEOUT = Duration.ofSeconds(120);
 
