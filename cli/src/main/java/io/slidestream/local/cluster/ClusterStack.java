@@ -59,6 +59,7 @@ public final class ClusterStack implements AutoCloseable {
 
     /** Starts every server under {@code dir}. */
     public static ClusterStack start(Path dir, Options options) {
+        S3ProxyServer.configureClientsInThisJvm();
         ClusterStack stack = new ClusterStack(dir.toAbsolutePath(), Testbed.locate());
         try {
             stack.startAll(options);

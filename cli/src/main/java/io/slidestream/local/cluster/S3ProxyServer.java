@@ -34,6 +34,24 @@ public final class S3ProxyServer extends RestartableServer {
                     "AWS_EC2_METADATA_DISABLED", "true",
                     "AWS_REGION", REGION);
 
+    /**
+     * The same settings for the AWS SDK inside this JVM, as system properties: {@link ClusterStack}
+     * sets them, so that readers of the stack's tables here (tests, {@code bench chaos}) reach the
+     * store too.
+     */
+    public static void configureClientsInThisJvm() {
+        Map.of(
+                        "aws.requestChecksumCalculation", "WHEN_REQUIRED",
+                        "aws.responseChecksumValidation", "WHEN_REQUIRED",
+                        "aws.disableEc2Metadata", "true")
+                .forEach(
+                        (key, value) -> {
+                            if (System.getProperty(key) == null) {
+                                System.setProperty(key, value);
+                            }
+                        });
+    }
+
     private final Path dir;
     private final int port;
     private final Testbed testbed;
