@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -118,20 +117,11 @@ class ClusterChaosITCase {
         stack = ClusterStack.start(dir, options);
         rest = stack.flink().rest();
         inbox = Files.createDirectories(dir.resolve("inbox"));
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put(
-                "inference.model-path", TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx").toString());
-        settings.put("inference.reader-threads", "1");
-        settings.put("inference.intra-op-threads", "1");
-        settings.put("inference.batch-size", "16");
-        settings.put("job.checkpoint-interval", "2 s");
-        settings.put("job.parallelism", "2");
-        settings.put("slides.allowed-roots", inbox.toString());
-        settings.put("aggregate.slide-timeout", "15 min");
-        settings.put("milvus.flush-interval", "1 s");
-        // Shorter than the Milvus outage below, so the sink gives up and the job fails over.
-        settings.put("milvus.retry.max-wait", "10 s");
-        jobConfig = stack.writeJobConfig("chaos", settings);
+        jobConfig =
+                stack.writeJobConfig(
+                        "chaos",
+                        ClusterStack.faultRunJobSettings(
+                                TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx"), inbox));
         config = SlideStreamConfig.from(ConfigLoader.load(jobConfig, Map.of()));
         jar = rest.uploadJar(stack.testbed().jobJar());
     }

@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -102,17 +101,9 @@ public final class ChaosSoak {
             stack = started;
             rest = stack.flink().rest();
             inbox = Files.createDirectories(dir.resolve("inbox"));
-            Map<String, String> settings = new LinkedHashMap<>();
-            settings.put("inference.model-path", options.model.toAbsolutePath().toString());
-            settings.put("inference.reader-threads", "1");
-            settings.put("inference.intra-op-threads", "1");
-            settings.put("inference.batch-size", "16");
-            settings.put("job.checkpoint-interval", "2 s");
-            settings.put("job.parallelism", "2");
-            settings.put("slides.allowed-roots", inbox.toString());
-            settings.put("milvus.flush-interval", "1 s");
-            settings.put("milvus.retry.max-wait", "10 s");
-            jobConfig = stack.writeJobConfig("soak", settings);
+            jobConfig =
+                    stack.writeJobConfig(
+                            "soak", ClusterStack.faultRunJobSettings(options.model, inbox));
             config = SlideStreamConfig.from(ConfigLoader.load(jobConfig, Map.of()));
             jar = rest.uploadJar(stack.testbed().jobJar());
             job = submit(null);

@@ -155,6 +155,27 @@ public final class ClusterStack implements AutoCloseable {
         return file;
     }
 
+    /**
+     * The job settings of the fault runs ({@code ClusterChaosITCase}, {@code bench chaos}) on two
+     * cores: one reader and one ONNX Runtime thread per slot, 2 s checkpoints, and a Milvus retry
+     * window (10 s) shorter than the Milvus outage they inject, so that the sink gives up and the
+     * job fails over.
+     */
+    public static Map<String, String> faultRunJobSettings(Path model, Path inbox) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("inference.model-path", model.toAbsolutePath().toString());
+        settings.put("inference.reader-threads", "1");
+        settings.put("inference.intra-op-threads", "1");
+        settings.put("inference.batch-size", "16");
+        settings.put("job.checkpoint-interval", "2 s");
+        settings.put("job.parallelism", "2");
+        settings.put("slides.allowed-roots", inbox.toAbsolutePath().toString());
+        settings.put("aggregate.slide-timeout", "15 min");
+        settings.put("milvus.flush-interval", "1 s");
+        settings.put("milvus.retry.max-wait", "10 s");
+        return settings;
+    }
+
     /** The catalog properties with which Iceberg's S3FileIO reaches this stack's object store. */
     public Map<String, String> icebergS3Properties() {
         Map<String, String> p = new LinkedHashMap<>();
