@@ -10,7 +10,6 @@ import io.slidestream.local.cluster.ClusterStack;
 import io.slidestream.local.cluster.FlinkRestClient;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
-import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
@@ -187,16 +186,8 @@ class ClusterChaosITCase {
                                 .bootstrapServers(stack.kafka().bootstrapServers())
                                 .topic(ClusterStack.SCANNED_TOPIC)
                                 .build();
-                CommittedTopic<SlideResult> results =
-                        new CommittedTopic<>(
-                                stack.kafka().bootstrapServers(),
-                                ClusterStack.RESULTS_TOPIC,
-                                AvroCodec.SLIDE_RESULT);
-                CommittedTopic<SlideFailed> deadLetters =
-                        new CommittedTopic<>(
-                                stack.kafka().bootstrapServers(),
-                                ClusterStack.DEAD_LETTER_TOPIC,
-                                AvroCodec.SLIDE_FAILED)) {
+                CommittedTopic<SlideResult> results = stack.committedResults();
+                CommittedTopic<SlideFailed> deadLetters = stack.committedDeadLetters()) {
             Waves waves = new Waves(publisher, results, deadLetters);
             waves.job = submit(null);
             awaitCondition(

@@ -116,7 +116,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     private transient ThreadLocal<int[]> rgbBuffers;
 
     /** Slide id to the error code of its failed read; bounded, least recently used out. */
-    private transient Map<String, ErrorCode> failedSlides;
+    private transient Map<String, FailedScan> failedSlides;
 
     /** In-flight tiles by identity: timeout() gets the very task object asyncInvoke got. */
     private transient Map<TileTask, InFlight> pending;
@@ -177,7 +177,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
                             @Override
                             protected boolean removeEldestEntry(
-                                    Map.Entry<String, ErrorCode> eldest) {
+                                    Map.Entry<String, FailedScan> eldest) {
                                 return size() > MAX_REMEMBERED_FAILURES;
                             }
                         });
@@ -208,7 +208,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
     @Override
     public void asyncInvoke(TileTask task, ResultFuture<TileEmbeddingResult> result) {
-        ErrorCode slideFailed = failedSlides.get(scanKey(task));
+        ErrorCode slideFailed = failedRead(task);
         if (slideFailed != null) {
             // Answered on the task thread: nothing to read.
             result.complete(
@@ -226,7 +226,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             return;
         }
         // A tile queued before an earlier tile of its slide failed is not read either.
-        ErrorCode slideFailed = failedSlides.get(scanKey(task));
+        ErrorCode slideFailed = failedRead(task);
         if (slideFailed != null) {
             answer(task, inFlight, TileEmbeddingResult.skipped(task, slideFailed));
             return;
@@ -329,7 +329,14 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                                 + "; this is a bug in SlideStream, please report it with the log";
         // Only the first tile of the slide to fail in this subtask is reported: tiles read
         // concurrently that fail too become skipped, as do all later ones.
-        boolean first = failedSlides.putIfAbsent(scanKey(task), code) == null;
+        FailedScan failure = new FailedScan(task.scannedAtMillis, code);
+        boolean first =
+                failedSlides.merge(
+                                task.slideId,
+                                failure,
+                                (old, now) ->
+                                        old.scannedAtMillis == now.scannedAtMillis ? old : now)
+                        == failure;
         if (first) {
             LOG.warn(
                     "Slide {}: reading tile {} at ({}, {}) failed, skipping its other tiles: {}",
@@ -350,11 +357,17 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     }
 
     /**
-     * The failed-read memory is per scan ({@code slide_id} and {@code scanned_at}): the tiles of a
-     * scan that could not be read are skipped, a later scan of the same slide is read afresh.
+     * The failed-read memory is per scan: per slide id, the {@code scanned_at} whose read failed.
+     * The tiles of that scan are skipped; a later scan of the same slide is read afresh.
      */
-    private static String scanKey(TileTask task) {
-        return task.slideId + "@" + task.scannedAtMillis;
+    private record FailedScan(long scannedAtMillis, ErrorCode code) {}
+
+    /** The code of {@code task}'s scan if reading it failed already, else null. */
+    private ErrorCode failedRead(TileTask task) {
+        FailedScan failed = failedSlides.get(task.slideId);
+        return failed != null && failed.scannedAtMillis == task.scannedAtMillis
+                ? failed.code
+                : null;
     }
 
     /**

@@ -6,7 +6,6 @@ import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
-import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideOpener;
@@ -113,11 +112,7 @@ public final class ChaosSoak {
                                     .bootstrapServers(stack.kafka().bootstrapServers())
                                     .topic(ClusterStack.SCANNED_TOPIC)
                                     .build();
-                    CommittedTopic<SlideResult> results =
-                            new CommittedTopic<>(
-                                    stack.kafka().bootstrapServers(),
-                                    ClusterStack.RESULTS_TOPIC,
-                                    AvroCodec.SLIDE_RESULT)) {
+                    CommittedTopic<SlideResult> results = stack.committedResults()) {
                 Feed feed = new Feed(publisher, results);
                 // Warm up: the first slides reach the stores.
                 feed.runFor(Duration.ofSeconds(BASELINE_SECONDS));
@@ -332,16 +327,8 @@ public final class ChaosSoak {
         Map<String, Long> slides = IcebergTableReader.countPerSlide(iceberg, iceberg.slidesTable());
         Set<String> problems = new TreeSet<>();
         try (MilvusStoreReader milvus = MilvusStoreReader.open(config.milvus());
-                CommittedTopic<SlideResult> results =
-                        new CommittedTopic<>(
-                                stack.kafka().bootstrapServers(),
-                                ClusterStack.RESULTS_TOPIC,
-                                AvroCodec.SLIDE_RESULT);
-                CommittedTopic<SlideFailed> deadLetters =
-                        new CommittedTopic<>(
-                                stack.kafka().bootstrapServers(),
-                                ClusterStack.DEAD_LETTER_TOPIC,
-                                AvroCodec.SLIDE_FAILED)) {
+                CommittedTopic<SlideResult> results = stack.committedResults();
+                CommittedTopic<SlideFailed> deadLetters = stack.committedDeadLetters()) {
             Map<String, Long> resultCounts = new TreeMap<>();
             awaitCondition(() -> results.poll().size() >= planned.size());
             results.poll()

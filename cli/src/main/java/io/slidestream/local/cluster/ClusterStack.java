@@ -1,7 +1,11 @@
 package io.slidestream.local.cluster;
 
+import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.MilvusLite;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.serde.AvroCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -187,6 +191,18 @@ public final class ClusterStack implements AutoCloseable {
         p.put(prefix + "s3.secret-access-key", S3ProxyServer.SECRET_KEY);
         p.put(prefix + "client.region", S3ProxyServer.REGION);
         return p;
+    }
+
+    /** A read_committed reader of {@code slides.results}, as an independent client sees it. */
+    public CommittedTopic<SlideResult> committedResults() {
+        return new CommittedTopic<>(
+                kafka.bootstrapServers(), RESULTS_TOPIC, AvroCodec.SLIDE_RESULT);
+    }
+
+    /** A read_committed reader of {@code slides.dead-letter}. */
+    public CommittedTopic<SlideFailed> committedDeadLetters() {
+        return new CommittedTopic<>(
+                kafka.bootstrapServers(), DEAD_LETTER_TOPIC, AvroCodec.SLIDE_FAILED);
     }
 
     public S3ProxyServer objectStore() {

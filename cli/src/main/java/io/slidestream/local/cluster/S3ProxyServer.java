@@ -21,35 +21,44 @@ public final class S3ProxyServer extends RestartableServer {
     public static final String REGION = "us-east-1";
 
     /**
-     * The environment every client process of this store needs: AWS SDK v2 (2.30 and later) sends
-     * trailing CRC checksums with chunked uploads by default, which S3Proxy rejects ("The provided
-     * 'x-amz-content-sha256' header does not match"); these switch checksums to "when required".
-     * The region is given and the EC2 metadata endpoint switched off, so no client waits on a probe
-     * of it (about 40 s off EC2).
+     * What every AWS SDK client of this store needs, as (environment variable, system property,
+     * value): AWS SDK v2 (2.30 and later) sends trailing CRC checksums with chunked uploads by
+     * default, which S3Proxy rejects ("The provided 'x-amz-content-sha256' header does not match"),
+     * so checksums go to "when required"; the EC2 metadata endpoint is switched off and the region
+     * given, so no client waits on a probe of it (about 40 s off EC2).
      */
+    private static final List<List<String>> CLIENT_SETTINGS =
+            List.of(
+                    List.of(
+                            "AWS_REQUEST_CHECKSUM_CALCULATION",
+                            "aws.requestChecksumCalculation",
+                            "WHEN_REQUIRED"),
+                    List.of(
+                            "AWS_RESPONSE_CHECKSUM_VALIDATION",
+                            "aws.responseChecksumValidation",
+                            "WHEN_REQUIRED"),
+                    List.of("AWS_EC2_METADATA_DISABLED", "aws.disableEc2Metadata", "true"),
+                    // Processes only: readers in this JVM name the region in their own settings.
+                    List.of("AWS_REGION", "", REGION));
+
+    /** {@link #CLIENT_SETTINGS} as the environment of a client process. */
     public static final Map<String, String> CLIENT_ENVIRONMENT =
-            Map.of(
-                    "AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED",
-                    "AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED",
-                    "AWS_EC2_METADATA_DISABLED", "true",
-                    "AWS_REGION", REGION);
+            CLIENT_SETTINGS.stream()
+                    .collect(
+                            java.util.stream.Collectors.toUnmodifiableMap(
+                                    s -> s.get(0), s -> s.get(2)));
 
     /**
-     * The same settings for the AWS SDK inside this JVM, as system properties: {@link ClusterStack}
-     * sets them, so that readers of the stack's tables here (tests, {@code bench chaos}) reach the
-     * store too.
+     * {@link #CLIENT_SETTINGS} as system properties of this JVM, where not set already: {@link
+     * ClusterStack} sets them, so that readers of the stack's tables here (tests, {@code bench
+     * chaos}) reach the store too.
      */
     public static void configureClientsInThisJvm() {
-        Map.of(
-                        "aws.requestChecksumCalculation", "WHEN_REQUIRED",
-                        "aws.responseChecksumValidation", "WHEN_REQUIRED",
-                        "aws.disableEc2Metadata", "true")
-                .forEach(
-                        (key, value) -> {
-                            if (System.getProperty(key) == null) {
-                                System.setProperty(key, value);
-                            }
-                        });
+        for (List<String> setting : CLIENT_SETTINGS) {
+            if (!setting.get(1).isEmpty() && System.getProperty(setting.get(1)) == null) {
+                System.setProperty(setting.get(1), setting.get(2));
+            }
+        }
     }
 
     private final Path dir;
