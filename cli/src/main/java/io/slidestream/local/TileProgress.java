@@ -77,6 +77,9 @@ public final class TileProgress {
             return new SinkWriter<>() {
                 @Override
                 public void write(TileEmbedding tile, Context context) {
+                    if (tile.removed) {
+                        return;
+                    }
                     SLIDES.computeIfAbsent(tile.slideId, id -> new Slide())
                             .record(tile.tileIndex, tile.tileCount);
                 }

@@ -23,6 +23,7 @@ import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.source.DecodedEventRouter;
+import io.slidestream.tiling.LatestScanGate;
 import io.slidestream.tiling.SlideTiler;
 import io.slidestream.types.SlideStreamTypes;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -55,10 +57,13 @@ import org.apache.flink.types.Either;
  *
  * <p><b>Failed tiles.</b> A tile that cannot be read or embedded ({@link TileEmbedder}) becomes a
  * failure result that {@link TileEmbeddingRouter} turns into its slide's dead-letter record (one
- * per slide and subtask for read failures) and a failed-tile marker. The markers are unioned into
- * the slide window's input only - never into {@link JobSinks#tiles} - so a slide with a failed read
- * closes as soon as all its tiles are accounted for: no result if none was embedded, an incomplete
- * one if some were.
+ * per slide and subtask for read failures) and a failed-tile marker. The markers reach the slide
+ * window only - never {@link JobSinks#tiles} - so a slide with a failed read closes as soon as all
+ * its tiles are accounted for: no result if none was embedded, an incomplete one if some were.
+ *
+ * <p><b>Scans.</b> {@link SlideTiler} plans each scan once and issues removals for the tiles a
+ * re-scan lacks; {@link LatestScanGate} drops whatever of a superseded scan is still in flight, in
+ * front of both the tile sinks and the window (see the README's failure contract).
  *
  * <p><b>Savepoint break.</b> Reading moved into the async embed operator (uid {@link
  * TileEmbedder#UID}), whose checkpointed in-flight inputs are now {@code TileTask}s instead of
@@ -70,6 +75,8 @@ public final class SlideStreamJob {
     public static final String SOURCE_UID = "kafka-slides-scanned";
     public static final String DECODE_UID = "decode-events";
     public static final String EMBED_FAILURES_UID = "embed-failures";
+    public static final String TILE_WRITES_UID = "tile-writes";
+    public static final String WINDOW_INPUT_UID = "window-input";
 
     private SlideStreamJob() {}
 
@@ -223,7 +230,8 @@ public final class SlideStreamJob {
                                 new SlideTiler(
                                         config.tiling(),
                                         config.allowedRoots(),
-                                        config.defaultMpp()))
+                                        config.defaultMpp(),
+                                        config.inference().modelPath()))
                         .uid(SlideTiler.UID)
                         .name(SlideTiler.NAME);
 
@@ -239,16 +247,40 @@ public final class SlideStreamJob {
                 embedded.process(new TileEmbeddingRouter())
                         .uid(TileEmbeddingRouter.UID)
                         .name(TileEmbeddingRouter.NAME);
-        sinks.tiles(tiles);
 
-        // Tiles that will never have an embedding reach the window as markers, so their slide
-        // closes at once instead of at its timeout. They come from side outputs and join only the
-        // window's input: the tile sinks above see real embeddings only.
-        DataStream<TileEmbedding> windowInput =
-                tiles.union(tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS));
+        // Everything that writes tiles or closes a slide passes the latest-scan gate, keyed by
+        // slide: embeddings, the failed-tile markers (tiles that will never have an embedding, so
+        // their slide closes at once instead of at its timeout) and the planner's removals of an
+        // earlier scan's tiles. Behind it nothing is shuffled again, so per key the stores apply
+        // records in the order the gate let them through.
+        SingleOutputStreamOperator<TileEmbedding> latestScan =
+                tiles.union(
+                                tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILE_MARKERS),
+                                tasks.getSideOutput(SlideTiler.REMOVED))
+                        .keyBy(new SlideWindows.SlideIdKey(), Types.STRING)
+                        .process(new LatestScanGate(config.tiling()))
+                        .uid(LatestScanGate.UID)
+                        .name(LatestScanGate.NAME);
+
+        // The tile sinks see embeddings and removals, never markers.
+        sinks.tiles(
+                latestScan
+                        .filter(tile -> !tile.failed())
+                        .uid(TILE_WRITES_UID)
+                        .name("Tile writes and removals"));
+
+        // The window sees embeddings and markers, never removals; same key, same partitioning.
+        SingleOutputStreamOperator<TileEmbedding> windowInput =
+                latestScan
+                        .filter(tile -> !tile.removed)
+                        .uid(WINDOW_INPUT_UID)
+                        .name("Tiles and failed-tile markers");
         SingleOutputStreamOperator<SlideResult> results =
                 SlideWindows.aggregate(
-                        windowInput, config.aggregate(), slideHead(config.inference()));
+                        DataStreamUtils.reinterpretAsKeyedStream(
+                                windowInput, new SlideWindows.SlideIdKey(), Types.STRING),
+                        config.aggregate(),
+                        slideHead(config.inference()));
         sinks.slides(results);
 
         DataStream<SlideFailed> embedFailures =

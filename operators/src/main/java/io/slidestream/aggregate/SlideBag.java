@@ -51,7 +51,8 @@ final class SlideBag {
     }
 
     /**
-     * Orders and checks the window contents of slide {@code slideId}.
+     * Orders and checks the window contents of slide {@code slideId}: the tiles of its latest scan
+     * (the highest {@code scanned_at} among them; tiles of a superseded scan are left out).
      *
      * @return the bag, or null when the window holds only failed-tile markers (every tile that
      *     arrived failed: there is nothing to aggregate)
@@ -65,7 +66,15 @@ final class SlideBag {
         int distinct = 0;
         int headClasses = 0;
         boolean markers = false;
+        long latestScan = Long.MIN_VALUE;
         for (TileEmbedding tile : contents) {
+            latestScan = Math.max(latestScan, tile.scannedAtMillis);
+        }
+        for (TileEmbedding tile : contents) {
+            if (tile.scannedAtMillis != latestScan) {
+                // A superseded scan's tile (see SlideCompleteTrigger): never mixed into the result.
+                continue;
+            }
             if (tile.failed()) {
                 markers = true;
                 continue;

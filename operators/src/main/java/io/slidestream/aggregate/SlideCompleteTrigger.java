@@ -45,7 +45,14 @@ import org.slf4j.LoggerFactory;
  * and the marker's expiry) plus one processing-time timer that removes it. Tiles of the same run
  * that arrive while the marker lives - stragglers after a timeout, or replays from a source that is
  * not exactly-once - are purged without a result, so a slide never gets a second, smaller result. A
- * tile with another {@code scanned_at} is a new announcement of the slide and opens a new window.
+ * tile with a later {@code scanned_at} is a re-scan of the slide and opens a new window; one with
+ * an earlier {@code scanned_at} is purged the same way.
+ *
+ * <p><b>Re-scan while open.</b> A tile of a later scan while the slide is open abandons the open
+ * run (its progress and timers; no result for the superseded scan) and starts counting the new scan
+ * with a fresh timeout. Tiles of an older scan than the open one are not counted. Either way the
+ * earlier scan's tiles still in the window's contents are left out by {@link SlideBag}, which
+ * aggregates the latest scan only. ({@code LatestScanGate} upstream already drops most of them.)
  * After the marker expires, a straggler would open a new window that ends in a partial result of
  * its own; downstream stores key slide results by slide id, so that result overwrites rather than
  * duplicates. A timer is used for the marker rather than state TTL because it removes the marker at
@@ -113,11 +120,32 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
         Long runScannedAt = run.value();
         Integer count = received.value();
 
-        if (runScannedAt != null && count == null) {
-            if (runScannedAt == tile.scannedAtMillis) {
-                // The slide was already emitted: drop the tile the window operator just stored.
+        if (runScannedAt != null && count != null && tile.scannedAtMillis != runScannedAt) {
+            if (tile.scannedAtMillis < runScannedAt) {
+                // A tile of an older scan while a newer one is open: not counted; the aggregator
+                // leaves it out of the result.
                 LOG.debug(
-                        "Dropping tile {} of slide {}: already emitted",
+                        "Ignoring tile {} of slide {}: scan {} is older than the open scan {}",
+                        tile.tileIndex,
+                        tile.slideId,
+                        tile.scannedAtMillis,
+                        runScannedAt);
+                return TriggerResult.CONTINUE;
+            }
+            LOG.info(
+                    "Slide {} re-scanned (scanned_at {} after {}) before the earlier scan closed:"
+                            + " aggregating the new scan only",
+                    tile.slideId,
+                    tile.scannedAtMillis,
+                    runScannedAt);
+            abandonOpenRun(ctx);
+            count = null;
+        } else if (runScannedAt != null && count == null) {
+            if (runScannedAt >= tile.scannedAtMillis) {
+                // The slide was already emitted, or a newer scan of it was: drop the tile the
+                // window operator just stored.
+                LOG.debug(
+                        "Dropping tile {} of slide {}: its scan was emitted or superseded",
                         tile.tileIndex,
                         tile.slideId);
                 return TriggerResult.PURGE;
@@ -231,6 +259,22 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
             timer.clear();
             ctx.getPartitionedState(runDescriptor).clear();
         }
+    }
+
+    /**
+     * Drops an open run's progress and timers when a newer scan of the slide starts; its tiles stay
+     * in the window's contents until it fires and are left out by the aggregator.
+     */
+    private void abandonOpenRun(TriggerContext ctx) throws Exception {
+        ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
+        Long deadline = timer.value();
+        if (deadline != null) {
+            ctx.deleteProcessingTimeTimer(deadline);
+        }
+        timer.clear();
+        ctx.getPartitionedState(receivedDescriptor).clear();
+        ctx.getPartitionedState(seenDescriptor).clear();
+        ctx.getPartitionedState(runDescriptor).clear();
     }
 
     /** Removes the done marker of an earlier run and its expiry timer. */

@@ -7,6 +7,7 @@ import io.slidestream.types.SlideStreamTypes;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
 
@@ -48,8 +49,15 @@ public final class SlideWindows {
      */
     public static SingleOutputStreamOperator<SlideResult> aggregate(
             DataStream<TileEmbedding> tiles, AggregateConfig config, SlideHeadFactory headFactory) {
-        return tiles.keyBy(new SlideIdKey(), Types.STRING)
-                .window(GlobalWindows.create())
+        return aggregate(tiles.keyBy(new SlideIdKey(), Types.STRING), config, headFactory);
+    }
+
+    /** Aggregates {@code tiles}, already keyed by {@link SlideIdKey}. */
+    public static SingleOutputStreamOperator<SlideResult> aggregate(
+            KeyedStream<TileEmbedding, String> tiles,
+            AggregateConfig config,
+            SlideHeadFactory headFactory) {
+        return tiles.window(GlobalWindows.create())
                 .trigger(SlideCompleteTrigger.of(config))
                 .process(new SlideAggregator(config, headFactory), SlideStreamTypes.SLIDE_RESULT)
                 .uid(UID)

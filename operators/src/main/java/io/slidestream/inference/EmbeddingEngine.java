@@ -81,7 +81,7 @@ public final class EmbeddingEngine implements AutoCloseable {
         this.tileValues = Math.multiplyExact(channels, Math.multiplyExact(height, width));
         this.dimension = (int) out[1];
         this.maxBatch = in[0] > 0 ? (int) Math.min(in[0], maxBatch) : maxBatch;
-        this.sha256 = ModelCard.sha256(model.path());
+        this.sha256 = ModelCard.cachedSha256(model.path());
         this.card = ModelCard.readBeside(model.path());
         card.ifPresent(c -> c.checkDescribes(model.path(), sha256, dimension, height));
         this.modelId = ModelCard.modelId(model.path(), card, sha256);

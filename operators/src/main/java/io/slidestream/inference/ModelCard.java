@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The model card {@code tools/export_onnx.py} writes beside an exported model ({@code M.onnx} ->
@@ -169,6 +171,38 @@ public final class ModelCard {
                                 });
         return name + "-" + onnxSha256.substring(0, ID_CHECKSUM_CHARS);
     }
+
+    /**
+     * The model id of the ONNX file {@code model}, as the engine that loads it records it: {@link
+     * #modelId} with the card beside it and its checksum. For operators that must name the job's
+     * model without loading it (the planner's removals); the checksum comes from {@link
+     * #cachedSha256}.
+     */
+    public static String idOf(Path model) {
+        return modelId(model, readBeside(model), cachedSha256(model));
+    }
+
+    /**
+     * {@link #sha256} remembered per file, path, size and modification time: the engine and the
+     * planner of a TaskManager hash a 1.2 GB model once, not once each.
+     */
+    public static String cachedSha256(Path file) {
+        String key;
+        try {
+            key =
+                    file.toAbsolutePath()
+                            + "|"
+                            + Files.size(file)
+                            + "|"
+                            + Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID, "cannot read model file " + file + ": " + e, e);
+        }
+        return SHA256_BY_FILE.computeIfAbsent(key, k -> sha256(file));
+    }
+
+    private static final Map<String, String> SHA256_BY_FILE = new ConcurrentHashMap<>();
 
     /** SHA-256 of a file, hex; streamed, so a 1.2 GB model needs no heap. */
     public static String sha256(Path file) {

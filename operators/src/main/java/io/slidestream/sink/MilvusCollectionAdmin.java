@@ -61,7 +61,8 @@ public final class MilvusCollectionAdmin {
      * Makes {@code name} ready and returns its vector dimension.
      *
      * @param dimension the dimension to create the collection with, and that an existing one must
-     *     have
+     *     have; 0 when it is not known yet (a writer that has only deletes to send): an existing
+     *     collection is then taken as it is, and a missing one is not created (0 is returned)
      * @throws SlideStreamException {@link ErrorCode#INVALID_CONFIG} when an existing collection has
      *     other fields or another dimension
      */
@@ -71,6 +72,9 @@ public final class MilvusCollectionAdmin {
             String name,
             MilvusCollection definition,
             int dimension) {
+        if (dimension == 0 && !hasCollection(client, name)) {
+            return 0;
+        }
         if (!hasCollection(client, name)) {
             try {
                 client.createCollection(
@@ -100,7 +104,7 @@ public final class MilvusCollectionAdmin {
         checkFields(name, definition, described);
         int existing =
                 described.getCollectionSchema().getField(definition.vectorField()).getDimension();
-        if (existing != dimension) {
+        if (dimension != 0 && existing != dimension) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_CONFIG,
                     "Milvus collection '"

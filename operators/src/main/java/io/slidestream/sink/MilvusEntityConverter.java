@@ -18,6 +18,14 @@ public interface MilvusEntityConverter<T> extends Serializable {
     /** The length of the record's vector; 0 when it has none and cannot be stored. */
     int dimension(T record);
 
+    /** The record's primary key in {@link #collection()}. */
+    long key(T record);
+
+    /** True when the record asks to delete its key instead of writing an entity. */
+    default boolean removes(T record) {
+        return false;
+    }
+
     /** The entity: every field of {@link #collection()}, the primary key included. */
     JsonObject toEntity(T record);
 

@@ -56,6 +56,14 @@ public final class MilvusStoreReader implements AutoCloseable {
 
     /** Entities of {@code slideId} in {@code collection}; 0 when the collection does not exist. */
     public long count(String collection, String slideId) {
+        return countWhere(collection, MilvusCollections.SLIDE_ID + " == " + quote(slideId));
+    }
+
+    /**
+     * Entities of {@code collection} that match the Milvus filter expression {@code filter}; 0 when
+     * the collection does not exist.
+     */
+    public long countWhere(String collection, String filter) {
         if (!MilvusCollectionAdmin.hasCollection(client, collection)) {
             return 0;
         }
@@ -63,7 +71,7 @@ public final class MilvusStoreReader implements AutoCloseable {
                 client.query(
                         QueryReq.builder()
                                 .collectionName(collection)
-                                .filter(MilvusCollections.SLIDE_ID + " == " + quote(slideId))
+                                .filter(filter)
                                 .outputFields(List.of("count(*)"))
                                 .consistencyLevel(ConsistencyLevel.STRONG)
                                 .build());

@@ -3,6 +3,7 @@ package io.slidestream.sink;
 import com.google.gson.JsonObject;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.exception.MilvusClientException;
+import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
@@ -10,6 +11,7 @@ import io.slidestream.schemas.milvus.MilvusCollection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
@@ -20,7 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buffers records as Milvus entities and upserts them in batches into one collection.
+ * Buffers records as Milvus entities and upserts them in batches into one collection; records the
+ * converter marks as {@linkplain MilvusEntityConverter#removes removals} delete their key instead
+ * (in the same buffer: the later operation on a key wins).
  *
  * <p>Stream behaviour: each record becomes one entity with a deterministic primary key; the buffer
  * is keyed by it (a key seen twice before a send is sent once, last copy wins) and is sent when it
@@ -54,9 +58,13 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
     private final Counter upserted;
     private final Counter retries;
     private final Counter skipped;
+    private final Counter deleted;
 
     /** Pending entities by primary key, in arrival order. */
     private final LinkedHashMap<Long, JsonObject> buffer = new LinkedHashMap<>();
+
+    /** Pending deletes (keys not in {@link #buffer}). */
+    private final LinkedHashSet<Long> deletes = new LinkedHashSet<>();
 
     private MilvusClientV2 client;
     private int collectionDimension;
@@ -76,11 +84,19 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
         this.upserted = context.metricGroup().getNumRecordsSendCounter();
         this.retries = context.metricGroup().counter("milvusRetries");
         this.skipped = context.metricGroup().counter("milvusSkippedWithoutVector");
+        this.deleted = context.metricGroup().counter("milvusDeleted");
         this.collectionDimension = config.dimension();
     }
 
     @Override
     public void write(T record, Context context) throws InterruptedException {
+        if (converter.removes(record)) {
+            long key = converter.key(record);
+            buffer.remove(key);
+            deletes.add(key);
+            sendIfFull();
+            return;
+        }
         int dimension = converter.dimension(record);
         if (dimension == 0) {
             skipped.inc();
@@ -107,8 +123,14 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
                             + "-collection) or set milvus.dimension to the model's output.");
         }
         JsonObject entity = converter.toEntity(record);
-        buffer.put(entity.get(definition.primaryField()).getAsLong(), entity);
-        if (buffer.size() >= config.batchSize()) {
+        long key = entity.get(definition.primaryField()).getAsLong();
+        deletes.remove(key);
+        buffer.put(key, entity);
+        sendIfFull();
+    }
+
+    private void sendIfFull() throws InterruptedException {
+        if (buffer.size() + deletes.size() >= config.batchSize()) {
             sendBuffer();
         } else {
             scheduleFlushTimer();
@@ -122,15 +144,17 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
 
     @Override
     public void close() {
-        if (!buffer.isEmpty()) {
+        if (!buffer.isEmpty() || !deletes.isEmpty()) {
             // Only reached when the task fails or is cancelled: the records are replayed from the
             // last checkpoint, so dropping them here loses nothing.
             LOG.info(
-                    "Discarding {} unsent entities for {} on close; they are replayed from the"
-                            + " last checkpoint",
+                    "Discarding {} unsent entities and {} deletes for {} on close; they are"
+                            + " replayed from the last checkpoint",
                     buffer.size(),
+                    deletes.size(),
                     collectionName);
             buffer.clear();
+            deletes.clear();
         }
         closeClient();
     }
@@ -150,6 +174,9 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
     }
 
     private void sendBuffer() throws InterruptedException {
+        // A key is in at most one of the two (the later operation on it wins), so their order
+        // does not matter.
+        sendDeletes();
         if (buffer.isEmpty()) {
             return;
         }
@@ -162,6 +189,24 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
         withRetry("upsert of " + count + " entities", () -> client.upsert(request));
         upserted.inc(count);
         buffer.clear();
+    }
+
+    private void sendDeletes() throws InterruptedException {
+        if (deletes.isEmpty()) {
+            return;
+        }
+        DeleteReq request =
+                DeleteReq.builder()
+                        .collectionName(collectionName)
+                        .ids(new ArrayList<>(deletes))
+                        .build();
+        int count = deletes.size();
+        // With nothing written yet the collection may not exist: then there is nothing to delete.
+        withRetry(
+                "delete of " + count + " entities",
+                () -> collectionDimension == 0 ? null : client.delete(request));
+        deleted.inc(count);
+        deletes.clear();
     }
 
     /** Runs {@code call} with a ready client and collection, retrying transient failures. */
@@ -182,7 +227,8 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
                                     collectionName,
                                     definition,
                                     collectionDimension);
-                    collectionReady = true;
+                    // 0: nothing written yet and no collection; created with the first upsert.
+                    collectionReady = collectionDimension != 0;
                 }
                 R result = call.get();
                 if (attempt > 1) {

@@ -45,6 +45,11 @@ public final class SlideEntityConverter implements MilvusEntityConverter<SlideRe
     }
 
     @Override
+    public long key(SlideResult slide) {
+        return MilvusKeys.slideKey(slide.getSlideId(), slide.getModelId());
+    }
+
+    @Override
     public JsonObject toEntity(SlideResult slide) {
         List<Float> probabilities = slide.getProbabilities();
         if (probabilities.size() > MilvusCollections.MAX_CLASSES) {
@@ -59,7 +64,7 @@ public final class SlideEntityConverter implements MilvusEntityConverter<SlideRe
                             + ").");
         }
         JsonObject entity = new JsonObject();
-        entity.addProperty(ID, MilvusKeys.slideKey(slide.getSlideId(), slide.getModelId()));
+        entity.addProperty(ID, key(slide));
         entity.add(MEAN_EMBEDDING, MilvusJson.floats(slide.getMeanEmbedding()));
         entity.addProperty(SLIDE_ID, slide.getSlideId());
         entity.addProperty(MODEL_ID, slide.getModelId());

@@ -26,7 +26,7 @@ import io.slidestream.schemas.records.TileEmbedding;
 /**
  * {@link TileEmbedding} to an entity of the Milvus {@code tiles} collection, keyed by {@link
  * MilvusKeys#tileKey}. The predicted class is the argmax of the tile-head probabilities (-1 without
- * a tile head).
+ * a tile head). A {@linkplain TileEmbedding#removal removal} deletes its key.
  */
 public final class TileEntityConverter implements MilvusEntityConverter<TileEmbedding> {
     private static final long serialVersionUID = 1L;
@@ -39,6 +39,16 @@ public final class TileEntityConverter implements MilvusEntityConverter<TileEmbe
     @Override
     public int dimension(TileEmbedding tile) {
         return tile.embedding == null ? 0 : tile.embedding.length;
+    }
+
+    @Override
+    public long key(TileEmbedding tile) {
+        return MilvusKeys.tileKey(tile.slideId, tile.modelId, tile.level, tile.x, tile.y);
+    }
+
+    @Override
+    public boolean removes(TileEmbedding tile) {
+        return tile.removed;
     }
 
     @Override
@@ -56,8 +66,7 @@ public final class TileEntityConverter implements MilvusEntityConverter<TileEmbe
                             + ").");
         }
         JsonObject entity = new JsonObject();
-        entity.addProperty(
-                ID, MilvusKeys.tileKey(tile.slideId, tile.modelId, tile.level, tile.x, tile.y));
+        entity.addProperty(ID, key(tile));
         entity.add(EMBEDDING, MilvusJson.floats(tile.embedding));
         entity.addProperty(SLIDE_ID, tile.slideId);
         entity.addProperty(X, tile.x);

@@ -12,13 +12,16 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.types.RowKind;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
 
 /**
  * Turns each {@link TileEmbedding} into one row of the Iceberg {@code tiles} table ({@link
  * IcebergTables#TILES_SCHEMA}, columns in schema order). {@code tile_id} is the Milvus key, {@code
  * predicted_class} the argmax of the head probabilities (-1 without a tile head), {@code
- * written_at} the time of conversion. Stateless.
+ * written_at} the time of conversion. A {@linkplain TileEmbedding#removal removal} becomes a {@link
+ * RowKind#DELETE} row with the key columns only (tile_id, slide_id, model_id, level, x, y): the
+ * upsert sink writes it as an equality delete of that key. Stateless.
  */
 public final class TileRowConverter implements MapFunction<TileEmbedding, RowData> {
     private static final long serialVersionUID = 1L;
@@ -41,9 +44,21 @@ public final class TileRowConverter implements MapFunction<TileEmbedding, RowDat
 
     @Override
     public RowData map(TileEmbedding tile) {
+        long key = MilvusKeys.tileKey(tile.slideId, tile.modelId, tile.level, tile.x, tile.y);
+        if (tile.removed) {
+            GenericRowData delete =
+                    new GenericRowData(RowKind.DELETE, IcebergTables.TILES_SCHEMA.columns().size());
+            delete.setField(0, key);
+            delete.setField(1, StringData.fromString(tile.slideId));
+            delete.setField(2, StringData.fromString(tile.modelId));
+            delete.setField(3, tile.level);
+            delete.setField(4, tile.x);
+            delete.setField(5, tile.y);
+            return delete;
+        }
         float[] head = tile.headProbabilities == null ? new float[0] : tile.headProbabilities;
         return GenericRowData.of(
-                MilvusKeys.tileKey(tile.slideId, tile.modelId, tile.level, tile.x, tile.y),
+                key,
                 StringData.fromString(tile.slideId),
                 StringData.fromString(tile.modelId),
                 tile.level,

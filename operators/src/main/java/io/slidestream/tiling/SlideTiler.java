@@ -1,9 +1,11 @@
 package io.slidestream.tiling;
 
 import io.slidestream.errors.SlideFailures;
+import io.slidestream.inference.ModelCard;
 import io.slidestream.runtime.JobClassLoaderCleanup;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.types.SlideStreamTypes;
@@ -46,10 +48,21 @@ import org.slf4j.LoggerFactory;
  * planned is remembered as well: its duplicates do not fill the dead letter again, while a re-scan
  * of the slide is planned afresh.
  *
- * <p><b>State and timers</b>: per slide, the latest scan's {@code scanned_at} (with the TTL above);
- * only while a scan's tasks are being emitted, the remaining plan as a {@link PendingTileTasks}
- * (written once) and the index of the next task (updated per chunk), plus one processing-time timer
- * for the next chunk. The latter two are cleared with the last chunk, when no timer is left either.
+ * <p><b>Removals.</b> The planner also remembers which tile keys the latest planned scan has (a
+ * {@link ScanFootprint}, same TTL). When a newer scan is planned, every key of the earlier scan
+ * that the new plan lacks goes to the {@link #REMOVED} side output as a {@linkplain
+ * TileEmbedding#removal removal} with the job's model id (from {@code inference.model-path}) and
+ * the new scan's {@code scanned_at}; the tile sinks delete those keys, and {@code LatestScanGate}
+ * downstream drops whatever of the earlier scan is still in flight. A newer scan that cannot be
+ * planned removes nothing: the stores keep the earlier scan's tiles and the failure goes to the
+ * dead letter. A re-scan arriving after the memory expired removes nothing either (the new tiles
+ * still replace the same keys).
+ *
+ * <p><b>State and timers</b>: per slide, the latest scan's {@code scanned_at} and the latest
+ * planned scan's footprint (both with the TTL above); only while a scan's tasks are being emitted,
+ * the remaining plan as a {@link PendingTileTasks} (written once) and the index of the next task
+ * (updated per chunk), plus one processing-time timer for the next chunk. The latter two are
+ * cleared with the last chunk, when no timer is left either.
  *
  * <p><b>Recovery.</b> A restore mid-slide continues from the stored index: the tasks emitted after
  * the checkpoint are emitted again, which Flink's own state downstream forgets with the restore and
@@ -77,6 +90,14 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("slide-plan-failed", SlideStreamTypes.SLIDE_FAILED);
 
+    /** Tile keys of an earlier scan that the latest scan's plan lacks. */
+    public static final OutputTag<TileEmbedding> REMOVED =
+            new OutputTag<>("tiles-removed-by-rescan", TypeInformation.of(TileEmbedding.class));
+
+    /** The state type of a slide's footprint: a POJO, never Kryo. */
+    public static final TypeInformation<ScanFootprint> FOOTPRINT_TYPE =
+            Types.POJO(ScanFootprint.class);
+
     /** The state type of a slide's remaining tasks: a POJO, never Kryo. */
     public static final TypeInformation<PendingTileTasks> PENDING_TYPE =
             Types.POJO(PendingTileTasks.class);
@@ -85,8 +106,12 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     // Paths are not serializable: kept as strings, the opener is built in open().
     private final List<String> allowedRoots;
     private final Double defaultMpp;
+    private final String modelPath;
 
     private transient SlideOpener opener;
+    private transient String modelId;
+    private transient ValueState<ScanFootprint> footprint;
+    private transient Counter removedTiles;
     private transient ValueState<PendingTileTasks> pending;
     private transient ValueState<Integer> nextIndex;
     private transient ValueState<Long> latestScan;
@@ -99,11 +124,15 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
      * @param defaultMpp resolution for slides that record none, or null to fail them
+     * @param modelPath the job's ONNX model, whose id the removals carry (read only when a re-scan
+     *     removes tiles)
      */
-    public SlideTiler(TilingConfig tiling, List<String> allowedRoots, Double defaultMpp) {
+    public SlideTiler(
+            TilingConfig tiling, List<String> allowedRoots, Double defaultMpp, Path modelPath) {
         this.tiling = tiling;
         this.allowedRoots = new ArrayList<>(allowedRoots);
         this.defaultMpp = defaultMpp;
+        this.modelPath = modelPath.toString();
     }
 
     @Override
@@ -125,13 +154,19 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         planned = getRuntimeContext().getMetricGroup().counter("slidesPlanned");
         failed = getRuntimeContext().getMetricGroup().counter("slidesFailedToPlan");
         emitted = getRuntimeContext().getMetricGroup().counter("tileTasksEmitted");
-        ValueStateDescriptor<Long> latest = new ValueStateDescriptor<>("latest-scan", Types.LONG);
-        latest.enableTimeToLive(
+        StateTtlConfig memory =
                 StateTtlConfig.newBuilder(tiling.scanMemory())
                         .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                         .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                        .build());
+                        .build();
+        ValueStateDescriptor<Long> latest = new ValueStateDescriptor<>("latest-scan", Types.LONG);
+        latest.enableTimeToLive(memory);
         latestScan = getRuntimeContext().getState(latest);
+        ValueStateDescriptor<ScanFootprint> footprints =
+                new ValueStateDescriptor<>("latest-scan-footprint", FOOTPRINT_TYPE);
+        footprints.enableTimeToLive(memory);
+        footprint = getRuntimeContext().getState(footprints);
+        removedTiles = getRuntimeContext().getMetricGroup().counter("tilesRemovedByRescan");
         duplicated = getRuntimeContext().getMetricGroup().counter("scansDuplicated");
         superseded = getRuntimeContext().getMetricGroup().counter("scansSuperseded");
     }
@@ -198,6 +233,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             return;
         }
         planned.inc();
+        removeWhatTheNewPlanLacks(slideId, ScanFootprint.of(plan), scannedAt, ctx);
         LOG.info(
                 "Slide {}: {} tissue tiles of {} px at level {}",
                 slideId,
@@ -206,6 +242,43 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 plan.readLevel());
         PendingTileTasks tasks = PendingTileTasks.of(plan, uri, scannedAt);
         emitFrom(slideId, tasks, 0, ctx, out);
+    }
+
+    /**
+     * Issues a removal for every key of the slide's previous planned scan that {@code next} lacks,
+     * and keeps {@code next} as the slide's footprint.
+     */
+    private void removeWhatTheNewPlanLacks(
+            String slideId, ScanFootprint next, long scannedAt, Context ctx) throws Exception {
+        ScanFootprint previous = footprint.value();
+        footprint.update(next);
+        if (previous == null) {
+            return;
+        }
+        String model = modelId();
+        int[] count = {0};
+        previous.forEachMissingIn(
+                next,
+                (level, x, y) -> {
+                    ctx.output(
+                            REMOVED, TileEmbedding.removal(slideId, model, level, x, y, scannedAt));
+                    count[0]++;
+                });
+        removedTiles.inc(count[0]);
+        LOG.info(
+                "Slide {}: the new scan keeps {} tiles; removing the {} tiles of the earlier scan"
+                        + " ({} in all) that it lacks",
+                slideId,
+                next.tileCount(),
+                count[0],
+                previous.tileCount());
+    }
+
+    private String modelId() {
+        if (modelId == null) {
+            modelId = ModelCard.idOf(Path.of(modelPath));
+        }
+        return modelId;
     }
 
     @Override

@@ -172,6 +172,39 @@ class SlideCompleteTriggerTest {
     }
 
     @Test
+    void aReScanWhileTheEarlierScanIsOpenAggregatesTheNewScanOnly() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        long later = SCANNED_AT.plusSeconds(3600).toEpochMilli();
+        // Two of three tiles of the first scan, then the re-scan's two tiles interleaved with the
+        // first scan's last tile, which must neither complete the old scan nor count for the new.
+        harness.processElement(tile("s1", 0, 3, D), 0L);
+        harness.processElement(tile("s1", 1, 3, D), 0L);
+        harness.processElement(rescan(tile("s1", 0, 2, new float[] {8, 8, 8, 8}), later), 0L);
+        harness.processElement(tile("s1", 2, 3, D), 0L);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement(rescan(tile("s1", 1, 2, new float[] {10, 10, 10, 10}), later), 0L);
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getScannedAt()).isEqualTo(Instant.ofEpochMilli(later));
+        assertThat(results.get(0).getComplete()).isTrue();
+        assertThat(results.get(0).getTileCount()).isEqualTo(2);
+        assertThat(results.get(0).getMeanEmbedding()).containsExactly(9f, 9f, 9f, 9f);
+
+        // A straggler of the superseded scan after the new one fired: no second result.
+        harness.processElement(tile("s1", 2, 3, D), 0L);
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        // Only the done marker (run + expiry) and its timer are left.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+    }
+
+    private static TileEmbedding rescan(TileEmbedding tile, long scannedAtMillis) {
+        tile.scannedAtMillis = scannedAtMillis;
+        return tile;
+    }
+
+    @Test
     void emitsOpenSlidesAsPartialAtEndOfBoundedInput() throws Exception {
         harness = SlideWindowHarness.open(CONFIG, null, START);
         harness.processElement(tile("s1", 1, 3, D), 0L);

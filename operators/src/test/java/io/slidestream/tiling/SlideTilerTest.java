@@ -2,9 +2,12 @@ package io.slidestream.tiling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.slidestream.inference.GpfmTinyFixture;
+import io.slidestream.inference.ModelCard;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
@@ -96,8 +99,8 @@ class SlideTilerTest {
             harness.setProcessingTime(3);
 
             assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
-            // Only the memory of the slide's latest scan is left.
-            assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
+            // Only the memory of the slide's latest scan (its time and footprint) is left.
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
             assertThat(harness.numProcessingTimeTimers()).isZero();
             harness.setProcessingTime(100);
             assertThat(harness.extractOutputValues()).hasSize(TILES);
@@ -120,8 +123,8 @@ class SlideTilerTest {
             restored.initializeState(snapshot);
             restored.open();
             assertThat(restored.numKeyedStateEntries())
-                    .as("latest scan, plan and next index")
-                    .isEqualTo(3);
+                    .as("latest scan, footprint, plan and next index")
+                    .isEqualTo(4);
             assertThat(restored.numProcessingTimeTimers()).isEqualTo(1);
 
             restored.setProcessingTime(2);
@@ -129,7 +132,9 @@ class SlideTilerTest {
 
             assertThat(restored.extractOutputValues())
                     .isEqualTo(expectedTasks("s1", 2 * CHUNK, TILES));
-            assertThat(restored.numKeyedStateEntries()).as("latest scan").isEqualTo(1);
+            assertThat(restored.numKeyedStateEntries())
+                    .as("latest scan and footprint")
+                    .isEqualTo(2);
             assertThat(restored.numProcessingTimeTimers()).isZero();
         }
     }
@@ -158,7 +163,9 @@ class SlideTilerTest {
                             IntStream.range(0, 2 * CHUNK)
                                     .mapToObj(i -> i < CHUNK ? "a" : "b")
                                     .collect(Collectors.toList()));
-            assertThat(harness.numKeyedStateEntries()).as("latest scans").isEqualTo(2);
+            assertThat(harness.numKeyedStateEntries())
+                    .as("latest scans and footprints")
+                    .isEqualTo(4);
         }
     }
 
@@ -229,6 +236,75 @@ class SlideTilerTest {
     }
 
     @Test
+    void aReScanWithLessTissueRemovesTheTilesOfTheEarlierScanThatItsPlanLacks() throws Exception {
+        // The same slide scanned again: tissue only in the first 3 columns and 2 rows now.
+        Path smaller =
+                SyntheticSlideWriter.builder()
+                        .size(2048, 2048)
+                        .mpp(0.5)
+                        .style(Style.GENERIC_TIFF)
+                        .seed(23)
+                        .tissue(256, 256, 256L * 3, 256L * 2)
+                        .build()
+                        .write(dir.resolve("rescan.tiff"))
+                        .file();
+        Instant later = SCANNED_AT.plusSeconds(3600);
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            for (long t = 1; t <= 5; t++) {
+                harness.setProcessingTime(t);
+            }
+            assertThat(harness.getSideOutput(SlideTiler.REMOVED)).isNull();
+
+            harness.processElement(event("s1", smaller, later), 6L);
+            harness.processElement(event("s1", smaller, later), 7L);
+            List<TileEmbedding> removed =
+                    harness.getSideOutput(SlideTiler.REMOVED).stream()
+                            .map(r -> r.getValue())
+                            .collect(Collectors.toList());
+            String model = ModelCard.idOf(GpfmTinyFixture.model());
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < TILES; i++) {
+                int column = i % COLUMNS;
+                int row = i / COLUMNS;
+                if (column >= 3 || row >= 2) {
+                    expected.add((256L + 256L * column) + "," + (256L + 256L * row));
+                }
+            }
+            assertThat(removed)
+                    .extracting(r -> r.x + "," + r.y)
+                    .containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(removed)
+                    .allSatisfy(
+                            r -> {
+                                assertThat(r.removed).isTrue();
+                                assertThat(r.slideId).isEqualTo("s1");
+                                assertThat(r.modelId).isEqualTo(model);
+                                assertThat(r.level).isZero();
+                                assertThat(r.scannedAtMillis).isEqualTo(later.toEpochMilli());
+                            });
+            // The new scan's 6 tiles are planned; the duplicate neither plans nor removes again.
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(out.subList(TILES, out.size())).hasSize(6);
+        }
+    }
+
+    @Test
+    void aReScanThatCannotBePlannedRemovesNothing() throws Exception {
+        try (var harness = harness()) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            for (long t = 1; t <= 5; t++) {
+                harness.setProcessingTime(t);
+            }
+            harness.processElement(event("s1", blank, SCANNED_AT.plusSeconds(60)), 6L);
+            assertThat(harness.getSideOutput(SlideTiler.REMOVED)).isNull();
+            assertThat(harness.getSideOutput(SlideTiler.FAILED)).hasSize(1);
+        }
+    }
+
+    @Test
     void sendsSlidesThatCannotBePlannedToTheSideOutputWithTheirCodes() throws Exception {
         try (var harness = harness()) {
             harness.setProcessingTime(42);
@@ -263,12 +339,14 @@ class SlideTilerTest {
     void keepsItsStateAsAPojoNotKryo() {
         assertThat(SlideTiler.PENDING_TYPE).isInstanceOf(PojoTypeInfo.class);
         assertThat(TypeInformation.of(PendingTileTasks.class)).isEqualTo(SlideTiler.PENDING_TYPE);
+        assertThat(SlideTiler.FOOTPRINT_TYPE).isInstanceOf(PojoTypeInfo.class);
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness()
             throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new SlideTiler(TILING, List.of(), null)),
+                new KeyedProcessOperator<>(
+                        new SlideTiler(TILING, List.of(), null, GpfmTinyFixture.model())),
                 SlideScanned::getSlideId,
                 Types.STRING);
     }

@@ -18,9 +18,14 @@ import java.util.Objects;
  * and never reach the tile sinks. One type for both, rather than a wrapper, keeps the window's
  * input, its state ({@code ListState<TileEmbedding>}) and its key selector unchanged.
  *
+ * <p><b>Removals.</b> When a re-scan of a slide plans fewer (or other) tiles than the scan before
+ * it, the planner issues a {@linkplain #removal removal} for each tile key the new plan lacks: the
+ * tile sinks delete those keys, so every store holds the latest scan's tiles only. Removals never
+ * reach the slide window.
+ *
  * <p>A Flink POJO: public no-arg constructor, public mutable fields. Savepoints: {@link #failure}
- * was added after the first release; Flink's POJO serializer restores state written without it
- * (schema evolution adds the field as null, i.e. a real tile).
+ * and {@link #removed} were added after the first release; Flink's POJO serializer restores state
+ * written without them (schema evolution adds them as null/false, i.e. a real tile).
  */
 public class TileEmbedding {
     public String slideId;
@@ -53,7 +58,31 @@ public class TileEmbedding {
      */
     public ErrorCode failure;
 
+    /**
+     * True for a removal: a tile of an earlier scan of the slide that the latest scan's plan lacks.
+     * It carries the key (slide, model, level, x, y) and the latest scan's {@link
+     * #scannedAtMillis}; the tile sinks delete that key, the slide window never sees it.
+     */
+    public boolean removed;
+
     public TileEmbedding() {}
+
+    /**
+     * A removal of the tile at level-0 ({@code x}, {@code y}) of {@code level} that an earlier scan
+     * of {@code slideId} wrote with {@code modelId}, issued by the scan of {@code scannedAtMillis}.
+     */
+    public static TileEmbedding removal(
+            String slideId, String modelId, int level, long x, long y, long scannedAtMillis) {
+        TileEmbedding e = new TileEmbedding();
+        e.slideId = Objects.requireNonNull(slideId, "slideId");
+        e.modelId = Objects.requireNonNull(modelId, "modelId");
+        e.level = level;
+        e.x = x;
+        e.y = y;
+        e.scannedAtMillis = scannedAtMillis;
+        e.removed = true;
+        return e;
+    }
 
     /**
      * A failed-tile marker for {@code task}: the tile's coordinates and slide fields, no embedding,
@@ -112,7 +141,8 @@ public class TileEmbedding {
                 && Objects.equals(modelId, t.modelId)
                 && Arrays.equals(embedding, t.embedding)
                 && Arrays.equals(headProbabilities, t.headProbabilities)
-                && failure == t.failure;
+                && failure == t.failure
+                && removed == t.removed;
     }
 
     @Override
@@ -137,6 +167,7 @@ public class TileEmbedding {
                 + " D="
                 + (embedding == null ? 0 : embedding.length)
                 + (failure == null ? "" : " failed " + failure)
+                + (removed ? " removed" : "")
                 + "}";
     }
 }

@@ -1,0 +1,48 @@
+package io.slidestream.tiling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.schemas.records.TileEmbedding;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class LatestScanGateTest {
+
+    @Test
+    void dropsEverythingOfAScanOlderThanTheLatestSeenPerSlide() throws Exception {
+        try (var harness =
+                new KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, TileEmbedding>(
+                        new KeyedProcessOperator<>(
+                                new LatestScanGate(TilingConfig.builder().build())),
+                        t -> t.slideId,
+                        Types.STRING)) {
+            harness.open();
+            harness.processElement(tile("s1", 0, 100), 0L);
+            harness.processElement(tile("s2", 0, 100), 0L);
+            // The re-scan's removal passes, then a tile of the earlier scan still in flight.
+            harness.processElement(TileEmbedding.removal("s1", "m", 0, 256, 0, 200), 0L);
+            harness.processElement(tile("s1", 1, 100), 0L);
+            harness.processElement(tile("s1", 0, 200), 0L);
+            // Another slide is not affected by s1's re-scan.
+            harness.processElement(tile("s2", 1, 100), 0L);
+
+            assertThat(harness.extractOutputValues())
+                    .extracting(t -> t.slideId + "#" + t.tileIndex + "@" + t.scannedAtMillis)
+                    .containsExactly("s1#0@100", "s2#0@100", "s1#0@200", "s1#0@200", "s2#1@100");
+            assertThat(harness.extractOutputValues().get(2).removed).isTrue();
+        }
+    }
+
+    private static TileEmbedding tile(String slideId, int index, long scannedAt) {
+        TileEmbedding t = new TileEmbedding();
+        t.slideId = slideId;
+        t.modelId = "m";
+        t.tileIndex = index;
+        t.tileCount = 2;
+        t.scannedAtMillis = scannedAt;
+        t.embedding = new float[] {1, 2};
+        return t;
+    }
+}
