@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * {@code slidestream demo}: the whole streaming job on this machine - in-process Kafka, Milvus
@@ -105,6 +106,7 @@ final class DemoCommand implements Callable<Integer> {
         o.timeout = timeout;
         o.parallelism = parallelism;
         o.overrides = ConfigLoader.parseOverrides(overrides);
+        drainOnSignal(o);
         ObjectNode summary = DemoRun.run(o, System.out);
         if (summaryJson != null) {
             new ObjectMapper()
@@ -113,5 +115,24 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("Summary written to " + summaryJson);
         }
         return summary.get("slides_total").asInt() == 0 ? 1 : 0;
+    }
+
+    /**
+     * Ctrl-C or SIGTERM (e.g. {@code kill}, a container stop) drains instead of dying: the demo
+     * takes no new slides, finishes those in flight, prints the summary and writes {@code
+     * --summary-json}. The handler replaces the JVM's default one for the first signal only (JVM
+     * shutdown hooks would stop the MiniCluster and the stores underneath the slides in flight); a
+     * second signal exits at once.
+     */
+    private static void drainOnSignal(DemoRun.Options options) {
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(
+                    new Signal(name),
+                    signal -> {
+                        if (!options.drain.compareAndSet(false, true)) {
+                            System.exit(128 + signal.getNumber());
+                        }
+                    });
+        }
     }
 }

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -111,8 +110,7 @@ final class RunCommand implements Callable<Integer> {
         if (checkOnly) {
             return 0;
         }
-        // On a MiniCluster the job's classes are the application's own (see DemoRun).
-        conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
+        SlideStreamJob.localClusterSettings(conf);
         err.println("Starting the SlideStream job on a local MiniCluster (Ctrl-C to stop)");
         err.flush();
         SlideStreamJob.run(StreamExecutionEnvironment.getExecutionEnvironment(conf), job);

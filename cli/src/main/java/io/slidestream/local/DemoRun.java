@@ -34,9 +34,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -69,6 +69,13 @@ public final class DemoRun {
         public List<String> tissueClasses = List.of();
         public Path cmu1;
         public boolean follow;
+
+        /**
+         * Set (from a signal handler) to finish: no new slides are published, the slides already
+         * published are waited for, then the summary is made as at the end of a normal run.
+         */
+        public final AtomicBoolean drain = new AtomicBoolean();
+
         public Duration timeout = Duration.ofMinutes(20);
         public int parallelism = 2;
         public Map<String, String> overrides = Map.of();
@@ -107,10 +114,7 @@ public final class DemoRun {
         out.println("Starting Kafka (KRaft, in-process), Milvus Lite and the Iceberg catalog ...");
         try (EmbeddedStack stack = EmbeddedStack.start(work, options.parallelism)) {
             Configuration conf = jobConfiguration(stack, inbox);
-            // On a MiniCluster the job's classes are the application's: the leak check of the
-            // job's class loader wrapper would only break later reads in this JVM by library
-            // threads started inside the job (Iceberg's worker pool).
-            conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
+            SlideStreamJob.localClusterSettings(conf);
             SlideStreamConfig config = SlideStreamConfig.from(conf);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironment(options.parallelism, conf);
@@ -154,7 +158,7 @@ public final class DemoRun {
                 } else {
                     out.println("Watching " + inbox + " for slides ...");
                 }
-                boolean finished = awaitOutcomes(consumer, inbox, started);
+                boolean finished = awaitOutcomes(consumer, inbox, started, watcher);
                 double seconds = (System.nanoTime() - started) / 1e9;
                 out.println(finished ? "All slides done." : "Stopped waiting after the timeout.");
                 awaitIcebergCommits(config);
@@ -276,11 +280,25 @@ public final class DemoRun {
     }
 
     /** Polls results and dead letters, printing progress, until every slide has an outcome. */
-    private boolean awaitOutcomes(KafkaConsumer<byte[], byte[]> consumer, Path inbox, long started)
+    private boolean awaitOutcomes(
+            KafkaConsumer<byte[], byte[]> consumer, Path inbox, long started, FolderWatcher watcher)
             throws Exception {
         long deadline = System.nanoTime() + options.timeout.toNanos();
         long lastPrint = 0;
+        boolean draining = false;
         while (System.nanoTime() < deadline) {
+            if (options.drain.get() && !draining) {
+                draining = true;
+                watcher.close();
+                long open =
+                        published.keySet().stream()
+                                .filter(id -> !results.containsKey(id) && !failures.containsKey(id))
+                                .count();
+                out.println(
+                        "Stopping: no new slides are taken; finishing the "
+                                + open
+                                + " slides in flight (signal again to stop at once) ...");
+            }
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 if (r.topic().equals(EmbeddedStack.RESULTS_TOPIC)) {
                     SlideResult res = AvroCodec.SLIDE_RESULT.decode(r.value());
@@ -308,8 +326,16 @@ public final class DemoRun {
             if (!options.follow && allDone(inbox)) {
                 return true;
             }
+            if (draining && allPublishedDone()) {
+                return true;
+            }
         }
         return false;
+    }
+
+    private boolean allPublishedDone() {
+        return published.keySet().stream()
+                .allMatch(id -> results.containsKey(id) || failures.containsKey(id));
     }
 
     private boolean allDone(Path inbox) throws IOException {
@@ -322,8 +348,7 @@ public final class DemoRun {
         if (published.size() < slideFiles || published.isEmpty()) {
             return false;
         }
-        return published.keySet().stream()
-                .allMatch(id -> results.containsKey(id) || failures.containsKey(id));
+        return allPublishedDone();
     }
 
     private void printProgress(long started) {

@@ -102,7 +102,14 @@ final class EndToEndStack implements AutoCloseable {
 
     /** The validated job configuration; creates the Iceberg tables as the job's main does. */
     SlideStreamConfig config() {
-        SlideStreamConfig config = SlideStreamConfig.from(configuration);
+        return config(Map.of());
+    }
+
+    /** {@link #config()} with some keys set otherwise, for one job. */
+    SlideStreamConfig config(Map<String, String> overrides) {
+        Configuration conf = configuration.clone();
+        overrides.forEach(conf::setString);
+        SlideStreamConfig config = SlideStreamConfig.from(conf);
         IcebergCatalogs.ensureTables(config.iceberg());
         return config;
     }

@@ -1,8 +1,8 @@
 package io.slidestream.it;
 
+import io.slidestream.job.SlideStreamJob;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -17,14 +17,11 @@ final class StoreTestEnvironment {
     private StoreTestEnvironment() {}
 
     /**
-     * One TaskManager with two slots. The ITCases of a run share one JVM, and a library's static
-     * thread pool started by one job's task (Iceberg's worker pool) keeps that job's class loader
-     * wrapper as its threads' context class loader; on a MiniCluster that wrapper only wraps the
-     * application's own loader, so its leak check is off, as in {@code demo} and {@code run}.
+     * One TaskManager with two slots, with the local cluster settings of {@code demo} and {@code
+     * run} ({@link SlideStreamJob#localClusterSettings}).
      */
     static MiniClusterExtension miniCluster() {
-        Configuration conf = new Configuration();
-        conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
+        Configuration conf = SlideStreamJob.localClusterSettings(new Configuration());
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()
                         .setNumberTaskManagers(1)

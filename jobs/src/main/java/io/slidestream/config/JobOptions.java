@@ -19,6 +19,33 @@ public final class JobOptions {
                             "How often the job checkpoints. Iceberg commits and Kafka transactions"
                                     + " complete on checkpoints, so this bounds the latency of results.");
 
+    public static final ConfigOption<Duration> CHECKPOINT_TIMEOUT =
+            key("job.checkpoint-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(6))
+                    .withDescription(
+                            "How long a checkpoint may take before it is declined and the job"
+                                    + " fails over. Longer than milvus.retry.max-wait (a Milvus"
+                                    + " outage then ends in the sink's own clear error), and with"
+                                    + " job.checkpoint-interval and "
+                                    + SlideStreamConfig.RESTART_ALLOWANCE_TEXT
+                                    + " for a restart within kafka.transaction-timeout (an open"
+                                    + " Kafka transaction must outlive the longest checkpoint and"
+                                    + " a restart, or its results are lost); the job refuses to"
+                                    + " start otherwise.");
+
+    public static final ConfigOption<Boolean> UNALIGNED_CHECKPOINTS =
+            key("job.unaligned-checkpoints")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Checkpoint barriers that wait more than a second for alignment"
+                                    + " overtake the tile tasks and embeddings buffered in front of"
+                                    + " them (unaligned checkpoints; the overtaken records are"
+                                    + " stored with the checkpoint). Without it a checkpoint, and"
+                                    + " so every result's commit, waits behind whatever a large"
+                                    + " slide has in flight.");
+
     public static final ConfigOption<String> STATE_BACKEND =
             key("job.state-backend")
                     .stringType()

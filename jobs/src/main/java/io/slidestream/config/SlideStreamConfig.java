@@ -26,6 +26,8 @@ public final class SlideStreamConfig {
     private final MilvusConfig milvus;
     private final IcebergConfig iceberg;
     private final Duration checkpointInterval;
+    private final Duration checkpointTimeout;
+    private final boolean unalignedCheckpoints;
     private final String stateBackend;
     private final String checkpointDir;
     private final int parallelism;
@@ -35,6 +37,15 @@ public final class SlideStreamConfig {
     private final List<String> allowedRoots;
     private final Double defaultMpp;
 
+    /**
+     * What a failover adds to an open Kafka transaction's life after its checkpoint completed:
+     * failure detection (Flink's heartbeat timeout is 50 s), the restart backoff (at most one
+     * minute with EXPONENTIAL_DELAY, two with deploy/conf/flink-config.yaml) and restoring state.
+     */
+    public static final Duration RESTART_ALLOWANCE = Duration.ofMinutes(3);
+
+    static final String RESTART_ALLOWANCE_TEXT = "3 minutes";
+
     private SlideStreamConfig(Configuration conf) {
         this.tiling = TilingConfig.fromConfiguration(conf);
         this.inference = InferenceConfig.fromConfiguration(conf);
@@ -43,6 +54,8 @@ public final class SlideStreamConfig {
         this.milvus = MilvusConfig.fromConfiguration(conf);
         this.iceberg = IcebergConfig.fromConfiguration(conf);
         this.checkpointInterval = conf.get(JobOptions.CHECKPOINT_INTERVAL);
+        this.checkpointTimeout = conf.get(JobOptions.CHECKPOINT_TIMEOUT);
+        this.unalignedCheckpoints = conf.get(JobOptions.UNALIGNED_CHECKPOINTS);
         this.stateBackend =
                 conf.getOptional(JobOptions.STATE_BACKEND)
                         .map(b -> b.toLowerCase(Locale.ROOT))
@@ -74,6 +87,33 @@ public final class SlideStreamConfig {
     private void validate() {
         if (checkpointInterval.isNegative() || checkpointInterval.isZero()) {
             throw invalid(JobOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval, "must be > 0");
+        }
+        if (checkpointTimeout.compareTo(milvus.maxRetryWait()) <= 0) {
+            throw invalid(
+                    JobOptions.CHECKPOINT_TIMEOUT.key(),
+                    checkpointTimeout,
+                    "must be longer than milvus.retry.max-wait ("
+                            + milvus.maxRetryWait()
+                            + "): a checkpoint waits for the Milvus sink, so a shorter timeout"
+                            + " would decline checkpoints while the sink still retries");
+        }
+        Duration longestOpen = checkpointInterval.plus(checkpointTimeout).plus(RESTART_ALLOWANCE);
+        if (kafka.transactionTimeout().compareTo(longestOpen) < 0) {
+            throw invalid(
+                    "kafka.transaction-timeout",
+                    kafka.transactionTimeout(),
+                    "a Kafka transaction stays open for up to job.checkpoint-interval ("
+                            + checkpointInterval
+                            + ") + job.checkpoint-timeout ("
+                            + checkpointTimeout
+                            + ") + "
+                            + RESTART_ALLOWANCE_TEXT
+                            + " for a restart = "
+                            + longestOpen
+                            + "; Kafka aborts it after kafka.transaction-timeout and its results"
+                            + " would be lost. Raise kafka.transaction-timeout (at most the"
+                            + " broker's transaction.max.timeout.ms, 15 min by default) or lower"
+                            + " job.checkpoint-timeout / milvus.retry.max-wait");
         }
         if (stateBackend != null
                 && !stateBackend.equals("hashmap")
@@ -125,6 +165,14 @@ public final class SlideStreamConfig {
 
     public Duration checkpointInterval() {
         return checkpointInterval;
+    }
+
+    public Duration checkpointTimeout() {
+        return checkpointTimeout;
+    }
+
+    public boolean unalignedCheckpoints() {
+        return unalignedCheckpoints;
     }
 
     /** The state backend the job asks for, or null for the cluster's. */

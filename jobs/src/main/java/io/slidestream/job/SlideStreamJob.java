@@ -35,9 +35,12 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
@@ -78,7 +81,38 @@ public final class SlideStreamJob {
     public static final String TILE_WRITES_UID = "tile-writes";
     public static final String WINDOW_INPUT_UID = "window-input";
 
+    /** How long a barrier waits for alignment before it overtakes the buffered records. */
+    public static final Duration ALIGNMENT_BEFORE_UNALIGNED = Duration.ofSeconds(1);
+
+    /**
+     * The network buffer size debloating starts from: a few tile tasks, not the 32 KB (over a
+     * hundred tasks) of a full memory segment, so a backlog arriving at start is not swallowed by
+     * the buffers before debloating has measured the throughput.
+     */
+    public static final MemorySize STARTING_BUFFER_SIZE = MemorySize.parse("1kb");
+
     private SlideStreamJob() {}
+
+    /**
+     * The settings of a local MiniCluster that runs this job ({@code run}, {@code demo}, the
+     * ITCases), as {@code deploy/conf/flink-config.yaml} gives them to a real cluster:
+     *
+     * <ul>
+     *   <li>network buffer debloating, starting from small buffers ({@link #STARTING_BUFFER_SIZE}):
+     *       the buffers between operators hold about a second of throughput, so a few hundred tile
+     *       tasks are in flight instead of thousands (those would let a backlog's slides interleave
+     *       and hold checkpoint barriers back);
+     *   <li>no leaked-class-loader check: on a MiniCluster the job's classes are the application's,
+     *       and the check's wrapper, kept as context class loader by a library's static thread pool
+     *       (Iceberg's worker pool), would break later reads in this JVM.
+     * </ul>
+     */
+    public static Configuration localClusterSettings(Configuration conf) {
+        conf.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
+        conf.set(TaskManagerOptions.STARTING_MEMORY_SEGMENT_SIZE, STARTING_BUFFER_SIZE);
+        conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
+        return conf;
+    }
 
     /**
      * {@code SlideStreamJob [--config FILE] [-Dkey=value ...]}: runs the job against the Kafka,
@@ -168,6 +202,11 @@ public final class SlideStreamJob {
         c.set(PipelineOptions.OBJECT_REUSE, true);
         if (config.stateBackend() != null) {
             c.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+        }
+        c.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, config.checkpointTimeout());
+        if (config.unalignedCheckpoints()) {
+            c.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+            c.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, ALIGNMENT_BEFORE_UNALIGNED);
         }
         if (config.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());

@@ -7,6 +7,7 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.testing.TestSlides;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -90,6 +91,37 @@ class SlideStreamJobTest {
                                         RestartStrategyOptions
                                                 .RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS))
                 .isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void checkpointsTimeOutAfterTheMilvusRetryWindowAndWithinTheKafkaTransactionTimeout() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SlideStreamJob.configure(env, config());
+        assertThat(env.getCheckpointConfig().getCheckpointTimeout())
+                .isEqualTo(Duration.ofMinutes(6).toMillis());
+
+        // 10 s interval + 9 min checkpoints + 3 min restart > the 10 min transaction timeout.
+        assertThatThrownBy(
+                        () ->
+                                SlideStreamConfig.from(
+                                        config(Map.of("job.checkpoint-timeout", "9 min"))))
+                .hasMessageContaining("kafka.transaction-timeout = PT10M is invalid")
+                .hasMessageContaining("Raise kafka.transaction-timeout");
+        assertThat(
+                        SlideStreamConfig.from(
+                                        config(
+                                                Map.of(
+                                                        "job.checkpoint-timeout", "9 min",
+                                                        "kafka.transaction-timeout", "15 min")))
+                                .checkpointTimeout())
+                .isEqualTo(Duration.ofMinutes(9));
+        // A checkpoint must outlast the Milvus sink's retries.
+        assertThatThrownBy(
+                        () ->
+                                SlideStreamConfig.from(
+                                        config(Map.of("milvus.retry.max-wait", "6 min"))))
+                .hasMessageContaining("job.checkpoint-timeout = PT6M is invalid")
+                .hasMessageContaining("milvus.retry.max-wait");
     }
 
     @Test

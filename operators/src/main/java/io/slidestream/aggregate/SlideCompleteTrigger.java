@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@code scanned_at} of the slide run, the number of distinct tiles, a bitset of the tile indices
  * seen (one map entry per 64 tiles, so that an update in RocksDB writes 8 bytes rather than the
  * whole bitset), and the one pending timer. <b>Timers:</b> a processing-time timer at first tile +
- * slide timeout, and an event-time timer at the end of time, which only the final watermark of a
- * bounded input reaches, so that slides still open when a bounded input ends are emitted as partial
- * results instead of being lost.
+ * slide timeout (time a slide waits in a backlog does not count: the planner admits slides a few at
+ * a time, so work on a slide begins with its first tile), and an event-time timer at the end of
+ * time, which only the final watermark of a bounded input reaches, so that slides still open when a
+ * bounded input ends are emitted as partial results instead of being lost.
  *
  * <p><b>After the slide fired</b> the bitset, count and both timers are removed at once. What
  * stays, if {@code doneRetention > 0}, is a done marker of two values (the run's {@code scanned_at}

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.slf4j.Logger;
@@ -37,9 +38,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Thread pools of libraries in the job jar that live in static fields and never end:
  *       Iceberg's worker pools and REST metrics reporter, the AWS SDK's idle-connection reaper and
  *       response timeout scheduler. Any live thread whose pool's thread factory was loaded by the
- *       job's class loader belongs to the job: its pool is shut down.
+ *       job's class loader belongs to the job: its pool is shut down (a scheduled pool after its
+ *       pending one-shot tasks: gRPC's destroyer still has to end the Milvus client's event loops).
  *   <li>Other live threads of the job's classes (Hadoop's statistics cleaner, Netty's global
- *       executor): interrupted, which ends them.
+ *       executor): interrupted, which ends them; a Netty event loop (the Milvus client's, when its
+ *       channel was not closed) has its executor shut down instead, since it ignores interrupts.
  *   <li>Thread-local values of job classes left on threads that outlive the job (Avro's name
  *       validator on the JobManager thread that ran {@code main()}): cleared.
  *   <li>JVM shutdown hooks the job's libraries added (Guava's exiting executors inside Iceberg add
@@ -228,20 +231,73 @@ public final class JobClassLoaderCleanup {
         ExecutorService pool = poolOf(target, job);
         if (pool != null) {
             if (!pool.isShutdown()) {
-                pool.shutdownNow();
+                if (pool instanceof ScheduledThreadPoolExecutor) {
+                    // Delayed one-shot tasks still run, periodic ones are dropped: gRPC's shared
+                    // resource destroyer shuts the Milvus client's Netty event loops down a second
+                    // after the last channel closed, and only that ends those threads.
+                    pool.shutdown();
+                } else {
+                    pool.shutdownNow();
+                }
                 report.pools.add(thread.getName());
             }
             return;
         }
         if (loadedBy(thread.getClass(), job)
                 || (target != null && loadedBy(target.getClass(), job))) {
-            thread.interrupt();
+            // A Netty event loop ignores interrupts: it ends only when its executor is shut down
+            // (a Milvus client whose channel was not closed before the job went away).
+            if (!shutDownEventLoop(target, 3)) {
+                thread.interrupt();
+            }
             report.interrupted.add(thread.getName());
             return;
         }
         if (detach(thread, job)) {
             report.detached.add(thread.getName());
         }
+    }
+
+    /**
+     * Finds, within {@code depth} fields of {@code target}, a Netty event executor (an object with
+     * a public no-argument {@code shutdownGracefully}) and shuts it down; whether one was found.
+     * Found by shape, not by class name: each library shades Netty under its own package.
+     */
+    static boolean shutDownEventLoop(Object target, int depth) {
+        if (target == null || depth < 0) {
+            return false;
+        }
+        try {
+            java.lang.reflect.Method shutdown = target.getClass().getMethod("shutdownGracefully");
+            shutdown.setAccessible(true);
+            shutdown.invoke(target);
+            return true;
+        } catch (NoSuchMethodException e) {
+            // not an executor: look inside
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("Could not shut down event loop {}: {}", target.getClass(), e.toString());
+            return false;
+        }
+        for (Class<?> type = target.getClass();
+                type != null && type != Object.class;
+                type = type.getSuperclass()) {
+            for (Field field : type.getDeclaredFields()) {
+                if (java.lang.reflect.Modifier.isStatic(field.getModifiers())
+                        || field.getType().isPrimitive()) {
+                    continue;
+                }
+                Object value = field(target, type, field.getName());
+                if (value == null
+                        || value.getClass().isArray()
+                        || value.getClass().getName().startsWith("java.")) {
+                    continue;
+                }
+                if (shutDownEventLoop(value, depth - 1)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The pool of a pool worker whose thread factory the job's class loader defined, or null. */

@@ -14,12 +14,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -58,11 +63,25 @@ import org.slf4j.LoggerFactory;
  * dead letter. A re-scan arriving after the memory expired removes nothing either (the new tiles
  * still replace the same keys).
  *
+ * <p><b>Admission.</b> Each subtask emits tasks for at most {@code tiling.max-active-slides} slides
+ * at a time. Every new scan draws a ticket from the subtask's counter; it starts when its ticket is
+ * below the number of slides that have released their slot (handed on their last task, or failed to
+ * plan) plus that bound, otherwise it waits - the event alone in keyed state, planned only when
+ * admitted - and checks again every {@value #ADMISSION_POLL_MILLIS} ms on a timer. So a backlog of
+ * hundreds of slides is planned and emitted in arrival order, a few at a time: a slide's tiles are
+ * interleaved with those of at most {@code max-active-slides - 1} others per subtask, and the slide
+ * window's timeout, which runs from a slide's first tile, covers the slide's own work rather than
+ * the backlog's. A re-scan of a slide that is waiting takes its place in the queue; one of a slide
+ * being emitted takes over its slot. The two counters are operator state; restored with another
+ * parallelism, the waiting slides hold tickets of several old subtasks, so each new subtask admits
+ * all of them at once.
+ *
  * <p><b>State and timers</b>: per slide, the latest scan's {@code scanned_at} and the latest
- * planned scan's footprint (both with the TTL above); only while a scan's tasks are being emitted,
- * the remaining plan as a {@link PendingTileTasks} (written once) and the index of the next task
- * (updated per chunk), plus one processing-time timer for the next chunk. The latter two are
- * cleared with the last chunk, when no timer is left either.
+ * planned scan's footprint (both with the TTL above); only while it waits for admission, its event
+ * and ticket (with a poll timer); only while a scan's tasks are being emitted, the remaining plan
+ * as a {@link PendingTileTasks} (written once) and the index of the next task (updated per chunk),
+ * plus one processing-time timer for the next chunk. The latter two are cleared with the last
+ * chunk, when no timer is left either.
  *
  * <p><b>Recovery.</b> A restore mid-slide continues from the stored index: the tasks emitted after
  * the checkpoint are emitted again, which Flink's own state downstream forgets with the restore and
@@ -80,7 +99,8 @@ import org.slf4j.LoggerFactory;
  * version; savepoints taken with the old operator cannot be restored into this one (nothing had
  * been released then, so no migration is provided).
  */
-public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileTask> {
+public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileTask>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SlideTiler.class);
 
@@ -108,7 +128,18 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     private final Double defaultMpp;
     private final String modelPath;
 
+    /** How often a waiting slide checks whether it may start. */
+    static final long ADMISSION_POLL_MILLIS = 100;
+
     private transient SlideOpener opener;
+    private transient ValueState<SlideScanned> waiting;
+    private transient ValueState<Long> waitingTicket;
+    private transient ListState<Long> admission;
+
+    /** Admission tickets handed out by this subtask, and slots released (see the class comment). */
+    private transient long nextTicket;
+
+    private transient long released;
     private transient String modelId;
     private transient ValueState<ScanFootprint> footprint;
     private transient Counter removedTiles;
@@ -167,6 +198,20 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         footprints.enableTimeToLive(memory);
         footprint = getRuntimeContext().getState(footprints);
         removedTiles = getRuntimeContext().getMetricGroup().counter("tilesRemovedByRescan");
+        waiting =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "waiting-scan", SlideStreamTypes.SLIDE_SCANNED));
+        waitingTicket =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("waiting-ticket", Types.LONG));
+        getRuntimeContext()
+                .getMetricGroup()
+                .gauge("slidesWaiting", () -> Math.max(0, nextTicket - released - maxActive()));
+        getRuntimeContext()
+                .getMetricGroup()
+                .gauge("slidesActive", () -> Math.min(nextTicket - released, maxActive()));
         duplicated = getRuntimeContext().getMetricGroup().counter("scansDuplicated");
         superseded = getRuntimeContext().getMetricGroup().counter("scansSuperseded");
     }
@@ -201,6 +246,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         }
         latestScan.update(scannedAt);
         if (pending.value() != null) {
+            // The slide holds an admission slot: the newer scan takes it over.
             LOG.info(
                     "Slide {}: a newer scan ({}) supersedes the one being emitted ({} of {} tasks"
                             + " so far)",
@@ -210,7 +256,49 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                     pending.value().taskCount());
             pending.clear();
             nextIndex.clear();
+            start(event, ctx, out);
+            return;
         }
+        if (waiting.value() != null) {
+            // Still waiting for admission: the newer scan waits in its place.
+            waiting.update(event);
+            return;
+        }
+        long ticket = nextTicket++;
+        if (admissible(ticket)) {
+            start(event, ctx, out);
+        } else {
+            waiting.update(event);
+            waitingTicket.update(ticket);
+            pollAdmission(ctx);
+        }
+    }
+
+    /** Whether the slide with admission ticket {@code ticket} may start now. */
+    private boolean admissible(long ticket) {
+        return ticket < released + tiling.maxActiveSlides();
+    }
+
+    /** A slide that started has handed on its last task, or could not be planned. */
+    private void release() {
+        released++;
+    }
+
+    private void pollAdmission(Context ctx) {
+        ctx.timerService()
+                .registerProcessingTimeTimer(
+                        ctx.timerService().currentProcessingTime() + ADMISSION_POLL_MILLIS);
+    }
+
+    /**
+     * Plans an admitted scan and emits its first chunk; releases its admission slot when it cannot
+     * be planned or has no more tasks.
+     */
+    private void start(SlideScanned event, Context ctx, Collector<TileTask> out) throws Exception {
+        String slideId = event.getSlideId();
+        String uri = event.getUri();
+        long scannedAt = event.getScannedAt().toEpochMilli();
+        long now = ctx.timerService().currentProcessingTime();
         TilePlan plan;
         try {
             OptionalDouble fallback =
@@ -220,16 +308,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 throw plan.noTissueError();
             }
         } catch (RuntimeException e) {
+            release();
             failed.inc();
             LOG.warn("Slide {} ({}) cannot be planned: {}", slideId, uri, e.getMessage());
-            ctx.output(
-                    FAILED,
-                    SlideFailures.of(
-                            slideId,
-                            uri,
-                            e,
-                            SlideFailures.STAGE_PLAN,
-                            ctx.timerService().currentProcessingTime()));
+            ctx.output(FAILED, SlideFailures.of(slideId, uri, e, SlideFailures.STAGE_PLAN, now));
             return;
         }
         planned.inc();
@@ -274,6 +356,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 previous.tileCount());
     }
 
+    private long maxActive() {
+        return tiling.maxActiveSlides();
+    }
+
     private String modelId() {
         if (modelId == null) {
             modelId = ModelCard.idOf(Path.of(modelPath));
@@ -286,11 +372,63 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             throws Exception {
         PendingTileTasks tasks = pending.value();
         Integer next = nextIndex.value();
-        if (tasks == null || next == null) {
-            // Only the chunk timer is ever registered, and it is the last thing left of a slide.
+        if (tasks != null && next != null) {
+            emitFrom(ctx.getCurrentKey(), tasks, next, ctx, out);
             return;
         }
-        emitFrom(ctx.getCurrentKey(), tasks, next, ctx, out);
+        SlideScanned queued = waiting.value();
+        if (queued == null) {
+            return;
+        }
+        if (admissible(waitingTicket.value())) {
+            waiting.clear();
+            waitingTicket.clear();
+            start(queued, ctx, out);
+        } else {
+            pollAdmission(ctx);
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        admission.update(
+                List.of(
+                        (long) getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        nextTicket,
+                        released));
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        admission =
+                context.getOperatorStateStore()
+                        .getUnionListState(
+                                new ListStateDescriptor<>("admission-tickets", Types.LONG));
+        if (!context.isRestored()) {
+            return;
+        }
+        List<Long> values = new ArrayList<>();
+        admission.get().forEach(values::add);
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        long highest = 0;
+        for (int i = 0; i + 2 < values.size(); i += 3) {
+            highest = Math.max(highest, values.get(i + 1));
+            if (values.size() == 3L * parallelism && values.get(i) == subtask) {
+                nextTicket = values.get(i + 1);
+                released = values.get(i + 2);
+                return;
+            }
+        }
+        // Rescaled: the waiting slides now on this subtask hold tickets of several old subtasks.
+        // Admit every one of them (once more slides than the bound may run side by side) rather
+        // than risk one never being admitted.
+        LOG.warn(
+                "Planner restored with another parallelism: the slides waiting for admission on"
+                        + " subtask {} start at once",
+                subtask);
+        nextTicket = highest;
+        released = highest;
     }
 
     /**
@@ -308,6 +446,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         if (end == tasks.taskCount()) {
             pending.clear();
             nextIndex.clear();
+            release();
             return;
         }
         if (from == 0) {

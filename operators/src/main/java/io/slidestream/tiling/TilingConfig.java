@@ -35,6 +35,7 @@ public final class TilingConfig implements Serializable {
     private final double mppTolerance;
     private final int emitChunk;
     private final Duration scanMemory;
+    private final int maxActiveSlides;
 
     private TilingConfig(Builder b) {
         this.targetMpp = b.targetMpp;
@@ -48,6 +49,7 @@ public final class TilingConfig implements Serializable {
         this.mppTolerance = b.mppTolerance;
         this.emitChunk = b.emitChunk;
         this.scanMemory = b.scanMemory;
+        this.maxActiveSlides = b.maxActiveSlides;
     }
 
     /** The defaults of {@link TilingOptions}. */
@@ -79,6 +81,7 @@ public final class TilingConfig implements Serializable {
                 .mppTolerance(read(conf, TilingOptions.MPP_TOLERANCE))
                 .emitChunk(read(conf, TilingOptions.EMIT_CHUNK))
                 .scanMemory(read(conf, TilingOptions.SCAN_MEMORY))
+                .maxActiveSlides(read(conf, TilingOptions.MAX_ACTIVE_SLIDES))
                 .build();
     }
 
@@ -152,6 +155,11 @@ public final class TilingConfig implements Serializable {
         return scanMemory;
     }
 
+    /** Slides a planner subtask emits tasks for at the same time; the others wait in order. */
+    public int maxActiveSlides() {
+        return maxActiveSlides;
+    }
+
     /** A builder holding this config's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder()
@@ -165,7 +173,8 @@ public final class TilingConfig implements Serializable {
                 .minSaturation(minSaturation)
                 .mppTolerance(mppTolerance)
                 .emitChunk(emitChunk)
-                .scanMemory(scanMemory);
+                .scanMemory(scanMemory)
+                .maxActiveSlides(maxActiveSlides);
     }
 
     @Override
@@ -187,7 +196,8 @@ public final class TilingConfig implements Serializable {
                 && minSaturation == c.minSaturation
                 && Double.compare(mppTolerance, c.mppTolerance) == 0
                 && emitChunk == c.emitChunk
-                && scanMemory.equals(c.scanMemory);
+                && scanMemory.equals(c.scanMemory)
+                && maxActiveSlides == c.maxActiveSlides;
     }
 
     @Override
@@ -203,7 +213,8 @@ public final class TilingConfig implements Serializable {
                 minSaturation,
                 mppTolerance,
                 emitChunk,
-                scanMemory);
+                scanMemory,
+                maxActiveSlides);
     }
 
     @Override
@@ -230,6 +241,8 @@ public final class TilingConfig implements Serializable {
                 + emitChunk
                 + ", scanMemory="
                 + scanMemory
+                + ", maxActiveSlides="
+                + maxActiveSlides
                 + '}';
     }
 
@@ -246,6 +259,7 @@ public final class TilingConfig implements Serializable {
         private double mppTolerance = TilingOptions.MPP_TOLERANCE.defaultValue();
         private int emitChunk = TilingOptions.EMIT_CHUNK.defaultValue();
         private Duration scanMemory = TilingOptions.SCAN_MEMORY.defaultValue();
+        private int maxActiveSlides = TilingOptions.MAX_ACTIVE_SLIDES.defaultValue();
 
         private Builder() {}
 
@@ -302,6 +316,11 @@ public final class TilingConfig implements Serializable {
 
         public Builder scanMemory(Duration scanMemory) {
             this.scanMemory = scanMemory;
+            return this;
+        }
+
+        public Builder maxActiveSlides(int maxActiveSlides) {
+            this.maxActiveSlides = maxActiveSlides;
             return this;
         }
 
@@ -364,6 +383,11 @@ public final class TilingConfig implements Serializable {
                     TilingOptions.SCAN_MEMORY,
                     scanMemory,
                     "a duration greater than 0, e.g. 30 d");
+            check(
+                    maxActiveSlides >= 1,
+                    TilingOptions.MAX_ACTIVE_SLIDES,
+                    maxActiveSlides,
+                    "a number of slides of at least 1, e.g. 2");
             return new TilingConfig(this);
         }
 

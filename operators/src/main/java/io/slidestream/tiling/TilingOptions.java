@@ -110,5 +110,17 @@ public final class TilingOptions {
                                     + " older scan arriving late are ignored; a newer scan is"
                                     + " planned and supersedes the older one.");
 
+    public static final ConfigOption<Integer> MAX_ACTIVE_SLIDES =
+            ConfigOptions.key("tiling.max-active-slides")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription(
+                            "Slides each planner subtask emits tile tasks for at the same time."
+                                    + " Further announced slides wait, in arrival order, and are"
+                                    + " planned when one of these has handed on its last task, so"
+                                    + " a backlog drains in order instead of every slide"
+                                    + " progressing side by side (and timing out together). Two"
+                                    + " lets small slides pass beside a resection.");
+
     private TilingOptions() {}
 }

@@ -342,11 +342,79 @@ class SlideTilerTest {
         assertThat(SlideTiler.FOOTPRINT_TYPE).isInstanceOf(PojoTypeInfo.class);
     }
 
+    @Test
+    void admitsABacklogInArrivalOrderAtMostMaxActiveSlidesAtATime() throws Exception {
+        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        try (var harness = harness(one)) {
+            harness.open();
+            for (String id : List.of("s1", "s2", "s3", "s4")) {
+                harness.processElement(event(id, slide), 0L);
+            }
+            // Only s1 is planned; the others wait without a plan in state.
+            assertThat(slidesOf(harness.extractOutputValues())).containsExactly("s1");
+            advance(harness, 0, 1_000);
+
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(out).hasSize(4 * TILES);
+            // One slide after the other, each one's tasks contiguous and in plan order.
+            for (int s = 0; s < 4; s++) {
+                List<TileTask> slideTasks = out.subList(s * TILES, (s + 1) * TILES);
+                assertThat(slidesOf(slideTasks)).containsExactly("s" + (s + 1));
+                assertThat(indices(slideTasks)).isEqualTo(range(0, TILES));
+            }
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void aSlideThatCannotBePlannedReleasesItsSlotAndABacklogSurvivesARestore() throws Exception {
+        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        OperatorSubtaskState snapshot;
+        try (var harness = harness(one)) {
+            harness.open();
+            harness.processElement(event("blank", blank), 0L);
+            harness.processElement(event("s1", slide), 0L);
+            harness.processElement(event("s2", slide), 0L);
+            assertThat(harness.getSideOutput(SlideTiler.FAILED)).hasSize(1);
+            // The blank slide's slot is free again: s1 starts at once, s2 waits.
+            assertThat(slidesOf(harness.extractOutputValues())).containsExactly("s1");
+            snapshot = harness.snapshot(1L, 0L);
+        }
+        try (var restored = harness(one)) {
+            restored.initializeState(snapshot);
+            restored.open();
+            advance(restored, 0, 1_000);
+            List<TileTask> out = restored.extractOutputValues();
+            assertThat(slidesOf(out.subList(0, TILES - CHUNK))).containsExactly("s1");
+            assertThat(slidesOf(out.subList(TILES - CHUNK, out.size()))).containsExactly("s2");
+            assertThat(out).hasSize(2 * TILES - CHUNK);
+        }
+    }
+
+    private static List<String> slidesOf(List<TileTask> tasks) {
+        return tasks.stream().map(t -> t.slideId).distinct().collect(Collectors.toList());
+    }
+
+    private static void advance(
+            KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness,
+            long from,
+            long to)
+            throws Exception {
+        for (long t = from + 1; t <= to; t++) {
+            harness.setProcessingTime(t);
+        }
+    }
+
     static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness()
             throws Exception {
+        return harness(TILING);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness(
+            TilingConfig tiling) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(
-                        new SlideTiler(TILING, List.of(), null, GpfmTinyFixture.model())),
+                        new SlideTiler(tiling, List.of(), null, GpfmTinyFixture.model())),
                 SlideScanned::getSlideId,
                 Types.STRING);
     }

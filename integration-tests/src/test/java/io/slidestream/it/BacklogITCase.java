@@ -1,0 +1,226 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.job.SlideStreamJob;
+import io.slidestream.job.StoreSinks;
+import io.slidestream.local.CommittedTopic;
+import io.slidestream.local.EmbeddedStack;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Backlogs, end to end on the real stores: a hundred slides announced at once drain in order with a
+ * slide timeout far shorter than the backlog (no partial result), and small slides announced beside
+ * a large one have their results committed within a couple of checkpoint intervals of their last
+ * tile, not when the large slide finishes.
+ */
+class BacklogITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(240);
+
+    @Test
+    void aBacklogAnnouncedAtOnceDrainsInOrderWithoutAPartialResult(@TempDir Path dir)
+            throws Exception {
+        // 6 x 5 tiles each: with tiling.emit-chunk = 4 the planner emits each slide in 8 steps, so
+        // slides planned side by side would interleave their tiles.
+        Path slide =
+                EndToEndStack.writeSlide(
+                        SyntheticSlideWriter.builder()
+                                .size(2048, 2048)
+                                .style(Style.GENERIC_TIFF)
+                                .seed(41)
+                                .tissue(256, 256, 256L * 6, 256L * 5)
+                                .build(),
+                        dir.resolve("slide.tiff"),
+                        30);
+        int slides = 40;
+        Duration slideTimeout = Duration.ofSeconds(12);
+        try (EndToEndStack stack = EndToEndStack.start(dir, "backlog-it", 2)) {
+            // Without admission (tiling.max-active-slides = 1000) this backlog ended, on the
+            // 2-core machine it was written on, with 22 of 40 results partial at a 10 s timeout.
+            SlideStreamConfig config =
+                    stack.config(
+                            Map.of(
+                                    "aggregate.slide-timeout",
+                                    slideTimeout.toMillis() + " ms",
+                                    "tiling.max-active-slides",
+                                    "2"));
+            JobClient job = submit(config, "backlog-it");
+            long begin = System.nanoTime();
+            try (SlidePublisher publisher = publisher(stack);
+                    CommittedTopic<SlideResult> results =
+                            stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT)) {
+                for (int i = 0; i < slides; i++) {
+                    publisher.publish(event(String.format(Locale.ROOT, "b%03d", i), slide));
+                }
+                awaitResults(job, results, slides);
+                double seconds = (System.nanoTime() - begin) / 1e9;
+                List<SlideResult> all = results.poll();
+                long partial = all.stream().filter(r -> !r.getComplete()).count();
+                System.out.printf(
+                        Locale.ROOT,
+                        "BacklogITCase: %d slides x 30 tiles with a %s slide timeout drained in"
+                                + " %.1f s: %d complete, %d partial%n",
+                        slides,
+                        slideTimeout,
+                        seconds,
+                        all.size() - partial,
+                        partial);
+                assertThat(all).hasSize(slides);
+                assertThat(all)
+                        .allSatisfy(
+                                r -> {
+                                    assertThat(r.getComplete())
+                                            .as("complete %s", r.getSlideId())
+                                            .isTrue();
+                                    assertThat(r.getTilesReceived()).isEqualTo(30);
+                                });
+                // The backlog took longer than one slide timeout: only admission kept the
+                // slides from timing out together.
+                assertThat(seconds).isGreaterThan(slideTimeout.toSeconds());
+            } finally {
+                EndToEndStack.cancel(job);
+            }
+        }
+    }
+
+    @Test
+    void smallSlidesBesideALargeOneAreCommittedWithinTwoCheckpointIntervals(@TempDir Path dir)
+            throws Exception {
+        // 48 x 48 tiles of tissue: thousands of tiles, far longer to embed than a small slide.
+        int edge = 48 * 256;
+        Path large =
+                EndToEndStack.writeSlide(
+                        SyntheticSlideWriter.builder()
+                                .size(edge, edge)
+                                .style(Style.GENERIC_TIFF)
+                                .seed(42)
+                                .tissue(0, 0, edge, edge)
+                                .build(),
+                        dir.resolve("large.tiff"),
+                        48 * 48);
+        Path small = EndToEndStack.writeSlide(smallSlide(43), dir.resolve("small.svs"), 8);
+        try (EndToEndStack stack = EndToEndStack.start(dir, "beside-large-it", 2)) {
+            SlideStreamConfig config = stack.config();
+            Duration interval = config.checkpointInterval();
+            JobClient job = submit(config, "beside-large-it");
+            try (SlidePublisher publisher = publisher(stack);
+                    CommittedTopic<SlideResult> results =
+                            stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT)) {
+                publisher.publish(event("large", large));
+                Map<String, Instant> published = new HashMap<>();
+                List<String> smalls = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    String id = "small-" + i;
+                    smalls.add(id);
+                    published.put(id, publisher.publish(event(id, small)).getScannedAt());
+                }
+                // Poll often: the time a result becomes visible is what is measured.
+                Map<String, Instant> visible = new HashMap<>();
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                while (!visible.containsKey("large")) {
+                    for (SlideResult r : results.poll()) {
+                        visible.putIfAbsent(r.getSlideId(), Instant.now());
+                    }
+                    EndToEndStack.assertRunning(job);
+                    assertThat(System.nanoTime()).as("all results").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+                Map<String, SlideResult> byId = new HashMap<>();
+                results.poll().forEach(r -> byId.put(r.getSlideId(), r));
+                Instant largeVisible = visible.get("large");
+                for (String id : smalls) {
+                    SlideResult r = byId.get(id);
+                    assertThat(r).as("result of %s", id).isNotNull();
+                    Duration compute = Duration.between(published.get(id), r.getCompletedAt());
+                    Duration commit = Duration.between(r.getCompletedAt(), visible.get(id));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "BacklogITCase: %s announced after the large slide: last tile %.1f s"
+                                    + " after the event, result committed and read %.2f s later"
+                                    + " (checkpoint interval %s); the large slide's result came"
+                                    + " %.1f s after it%n",
+                            id,
+                            compute.toMillis() / 1e3,
+                            commit.toMillis() / 1e3,
+                            interval,
+                            Duration.between(visible.get(id), largeVisible).toMillis() / 1e3);
+                    assertThat(visible.get(id)).isBefore(largeVisible);
+                    // Two checkpoint intervals, plus what reading the topic adds (a poll every
+                    // 50 ms and the consumer's own fetch wait).
+                    assertThat(commit).isLessThan(interval.multipliedBy(2).plusSeconds(1));
+                }
+            } finally {
+                EndToEndStack.cancel(job);
+            }
+        }
+    }
+
+    private static JobClient submit(SlideStreamConfig config, String name) throws Exception {
+        StreamExecutionEnvironment env = EndToEndStack.environment(config);
+        SlideStreamJob.define(
+                env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
+        return env.executeAsync(name);
+    }
+
+    private static void awaitResults(
+            JobClient job, CommittedTopic<SlideResult> results, int expected) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (results.poll().size() < expected) {
+            EndToEndStack.assertRunning(job);
+            assertThat(System.nanoTime())
+                    .as("%d results within %s, have %d", expected, TIMEOUT, results.poll().size())
+                    .isLessThan(deadline);
+            Thread.sleep(250);
+        }
+    }
+
+    private static SlidePublisher publisher(EndToEndStack stack) {
+        return SlidePublisher.builder()
+                .bootstrapServers(stack.bootstrapServers())
+                .topic(EmbeddedStack.SCANNED_TOPIC)
+                .scannerId("backlog-it")
+                .build();
+    }
+
+    private static SlideScanned event(String slideId, Path file) {
+        return SlideScanned.newBuilder()
+                .setSlideId(slideId)
+                .setUri(file.toAbsolutePath().toString())
+                .setScannedAt(Instant.now())
+                .setScannerId("backlog-it")
+                .build();
+    }
+
+    /** 4 x 2 tiles of tissue. */
+    private static SyntheticSlideWriter smallSlide(long seed) {
+        return SyntheticSlideWriter.builder()
+                .size(2048, 1536)
+                .style(Style.APERIO)
+                .seed(seed)
+                .tissue(512, 512, 1024, 512)
+                .build();
+    }
+}
