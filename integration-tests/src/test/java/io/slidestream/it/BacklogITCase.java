@@ -3,8 +3,6 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.SlideStreamConfig;
-import io.slidestream.job.SlideStreamJob;
-import io.slidestream.job.StoreSinks;
 import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.SlidePublisher;
@@ -22,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -67,9 +64,9 @@ class BacklogITCase {
                                     slideTimeout.toMillis() + " ms",
                                     "tiling.max-active-slides",
                                     "2"));
-            JobClient job = submit(config, "backlog-it");
+            JobClient job = EndToEndStack.submit(config, "backlog-it");
             long begin = System.nanoTime();
-            try (SlidePublisher publisher = publisher(stack);
+            try (SlidePublisher publisher = stack.publisher("backlog-it");
                     CommittedTopic<SlideResult> results =
                             stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT)) {
                 for (int i = 0; i < slides; i++) {
@@ -125,8 +122,8 @@ class BacklogITCase {
         try (EndToEndStack stack = EndToEndStack.start(dir, "beside-large-it", 2)) {
             SlideStreamConfig config = stack.config();
             Duration interval = config.checkpointInterval();
-            JobClient job = submit(config, "beside-large-it");
-            try (SlidePublisher publisher = publisher(stack);
+            JobClient job = EndToEndStack.submit(config, "beside-large-it");
+            try (SlidePublisher publisher = stack.publisher("backlog-it");
                     CommittedTopic<SlideResult> results =
                             stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT)) {
                 publisher.publish(event("large", large));
@@ -178,13 +175,6 @@ class BacklogITCase {
         }
     }
 
-    private static JobClient submit(SlideStreamConfig config, String name) throws Exception {
-        StreamExecutionEnvironment env = EndToEndStack.environment(config);
-        SlideStreamJob.define(
-                env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
-        return env.executeAsync(name);
-    }
-
     private static void awaitResults(
             JobClient job, CommittedTopic<SlideResult> results, int expected) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -195,14 +185,6 @@ class BacklogITCase {
                     .isLessThan(deadline);
             Thread.sleep(250);
         }
-    }
-
-    private static SlidePublisher publisher(EndToEndStack stack) {
-        return SlidePublisher.builder()
-                .bootstrapServers(stack.bootstrapServers())
-                .topic(EmbeddedStack.SCANNED_TOPIC)
-                .scannerId("backlog-it")
-                .build();
     }
 
     private static SlideScanned event(String slideId, Path file) {

@@ -9,8 +9,11 @@ import io.slidestream.config.KafkaOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.job.SlideStreamJob;
+import io.slidestream.job.StoreSinks;
 import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.local.cluster.FlinkRestClient;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergCatalogs;
@@ -19,6 +22,7 @@ import io.slidestream.sink.MilvusConfig;
 import io.slidestream.sink.MilvusOptions;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.source.SlideScannedDeserializer;
 import io.slidestream.testing.TestSlides;
 import io.slidestream.tiling.PlannedSlide;
@@ -36,8 +40,10 @@ import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -141,6 +147,43 @@ final class EndToEndStack implements AutoCloseable {
 
     String bootstrapServers() {
         return stack.kafka().bootstrapServers();
+    }
+
+    /** Runs the job as {@code run} builds it, with the production sinks, on the MiniCluster. */
+    static JobClient submit(SlideStreamConfig config, String name) throws Exception {
+        StreamExecutionEnvironment env = environment(config);
+        SlideStreamJob.define(
+                env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
+        return env.executeAsync(name);
+    }
+
+    /** A publisher to {@code slides.scanned} of this stack. */
+    SlidePublisher publisher(String scannerId) {
+        return SlidePublisher.builder()
+                .bootstrapServers(bootstrapServers())
+                .topic(EmbeddedStack.SCANNED_TOPIC)
+                .scannerId(scannerId)
+                .build();
+    }
+
+    /** The REST API of the test's MiniCluster. */
+    static FlinkRestClient rest(MiniClusterExtension flink) {
+        return new FlinkRestClient(
+                "http://127.0.0.1:" + flink.getClientConfiguration().get(RestOptions.PORT));
+    }
+
+    /**
+     * A 2048 px slide with two tissue blocks, 3 x 2 and 2 x 3 tiles of 256 px at 0.5 µm/px: 12
+     * tissue tiles, its pixels from {@code seed}.
+     */
+    static SyntheticSlideWriter twoBlocks(long seed) {
+        return SyntheticSlideWriter.builder()
+                .size(2048, 2048)
+                .style(Style.GENERIC_TIFF)
+                .seed(seed)
+                .tissue(256, 256, 768, 512)
+                .tissue(1280, 1024, 512, 768)
+                .build();
     }
 
     /**

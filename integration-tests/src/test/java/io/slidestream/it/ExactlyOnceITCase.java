@@ -3,6 +3,7 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.inference.SharedInferenceEngines;
 import io.slidestream.job.JobSinks;
 import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
@@ -49,7 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Kafka transactions), and recovers from the last completed checkpoint. Afterwards every store
  * holds each tile, slide and result exactly once: the replayed tiles are written again and must
  * overwrite (Milvus upserts by deterministic key) or never be committed twice (Iceberg commits and
- * Kafka transactions on checkpoints); the small slide, already committed, must not come back.
+ * Kafka transactions on checkpoints); the small slide, already committed, must not come back. The
+ * restarted embed subtasks hold exactly their own engine leases and queue reservations (none leaked
+ * by the failed attempt), all released when the job ends.
  */
 class ExactlyOnceITCase {
 
@@ -154,9 +157,24 @@ class ExactlyOnceITCase {
                         .isTrue();
                 results = resultsTopic.poll();
                 deadLetters = deadLetterTopic.poll();
+                // After the failover: one lease and one reservation of the async capacity per
+                // embed subtask, nothing left over from the failed attempt.
+                assertThat(SharedInferenceEngines.leases()).as("engine leases").isEqualTo(2);
+                assertThat(SharedInferenceEngines.reservedPlaces())
+                        .as("reserved queue places")
+                        .isEqualTo(2 * config.inference().capacity());
             } finally {
                 EndToEndStack.cancel(job);
             }
+            assertThat(
+                            EndToEndStack.await(
+                                    Duration.ofSeconds(30),
+                                    () ->
+                                            SharedInferenceEngines.leases() == 0
+                                                    && SharedInferenceEngines.reservedPlaces()
+                                                            == 0))
+                    .as("leases and reservations released after the cancel")
+                    .isTrue();
 
             // The failure happened once, after a checkpoint that held some tiles, and the job
             // came back from it.

@@ -17,7 +17,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -29,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Milvus sinks against a real Milvus Lite server started by the test, in a Flink MiniCluster
- * with checkpoints on: idempotent upserts, self-search, and a server restart mid-write.
+ * with checkpoints on: idempotent upserts, self-search, a server restart mid-write, and an outage
+ * longer than the sink's retry window during which checkpoints go on completing.
  */
 class MilvusSinkITCase {
 
@@ -146,6 +152,56 @@ class MilvusSinkITCase {
         }
     }
 
+    @Test
+    void checkpointsCompleteWhileMilvusIsAwayLongerThanTheRetryWindowAndNothingIsLost()
+            throws Exception {
+        Duration retryWindow = Duration.ofSeconds(3);
+        MilvusConfig config =
+                config("away").toBuilder()
+                        .rpcTimeout(Duration.ofSeconds(1))
+                        .maxRetryWait(retryWindow)
+                        .build();
+        int count = 400;
+        CheckpointCounter.reset();
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        env.fromData(SinkTestData.tiles("slide-away", count, 20, D))
+                .map(new Throttle(10))
+                .map(new CheckpointCounter())
+                .sinkTo(new MilvusTileSink(config));
+        JobClient job = env.executeAsync("Milvus away");
+
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            awaitCount(reader, "slide-away", 30);
+        }
+        int port = milvus.port();
+        milvus.close();
+        long away = System.nanoTime();
+        long checkpointsBefore = CheckpointCounter.COMPLETED.get();
+        // Away for three retry windows, with checkpoints completing meanwhile (the unsent writes
+        // are in them) and the job never failing over.
+        long deadline = away + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() - away < retryWindow.multipliedBy(3).toNanos()
+                || CheckpointCounter.COMPLETED.get() < checkpointsBefore + 5) {
+            assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
+            assertThat(System.nanoTime())
+                    .as("checkpoints while Milvus is away")
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        long checkpointsDuring = CheckpointCounter.COMPLETED.get() - checkpointsBefore;
+        milvus = MilvusLite.start(dir.resolve("milvus.db"), port);
+
+        job.getJobExecutionResult().get();
+        assertThat(CheckpointCounter.MAX_ATTEMPT.get()).as("restarts").isZero();
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            assertThat(reader.countTiles("slide-away")).isEqualTo(count);
+        }
+        System.out.printf(
+                "MilvusSinkITCase: Milvus away %.1f s (retry window %s): %d checkpoints completed"
+                        + " meanwhile, no restart, %d of %d tiles in Milvus afterwards%n",
+                (System.nanoTime() - away) / 1e9, retryWindow, checkpointsDuring, count, count);
+    }
+
     private static void awaitCount(MilvusStoreReader reader, String slide, long atLeast)
             throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -160,6 +216,34 @@ class MilvusSinkITCase {
             Thread.sleep(50);
         }
         throw new AssertionError("fewer than " + atLeast + " tiles of " + slide + " in Milvus");
+    }
+
+    /** Passes records on; counts completed checkpoints and notes restarts (attempt numbers). */
+    private static final class CheckpointCounter
+            extends RichMapFunction<TileEmbedding, TileEmbedding> implements CheckpointListener {
+        static final AtomicLong COMPLETED = new AtomicLong();
+        static final AtomicInteger MAX_ATTEMPT = new AtomicInteger();
+
+        static void reset() {
+            COMPLETED.set(0);
+            MAX_ATTEMPT.set(0);
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            MAX_ATTEMPT.accumulateAndGet(
+                    getRuntimeContext().getTaskInfo().getAttemptNumber(), Math::max);
+        }
+
+        @Override
+        public TileEmbedding map(TileEmbedding tile) {
+            return tile;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            COMPLETED.incrementAndGet();
+        }
     }
 
     /** Slows the source down so the test can stop Milvus while records are still flowing. */

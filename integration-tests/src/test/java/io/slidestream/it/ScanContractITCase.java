@@ -3,8 +3,6 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.SlideStreamConfig;
-import io.slidestream.job.SlideStreamJob;
-import io.slidestream.job.StoreSinks;
 import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.SlidePublisher;
@@ -32,9 +30,7 @@ import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
@@ -68,7 +64,9 @@ class ScanContractITCase {
     void duplicatesBurstsReScansAndAReScanAfterAFailedReadFollowTheContract(@TempDir Path dir)
             throws Exception {
         Path inbox = Files.createDirectories(dir.resolve("inbox"));
-        Path first = EndToEndStack.writeSlide(twoBlocks(31), inbox.resolve("a-first.tiff"), 12);
+        Path first =
+                EndToEndStack.writeSlide(
+                        EndToEndStack.twoBlocks(31), inbox.resolve("a-first.tiff"), 12);
         // The re-scan keeps only the first block: 3 x 2 tiles, all on the first scan's grid.
         Path rescan =
                 EndToEndStack.writeSlide(
@@ -92,27 +90,19 @@ class ScanContractITCase {
                         8);
         Path unreadable =
                 CorruptSlides.zeroLevel0Tiles(
-                        EndToEndStack.writeSlide(twoBlocks(34), dir.resolve("c-source.tiff"), 12),
+                        EndToEndStack.writeSlide(
+                                EndToEndStack.twoBlocks(34), dir.resolve("c-source.tiff"), 12),
                         inbox.resolve("c-unreadable.tiff"));
-        Path readable = EndToEndStack.writeSlide(twoBlocks(35), inbox.resolve("c-good.tiff"), 12);
+        Path readable =
+                EndToEndStack.writeSlide(
+                        EndToEndStack.twoBlocks(35), inbox.resolve("c-good.tiff"), 12);
 
         try (EndToEndStack stack = EndToEndStack.start(dir, "scan-contract-it", 2)) {
             SlideStreamConfig config = stack.config();
-            StreamExecutionEnvironment env = EndToEndStack.environment(config);
-            SlideStreamJob.define(
-                    env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
-            JobClient job = env.executeAsync("scan-contract-it");
-            FlinkRestClient rest =
-                    new FlinkRestClient(
-                            "http://127.0.0.1:"
-                                    + FLINK.getClientConfiguration().get(RestOptions.PORT));
+            JobClient job = EndToEndStack.submit(config, "scan-contract-it");
+            FlinkRestClient rest = EndToEndStack.rest(FLINK);
             String jobId = job.getJobID().toHexString();
-            try (SlidePublisher publisher =
-                            SlidePublisher.builder()
-                                    .bootstrapServers(stack.bootstrapServers())
-                                    .topic(EmbeddedStack.SCANNED_TOPIC)
-                                    .scannerId("scan-contract-it")
-                                    .build();
+            try (SlidePublisher publisher = stack.publisher("scan-contract-it");
                     CommittedTopic<SlideResult> results =
                             stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT);
                     CommittedTopic<SlideFailed> deadLetters =
@@ -299,16 +289,6 @@ class ScanContractITCase {
                 .setUri(file.toAbsolutePath().toString())
                 .setScannedAt(scannedAt)
                 .setScannerId("scan-contract-it")
-                .build();
-    }
-
-    private static SyntheticSlideWriter twoBlocks(long seed) {
-        return SyntheticSlideWriter.builder()
-                .size(2048, 2048)
-                .style(Style.GENERIC_TIFF)
-                .seed(seed)
-                .tissue(256, 256, 768, 512)
-                .tissue(1280, 1024, 512, 768)
                 .build();
     }
 }

@@ -100,12 +100,16 @@ class SlideStreamJobITCase {
         Path readFailure =
                 CorruptSlides.zeroLevel0Tiles(
                         EndToEndStack.writeSlide(
-                                twoBlocks(13), dir.resolve("read-failure-source.tiff"), 12),
+                                EndToEndStack.twoBlocks(13),
+                                dir.resolve("read-failure-source.tiff"),
+                                12),
                         inbox.resolve("read-failure.tiff"));
         Path halfRead =
                 CorruptSlides.zeroLevel0Tiles(
                         EndToEndStack.writeSlide(
-                                twoBlocks(14), dir.resolve("half-read-source.tiff"), 12),
+                                EndToEndStack.twoBlocks(14),
+                                dir.resolve("half-read-source.tiff"),
+                                12),
                         inbox.resolve("half-read.tiff"),
                         1280,
                         1024,
@@ -224,17 +228,6 @@ class SlideStreamJobITCase {
                     "SlideStreamJobITCase: %d ms in all, tiles %s%n",
                     (System.nanoTime() - begin) / 1_000_000, planned);
         }
-    }
-
-    /** The two-block layout of {@code generic-tiff} (12 tissue tiles) with its own pixels. */
-    private static SyntheticSlideWriter twoBlocks(long seed) {
-        return SyntheticSlideWriter.builder()
-                .size(2048, 2048)
-                .style(Style.GENERIC_TIFF)
-                .seed(seed)
-                .tissue(256, 256, 768, 512)
-                .tissue(1280, 1024, 512, 768)
-                .build();
     }
 
     private static boolean storesHold(

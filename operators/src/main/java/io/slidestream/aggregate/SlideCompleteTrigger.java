@@ -267,15 +267,10 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
      * in the window's contents until it fires and are left out by the aggregator.
      */
     private void abandonOpenRun(TriggerContext ctx) throws Exception {
-        ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
-        Long deadline = timer.value();
-        if (deadline != null) {
-            ctx.deleteProcessingTimeTimer(deadline);
-        }
-        timer.clear();
+        // The pending timer is the open run's timeout: removed with the run like a done marker.
+        forgetDone(ctx);
         ctx.getPartitionedState(receivedDescriptor).clear();
         ctx.getPartitionedState(seenDescriptor).clear();
-        ctx.getPartitionedState(runDescriptor).clear();
     }
 
     /** Removes the done marker of an earlier run and its expiry timer. */

@@ -587,15 +587,30 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes no new runs, waits for the running one ({@link #CLOSE_WAIT} at most, well inside
+     * Flink's task cancellation timeout of 3 minutes) and closes the session. A session is never
+     * closed under a running call, which could crash the process in native code: if the run has not
+     * ended by then, or the wait is interrupted, the session is left to the process's end and an
+     * error is logged.
+     */
     @Override
     public void close() {
         runThread.shutdown();
+        boolean idle;
         try {
-            if (!runThread.awaitTermination(5, TimeUnit.MINUTES)) {
-                LOG.warn("Model {} still runs after 5 minutes; closing its session anyway", path);
-            }
+            idle = runThread.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            idle = false;
+        }
+        if (!idle) {
+            LOG.error(
+                    "Model {} is still running after {}; its ONNX Runtime session is left open"
+                            + " rather than closed under the running call",
+                    path,
+                    CLOSE_WAIT);
+            return;
         }
         try {
             session.close();
@@ -603,4 +618,7 @@ public final class OnnxModel implements AutoCloseable {
             LOG.warn("Closing ONNX Runtime session of {} failed", path, e);
         }
     }
+
+    /** The longest {@link #close} waits for a running call. */
+    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(60);
 }

@@ -1,8 +1,12 @@
 package io.slidestream.inference;
 
 import io.slidestream.runtime.JobClassLoaderCleanup;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * loader and {@link JobClassLoaderCleanup} runs {@link #closeIdle} - or by {@link #closeIdle}
  * directly.
  *
+ * <p><b>A broken engine</b> (every batch fails, the known-good probe too: {@code ENGINE_FAILED}) is
+ * {@linkplain Lease#discard discarded} by the subtask that found it: no later acquire gets it, so
+ * the job's restart loads the model afresh, and it is closed when its last lease is given back -
+ * never under a call still running on it.
+ *
  * <p>The registry is static and so lives in the class loader that loaded this class: with the job's
  * jar that is one registry per job per TaskManager (application mode: per TaskManager). A load that
  * fails is not cached; the next subtask tries again.
@@ -29,6 +38,9 @@ public final class SharedInferenceEngines {
     private static final Logger LOG = LoggerFactory.getLogger(SharedInferenceEngines.class);
 
     private static final Map<String, Entry> ENGINES = new HashMap<>();
+
+    /** Discarded engines some lease still holds; each is closed with its last lease. */
+    private static final Set<Entry> DISCARDED = new HashSet<>();
 
     private SharedInferenceEngines() {}
 
@@ -63,13 +75,13 @@ public final class SharedInferenceEngines {
         Entry entry = ENGINES.get(key);
         if (entry == null) {
             // Loading under the lock: other subtasks must wait for this load, not start another.
-            entry = new Entry(opener.apply(config));
+            entry = new Entry(key, opener.apply(config));
             ENGINES.put(key, entry);
             LOG.info("Loaded shared inference engine {} for {}", entry.engine.modelId(), config);
         }
         entry.engine.reserve(places);
         entry.references++;
-        return new Lease(key, entry.engine, places);
+        return new Lease(entry, places);
     }
 
     /** Engines currently loaded in this process, in use or idle. */
@@ -79,12 +91,23 @@ public final class SharedInferenceEngines {
 
     /** Leases currently held, over all engines (zero once every subtask has closed). */
     public static synchronized int leases() {
-        return ENGINES.values().stream().mapToInt(e -> e.references).sum();
+        return entries().stream().mapToInt(e -> e.references).sum();
     }
 
     /** Queue places currently reserved, over all engines (zero once every lease is closed). */
     public static synchronized int reservedPlaces() {
-        return ENGINES.values().stream().mapToInt(e -> e.engine.reserved()).sum();
+        return entries().stream().mapToInt(e -> e.engine.reserved()).sum();
+    }
+
+    /** The engines that later acquires get (for diagnostics and tests). */
+    public static synchronized List<TileInferenceEngine> loaded() {
+        return ENGINES.values().stream().map(e -> e.engine).toList();
+    }
+
+    private static List<Entry> entries() {
+        List<Entry> all = new ArrayList<>(ENGINES.values());
+        all.addAll(DISCARDED);
+        return all;
     }
 
     /** Closes every engine that no lease uses; returns how many. */
@@ -102,51 +125,72 @@ public final class SharedInferenceEngines {
         return closed;
     }
 
-    private static synchronized void release(String key, TileInferenceEngine engine, int inFlight) {
-        Entry entry = ENGINES.get(key);
-        if (entry == null || entry.engine != engine) {
+    private static synchronized void release(Entry entry, int inFlight) {
+        entry.engine.release(inFlight);
+        if (--entry.references > 0) {
             return;
         }
-        engine.release(inFlight);
-        if (--entry.references == 0) {
+        if (DISCARDED.remove(entry)) {
+            LOG.info("Closing discarded inference engine {}", entry.engine.modelId());
+            entry.engine.close();
+        } else {
             LOG.info(
                     "Inference engine {} is idle: kept loaded for a restart of the job on this"
                             + " TaskManager",
-                    engine.modelId());
+                    entry.engine.modelId());
+        }
+    }
+
+    private static synchronized void discard(Entry entry) {
+        if (ENGINES.get(entry.key) == entry) {
+            ENGINES.remove(entry.key);
+            DISCARDED.add(entry);
+            LOG.warn(
+                    "Inference engine {} is broken: discarded, the next subtask to start loads the"
+                            + " model afresh",
+                    entry.engine.modelId());
         }
     }
 
     private static final class Entry {
+        final String key;
         final TileInferenceEngine engine;
         int references;
 
-        Entry(TileInferenceEngine engine) {
+        Entry(String key, TileInferenceEngine engine) {
+            this.key = key;
             this.engine = engine;
         }
     }
 
     /** One user's reference to a shared engine; closing it twice is harmless. */
     public static final class Lease implements AutoCloseable {
-        private final String key;
-        private final TileInferenceEngine engine;
+        private final Entry entry;
         private final int inFlight;
         private boolean closed;
 
-        private Lease(String key, TileInferenceEngine engine, int inFlight) {
-            this.key = key;
-            this.engine = engine;
+        private Lease(Entry entry, int inFlight) {
+            this.entry = entry;
             this.inFlight = inFlight;
         }
 
         public TileInferenceEngine engine() {
-            return engine;
+            return entry.engine;
+        }
+
+        /**
+         * The engine is broken: later acquires load a new one, and this one is closed when its last
+         * lease (this one included) is given back.
+         */
+        public void discard() {
+            SharedInferenceEngines.discard(entry);
         }
 
         @Override
         public synchronized void close() {
             if (!closed) {
                 closed = true;
-                release(key, engine, inFlight);
+                release(entry, inFlight);
             }
         }
     }

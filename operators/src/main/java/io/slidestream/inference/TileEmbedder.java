@@ -270,8 +270,10 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                     } else {
                         SlideStreamException cause = asSlideStreamException(error);
                         if (cause.code() == ErrorCode.ENGINE_FAILED) {
-                            // Not the tile's failure: fail the task, so the job fails over and
-                            // the tile is embedded again after the restart.
+                            // Not the tile's failure: the engine goes (the restart loads the
+                            // model afresh) and the task fails, so the job fails over and the
+                            // tile is embedded again after the restart.
+                            lease.discard();
                             failTask(task, inFlight, cause);
                             return;
                         }

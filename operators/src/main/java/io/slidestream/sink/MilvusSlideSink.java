@@ -1,10 +1,14 @@
 package io.slidestream.sink;
 
 import io.slidestream.schemas.avro.SlideResult;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * Writes every {@link SlideResult} to the Milvus {@code slides} collection ({@code
@@ -13,7 +17,8 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
  * Batched upserts, flushed at every checkpoint, retried while Milvus is away: see {@link
  * MilvusUpsertWriter}.
  */
-public final class MilvusSlideSink implements Sink<SlideResult> {
+public final class MilvusSlideSink
+        implements Sink<SlideResult>, SupportsWriterState<SlideResult, MilvusPendingWrites> {
     private static final long serialVersionUID = 1L;
 
     private final MilvusConfig config;
@@ -23,8 +28,20 @@ public final class MilvusSlideSink implements Sink<SlideResult> {
     }
 
     @Override
-    public SinkWriter<SlideResult> createWriter(WriterInitContext context) {
+    public StatefulSinkWriter<SlideResult, MilvusPendingWrites> createWriter(
+            WriterInitContext context) {
+        return restoreWriter(context, List.of());
+    }
+
+    @Override
+    public StatefulSinkWriter<SlideResult, MilvusPendingWrites> restoreWriter(
+            WriterInitContext context, Collection<MilvusPendingWrites> recovered) {
         return new MilvusUpsertWriter<>(
-                config, config.slidesCollection(), new SlideEntityConverter(), context);
+                config, config.slidesCollection(), new SlideEntityConverter(), context, recovered);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<MilvusPendingWrites> getWriterStateSerializer() {
+        return new MilvusPendingWrites.Serializer();
     }
 }

@@ -10,12 +10,12 @@ import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
-import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.metrics.Counter;
 import org.slf4j.Logger;
@@ -30,25 +30,34 @@ import org.slf4j.LoggerFactory;
  * is keyed by it (a key seen twice before a send is sent once, last copy wins) and is sent when it
  * holds {@code milvus.batch-size} entities, when {@code milvus.flush-interval} passes (a
  * processing-time timer) and on every {@link #flush} - which Flink calls before each checkpoint
- * barrier and at the end of input. So a checkpoint completes only after its records are in Milvus,
- * and since upserts by a deterministic key are idempotent, the records replayed after a restore
- * overwrite their earlier copies: the collection holds each record exactly once.
+ * barrier. Since upserts and deletes by a deterministic key are idempotent, whatever is sent again
+ * after a restore overwrites its earlier copy: the collection holds each record exactly once.
  *
- * <p>State: none in Flink state - the buffer is always empty when a checkpoint is taken. The
- * collection is created (from the first record's vector length or {@code milvus.dimension}),
- * indexed and loaded on first use.
+ * <p><b>State</b>: what has not been sent when a checkpoint is taken ({@link MilvusPendingWrites})
+ * is part of the checkpoint and is sent first after a restore. So a checkpoint never waits for
+ * Milvus: while Milvus is away the checkpoints keep completing (and Iceberg and Kafka keep
+ * committing) with the unsent writes in them.
  *
- * <p>Failure: while Milvus is unreachable or failing, each send is retried with exponential backoff
- * ({@code milvus.retry.*}), each retry logged with its cause, the client reconnected; the task
- * thread waits meanwhile, so the job backpressures and nothing is dropped. After {@code
- * milvus.retry.max-wait} the writer throws {@link ErrorCode#STORE_UNAVAILABLE} and the job fails
- * over to its last checkpoint. Records whose vector length differs from the collection's fail the
- * job at once ({@link ErrorCode#INVALID_CONFIG}); records without a vector are skipped and logged.
+ * <p><b>Failure</b>: a send that fails transiently is not retried on the spot: the writes stay in
+ * the buffer and the next attempt is made from a timer after an exponential backoff ({@code
+ * milvus.retry.initial-backoff} to {@code max-backoff}), each failure logged with its cause and the
+ * client reconnected; the task thread goes on meanwhile. Only when the buffer holds {@value
+ * #BUFFERED_BATCHES} batches does the writer hold the task thread (backpressure) and retry until
+ * Milvus answers; if that takes longer than {@code milvus.retry.max-wait}, it throws {@link
+ * ErrorCode#STORE_UNAVAILABLE} and the job fails over to its last checkpoint, from which the
+ * buffered writes are restored. At the end of a bounded input everything is sent the same way.
+ * Records whose vector length differs from the collection's fail the job at once ({@link
+ * ErrorCode#INVALID_CONFIG}); records without a vector are skipped and logged. The collection is
+ * created (from the first record's vector length or {@code milvus.dimension}), indexed and loaded
+ * on first use.
  *
  * @param <T> the record type
  */
-public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
+public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, MilvusPendingWrites> {
     private static final Logger LOG = LoggerFactory.getLogger(MilvusUpsertWriter.class);
+
+    /** Batches the buffer holds before the writer stops taking records until Milvus answers. */
+    static final int BUFFERED_BATCHES = 40;
 
     private final MilvusConfig config;
     private final String collectionName;
@@ -71,11 +80,28 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
     private boolean collectionReady;
     private boolean timerPending;
 
+    /** While Milvus fails: no send before this time (ms), and the backoff that led to it. */
+    private long retryNotBefore;
+
+    private long backoffMs;
+    private long failingSinceNanos;
+    private int failedAttempts;
+
     public MilvusUpsertWriter(
             MilvusConfig config,
             String collectionName,
             MilvusEntityConverter<T> converter,
             WriterInitContext context) {
+        this(config, collectionName, converter, context, List.of());
+    }
+
+    /** A writer that first sends {@code restored}, the unsent writes of the last checkpoint. */
+    public MilvusUpsertWriter(
+            MilvusConfig config,
+            String collectionName,
+            MilvusEntityConverter<T> converter,
+            WriterInitContext context,
+            Collection<MilvusPendingWrites> restored) {
         this.config = config;
         this.collectionName = collectionName;
         this.converter = converter;
@@ -85,16 +111,35 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
         this.retries = context.metricGroup().counter("milvusRetries");
         this.skipped = context.metricGroup().counter("milvusSkippedWithoutVector");
         this.deleted = context.metricGroup().counter("milvusDeleted");
+        context.metricGroup().gauge("milvusBuffered", () -> buffer.size() + deletes.size());
         this.collectionDimension = config.dimension();
+        for (MilvusPendingWrites pending : restored) {
+            pending.deletes().forEach(this::bufferDelete);
+            pending.upserts().forEach(this::bufferUpsert);
+        }
+        if (collectionDimension == 0 && !buffer.isEmpty()) {
+            collectionDimension =
+                    buffer.values()
+                            .iterator()
+                            .next()
+                            .getAsJsonArray(definition.vectorField())
+                            .size();
+        }
+        if (!buffer.isEmpty() || !deletes.isEmpty()) {
+            LOG.info(
+                    "Restored {} unsent entities and {} deletes for Milvus collection {}",
+                    buffer.size(),
+                    deletes.size(),
+                    collectionName);
+            scheduleFlushTimer();
+        }
     }
 
     @Override
     public void write(T record, Context context) throws InterruptedException {
         if (converter.removes(record)) {
-            long key = converter.key(record);
-            buffer.remove(key);
-            deletes.add(key);
-            sendIfFull();
+            bufferDelete(converter.key(record));
+            afterWrite();
             return;
         }
         int dimension = converter.dimension(record);
@@ -123,33 +168,61 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
                             + "-collection) or set milvus.dimension to the model's output.");
         }
         JsonObject entity = converter.toEntity(record);
-        long key = entity.get(definition.primaryField()).getAsLong();
-        deletes.remove(key);
-        buffer.put(key, entity);
-        sendIfFull();
+        bufferUpsert(entity.get(definition.primaryField()).getAsLong(), entity);
+        afterWrite();
     }
 
-    private void sendIfFull() throws InterruptedException {
-        if (buffer.size() + deletes.size() >= config.batchSize()) {
-            sendBuffer();
+    private void bufferUpsert(long key, JsonObject entity) {
+        deletes.remove(key);
+        buffer.put(key, entity);
+    }
+
+    private void bufferDelete(long key) {
+        buffer.remove(key);
+        deletes.add(key);
+    }
+
+    private int pending() {
+        return buffer.size() + deletes.size();
+    }
+
+    private void afterWrite() throws InterruptedException {
+        if (pending() >= config.batchSize() * BUFFERED_BATCHES) {
+            // Backpressure: hold the task thread until Milvus takes the writes (or fail over).
+            sendBlocking("the buffer is full");
+        } else if (pending() >= config.batchSize()) {
+            trySend();
         } else {
             scheduleFlushTimer();
         }
     }
 
+    /** Before each checkpoint barrier: one attempt; what is not sent goes into the checkpoint. */
     @Override
     public void flush(boolean endOfInput) throws InterruptedException {
-        sendBuffer();
+        if (endOfInput) {
+            sendBlocking("the input ended");
+        } else {
+            trySend();
+        }
+    }
+
+    @Override
+    public List<MilvusPendingWrites> snapshotState(long checkpointId) {
+        if (buffer.isEmpty() && deletes.isEmpty()) {
+            return List.of();
+        }
+        return List.of(
+                new MilvusPendingWrites(new LinkedHashMap<>(buffer), new ArrayList<>(deletes)));
     }
 
     @Override
     public void close() {
         if (!buffer.isEmpty() || !deletes.isEmpty()) {
-            // Only reached when the task fails or is cancelled: the records are replayed from the
-            // last checkpoint, so dropping them here loses nothing.
+            // The last checkpoint holds what was unsent then; later writes are replayed.
             LOG.info(
                     "Discarding {} unsent entities and {} deletes for {} on close; they are"
-                            + " replayed from the last checkpoint",
+                            + " restored or replayed from the last checkpoint",
                     buffer.size(),
                     deletes.size(),
                     collectionName);
@@ -165,111 +238,64 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
             return;
         }
         timerPending = true;
+        long now = timeService.getCurrentProcessingTime();
         timeService.registerTimer(
-                timeService.getCurrentProcessingTime() + interval.toMillis(),
+                Math.max(now + interval.toMillis(), retryNotBefore),
                 time -> {
                     timerPending = false;
-                    sendBuffer();
+                    trySend();
                 });
     }
 
-    private void sendBuffer() throws InterruptedException {
-        // A key is in at most one of the two (the later operation on it wins), so their order
-        // does not matter.
-        sendDeletes();
-        if (buffer.isEmpty()) {
+    /** One attempt unless backing off; on a transient failure the writes wait for a timer. */
+    private void trySend() throws InterruptedException {
+        if (pending() == 0) {
             return;
         }
-        UpsertReq request =
-                UpsertReq.builder()
-                        .collectionName(collectionName)
-                        .data(new ArrayList<>(buffer.values()))
-                        .build();
-        int count = buffer.size();
-        withRetry("upsert of " + count + " entities", () -> client.upsert(request));
-        upserted.inc(count);
-        buffer.clear();
-    }
-
-    private void sendDeletes() throws InterruptedException {
-        if (deletes.isEmpty()) {
+        if (timeService.getCurrentProcessingTime() < retryNotBefore) {
+            scheduleFlushTimer();
             return;
         }
-        DeleteReq request =
-                DeleteReq.builder()
-                        .collectionName(collectionName)
-                        .ids(new ArrayList<>(deletes))
-                        .build();
-        int count = deletes.size();
-        // With nothing written yet the collection may not exist: then there is nothing to delete.
-        withRetry(
-                "delete of " + count + " entities",
-                () -> collectionDimension == 0 ? null : client.delete(request));
-        deleted.inc(count);
-        deletes.clear();
+        try {
+            sendAll();
+        } catch (RuntimeException e) {
+            if (!isTransient(e)) {
+                throw rejected(e);
+            }
+            failed(e);
+            scheduleFlushTimer();
+        }
     }
 
-    /** Runs {@code call} with a ready client and collection, retrying transient failures. */
-    private <R> R withRetry(String action, Supplier<R> call) throws InterruptedException {
-        long start = System.nanoTime();
-        long deadline = start + config.maxRetryWait().toNanos();
-        long backoffMs = config.initialBackoff().toMillis();
-        for (int attempt = 1; ; attempt++) {
+    /** Sends everything, retrying with backoff on the task thread for up to max-wait. */
+    private void sendBlocking(String why) throws InterruptedException {
+        while (pending() > 0) {
+            long waitMs = retryNotBefore - timeService.getCurrentProcessingTime();
+            if (waitMs > 0) {
+                Thread.sleep(waitMs);
+            }
             try {
-                if (client == null) {
-                    client = MilvusCollectionAdmin.connect(config);
-                }
-                if (!collectionReady) {
-                    collectionDimension =
-                            MilvusCollectionAdmin.ensureCollection(
-                                    client,
-                                    config,
-                                    collectionName,
-                                    definition,
-                                    collectionDimension);
-                    // 0: nothing written yet and no collection; created with the first upsert.
-                    collectionReady = collectionDimension != 0;
-                }
-                R result = call.get();
-                if (attempt > 1) {
-                    LOG.info(
-                            "Milvus {} into {} succeeded after {} attempts ({} ms)",
-                            action,
-                            collectionName,
-                            attempt,
-                            (System.nanoTime() - start) / 1_000_000);
-                }
-                return result;
-            } catch (SlideStreamException e) {
-                throw e;
+                sendAll();
             } catch (RuntimeException e) {
                 if (!isTransient(e)) {
-                    throw new SlideStreamException(
-                            ErrorCode.INTERNAL,
-                            "Milvus rejected the "
-                                    + action
-                                    + " into collection '"
-                                    + collectionName
-                                    + "' at "
-                                    + config.uri()
-                                    + ": "
-                                    + e.getMessage(),
-                            e);
+                    throw rejected(e);
                 }
-                long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
-                if (remainingMs <= 0) {
+                failed(e);
+                if (System.nanoTime() - failingSinceNanos > config.maxRetryWait().toNanos()) {
                     throw new SlideStreamException(
                             ErrorCode.STORE_UNAVAILABLE,
                             "Milvus at "
                                     + config.uri()
-                                    + " did not accept the "
-                                    + action
-                                    + " into '"
+                                    + " did not accept "
+                                    + pending()
+                                    + " writes into '"
                                     + collectionName
-                                    + "' within "
+                                    + "' ("
+                                    + why
+                                    + ") within "
                                     + config.maxRetryWait()
                                     + " ("
-                                    + attempt
+                                    + failedAttempts
                                     + " attempts; last error: "
                                     + e.getMessage()
                                     + "). Check that Milvus is running and reachable, or raise"
@@ -277,25 +303,112 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
                                     + " checkpoint.",
                             e);
                 }
-                long sleepMs = Math.min(backoffMs, remainingMs);
-                retries.inc();
-                LOG.warn(
-                        "Milvus {} into {} at {} failed (attempt {}), retrying in {} ms: {}",
-                        action,
-                        collectionName,
-                        config.uri(),
-                        attempt,
-                        sleepMs,
-                        e.toString());
-                // A fresh client reconnects at once instead of waiting out gRPC's own reconnect
-                // backoff (up to two minutes), and the collection is re-checked: a restarted
-                // server may have lost or unloaded it.
-                closeClient();
-                collectionReady = false;
-                Thread.sleep(sleepMs);
-                backoffMs = Math.min(backoffMs * 2, config.maxBackoff().toMillis());
             }
         }
+    }
+
+    /** Sends the deletes and then the upserts; throws what the client throws. */
+    private void sendAll() {
+        ensureReady();
+        if (!deletes.isEmpty()) {
+            // A key is in at most one of the two (the later operation on it wins), so their
+            // order does not matter. With nothing written yet the collection may not exist: then
+            // there is nothing to delete.
+            if (collectionReady) {
+                client.delete(
+                        DeleteReq.builder()
+                                .collectionName(collectionName)
+                                .ids(new ArrayList<>(deletes))
+                                .build());
+            }
+            deleted.inc(deletes.size());
+            deletes.clear();
+        }
+        if (!buffer.isEmpty()) {
+            if (!collectionReady) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_CONFIG,
+                        "Milvus collection '"
+                                + collectionName
+                                + "' does not exist and its vector length is unknown: set"
+                                + " milvus.dimension");
+            }
+            client.upsert(
+                    UpsertReq.builder()
+                            .collectionName(collectionName)
+                            .data(new ArrayList<>(buffer.values()))
+                            .build());
+            upserted.inc(buffer.size());
+            buffer.clear();
+        }
+        if (failedAttempts > 0) {
+            LOG.info(
+                    "Milvus at {} takes writes into {} again after {} failed attempts ({} ms)",
+                    config.uri(),
+                    collectionName,
+                    failedAttempts,
+                    (System.nanoTime() - failingSinceNanos) / 1_000_000);
+        }
+        failedAttempts = 0;
+        backoffMs = 0;
+        retryNotBefore = 0;
+    }
+
+    /** A connected client and, once the vector length is known, a ready collection. */
+    private void ensureReady() {
+        if (client == null) {
+            client = MilvusCollectionAdmin.connect(config);
+        }
+        if (!collectionReady) {
+            collectionDimension =
+                    MilvusCollectionAdmin.ensureCollection(
+                            client, config, collectionName, definition, collectionDimension);
+            // 0: nothing written yet and no collection; created with the first upsert.
+            collectionReady = collectionDimension != 0;
+        }
+    }
+
+    /** Records a transient failure: backoff, reconnect on the next attempt. */
+    private void failed(RuntimeException e) {
+        if (failedAttempts == 0) {
+            failingSinceNanos = System.nanoTime();
+        }
+        failedAttempts++;
+        retries.inc();
+        backoffMs =
+                backoffMs == 0
+                        ? config.initialBackoff().toMillis()
+                        : Math.min(backoffMs * 2, config.maxBackoff().toMillis());
+        retryNotBefore = timeService.getCurrentProcessingTime() + backoffMs;
+        LOG.warn(
+                "Milvus write into {} at {} failed (attempt {}), {} writes buffered, next attempt"
+                        + " in {} ms: {}",
+                collectionName,
+                config.uri(),
+                failedAttempts,
+                pending(),
+                backoffMs,
+                e.toString());
+        // A fresh client reconnects at once instead of waiting out gRPC's own reconnect backoff
+        // (up to two minutes), and the collection is re-checked: a restarted server may have
+        // lost or unloaded it.
+        closeClient();
+        collectionReady = false;
+    }
+
+    private SlideStreamException rejected(RuntimeException e) {
+        if (e instanceof SlideStreamException s) {
+            return s;
+        }
+        return new SlideStreamException(
+                ErrorCode.INTERNAL,
+                "Milvus rejected a write into collection '"
+                        + collectionName
+                        + "' at "
+                        + config.uri()
+                        + ": "
+                        + e.getMessage(),
+                e);
     }
 
     /** Whether retrying may help: anything but a request Milvus rejected as invalid. */
@@ -317,15 +430,5 @@ public final class MilvusUpsertWriter<T> implements SinkWriter<T> {
             }
             client = null;
         }
-    }
-
-    /** Entities waiting to be sent (for tests). */
-    int buffered() {
-        return buffer.size();
-    }
-
-    /** Keys waiting to be sent, in order (for tests). */
-    Map<Long, JsonObject> pending() {
-        return java.util.Collections.unmodifiableMap(buffer);
     }
 }

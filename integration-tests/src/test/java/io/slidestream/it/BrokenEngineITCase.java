@@ -1,0 +1,133 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.inference.EmbeddingEngine;
+import io.slidestream.inference.SharedInferenceEngines;
+import io.slidestream.inference.TileInferenceEngine;
+import io.slidestream.local.CommittedTopic;
+import io.slidestream.local.EmbeddedStack;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.local.cluster.FlinkRestClient;
+import io.slidestream.schemas.avro.SlideFailed;
+import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An inference engine that breaks while the job runs is an infrastructure failure, not the tiles'
+ * fault: the ONNX Runtime session of the loaded engine is closed under the running job (the
+ * MiniCluster runs in this JVM), so every batch and the known-good probe fail. The job must fail
+ * over, load the model afresh and deliver a complete result for the slide that met the broken
+ * engine, with nothing on the dead letter and nothing in {@code slide_errors}.
+ */
+class BrokenEngineITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(180);
+
+    @Test
+    void aBrokenEngineFailsTheJobOverAndTheSlideCompletesOnAFreshEngine(@TempDir Path dir)
+            throws Exception {
+        Path slide =
+                EndToEndStack.writeSlide(
+                        SyntheticSlideWriter.builder()
+                                .size(2048, 2048)
+                                .style(Style.GENERIC_TIFF)
+                                .seed(51)
+                                .tissue(256, 256, 256L * 6, 256L * 5)
+                                .build(),
+                        dir.resolve("slide.tiff"),
+                        30);
+        try (EndToEndStack stack = EndToEndStack.start(dir, "broken-engine-it", 3)) {
+            SlideStreamConfig config = stack.config();
+            JobClient job = EndToEndStack.submit(config, "broken-engine-it");
+            FlinkRestClient rest = EndToEndStack.rest(FLINK);
+            String jobId = job.getJobID().toHexString();
+            try (SlidePublisher publisher = stack.publisher("broken-engine-it");
+                    CommittedTopic<SlideResult> results =
+                            stack.committed(EmbeddedStack.RESULTS_TOPIC, AvroCodec.SLIDE_RESULT);
+                    CommittedTopic<SlideFailed> deadLetters =
+                            stack.committed(
+                                    EmbeddedStack.DEAD_LETTER_TOPIC, AvroCodec.SLIDE_FAILED)) {
+                publisher.publish(slide, "before");
+                awaitResults(job, results, 1);
+                assertThat(rest.failures(jobId)).isZero();
+
+                // Break the idle engine: its model session is closed, every run now fails.
+                List<TileInferenceEngine> engines = SharedInferenceEngines.loaded();
+                assertThat(engines).hasSize(1);
+                TileInferenceEngine broken = engines.get(0);
+                broken.embeddingEngine().ifPresent(EmbeddingEngine::close);
+
+                publisher.publish(slide, "after");
+                awaitResults(job, results, 2);
+                // The REST API serves the job's exception history from a cache of a few seconds.
+                assertThat(
+                                EndToEndStack.await(
+                                        Duration.ofSeconds(30), () -> rest.failures(jobId) > 0))
+                        .as("a failover")
+                        .isTrue();
+                assertThat(rest.get("/jobs/" + jobId + "/exceptions").toString())
+                        .as("the failover's cause")
+                        .contains("the inference engine fails on every input");
+                assertThat(SharedInferenceEngines.loaded())
+                        .as("a fresh engine, the broken one discarded")
+                        .hasSize(1)
+                        .doesNotContain(broken);
+
+                SlideResult after =
+                        results.poll().stream()
+                                .filter(r -> r.getSlideId().equals("after"))
+                                .findFirst()
+                                .orElseThrow();
+                assertThat(after.getComplete()).isTrue();
+                assertThat(after.getTilesReceived()).isEqualTo(30);
+                assertThat(
+                                EndToEndStack.await(
+                                        Duration.ofSeconds(30),
+                                        () ->
+                                                StoreContents.reached(
+                                                        config, Map.of("before", 30, "after", 30))))
+                        .isTrue();
+                StoreContents.assertExactlyOnce(config, Map.of("before", 30, "after", 30));
+                assertThat(deadLetters.poll()).as("dead letters").isEmpty();
+                var iceberg = config.iceberg();
+                assertThat(IcebergTableReader.rows(iceberg, iceberg.errorsTable(), "slide_id"))
+                        .as("slide_errors")
+                        .isEmpty();
+                System.out.printf(
+                        "BrokenEngineITCase: engine broken under the job; %d failover(s), slide"
+                                + " 'after' complete with %d of 30 tiles, no dead letter%n",
+                        rest.failures(jobId), after.getTilesReceived());
+            } finally {
+                EndToEndStack.cancel(job);
+            }
+        }
+    }
+
+    private static void awaitResults(JobClient job, CommittedTopic<SlideResult> results, int n)
+            throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (results.poll().size() < n) {
+            EndToEndStack.assertRunning(job);
+            assertThat(System.nanoTime())
+                    .as("%d results within %s", n, TIMEOUT)
+                    .isLessThan(deadline);
+            Thread.sleep(250);
+        }
+    }
+}
