@@ -44,14 +44,7 @@ class BacklogITCase {
         // slides planned side by side would interleave their tiles.
         Path slide =
                 EndToEndStack.writeSlide(
-                        SyntheticSlideWriter.builder()
-                                .size(2048, 2048)
-                                .style(Style.GENERIC_TIFF)
-                                .seed(41)
-                                .tissue(256, 256, 256L * 6, 256L * 5)
-                                .build(),
-                        dir.resolve("slide.tiff"),
-                        30);
+                        EndToEndStack.sixByFive(41), dir.resolve("slide.tiff"), 30);
         int slides = 40;
         Duration slideTimeout = Duration.ofSeconds(12);
         try (EndToEndStack stack = EndToEndStack.start(dir, "backlog-it", 2)) {

@@ -14,8 +14,6 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergTableReader;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -49,14 +47,7 @@ class BrokenEngineITCase {
             throws Exception {
         Path slide =
                 EndToEndStack.writeSlide(
-                        SyntheticSlideWriter.builder()
-                                .size(2048, 2048)
-                                .style(Style.GENERIC_TIFF)
-                                .seed(51)
-                                .tissue(256, 256, 256L * 6, 256L * 5)
-                                .build(),
-                        dir.resolve("slide.tiff"),
-                        30);
+                        EndToEndStack.sixByFive(51), dir.resolve("slide.tiff"), 30);
         try (EndToEndStack stack = EndToEndStack.start(dir, "broken-engine-it", 10)) {
             SlideStreamConfig config = stack.config();
             JobClient job = EndToEndStack.submit(config, "broken-engine-it");

@@ -172,6 +172,16 @@ final class EndToEndStack implements AutoCloseable {
                 "http://127.0.0.1:" + flink.getClientConfiguration().get(RestOptions.PORT));
     }
 
+    /** A 2048 px slide with one tissue block of 6 x 5 tiles (30) of 256 px at 0.5 µm/px. */
+    static SyntheticSlideWriter sixByFive(long seed) {
+        return SyntheticSlideWriter.builder()
+                .size(2048, 2048)
+                .style(Style.GENERIC_TIFF)
+                .seed(seed)
+                .tissue(256, 256, 256L * 6, 256L * 5)
+                .build();
+    }
+
     /**
      * A 2048 px slide with two tissue blocks, 3 x 2 and 2 x 3 tiles of 256 px at 0.5 µm/px: 12
      * tissue tiles, its pixels from {@code seed}.

@@ -86,6 +86,7 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
     private long backoffMs;
     private long failingSinceNanos;
     private int failedAttempts;
+    private RuntimeException lastError;
 
     public MilvusUpsertWriter(
             MilvusConfig config,
@@ -248,21 +249,11 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
     }
 
     /** One attempt unless backing off; on a transient failure the writes wait for a timer. */
-    private void trySend() throws InterruptedException {
+    private void trySend() {
         if (pending() == 0) {
             return;
         }
-        if (timeService.getCurrentProcessingTime() < retryNotBefore) {
-            scheduleFlushTimer();
-            return;
-        }
-        try {
-            sendAll();
-        } catch (RuntimeException e) {
-            if (!isTransient(e)) {
-                throw rejected(e);
-            }
-            failed(e);
+        if (timeService.getCurrentProcessingTime() < retryNotBefore || !attempt()) {
             scheduleFlushTimer();
         }
     }
@@ -274,36 +265,46 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
             if (waitMs > 0) {
                 Thread.sleep(waitMs);
             }
-            try {
-                sendAll();
-            } catch (RuntimeException e) {
-                if (!isTransient(e)) {
-                    throw rejected(e);
-                }
-                failed(e);
-                if (System.nanoTime() - failingSinceNanos > config.maxRetryWait().toNanos()) {
-                    throw new SlideStreamException(
-                            ErrorCode.STORE_UNAVAILABLE,
-                            "Milvus at "
-                                    + config.uri()
-                                    + " did not accept "
-                                    + pending()
-                                    + " writes into '"
-                                    + collectionName
-                                    + "' ("
-                                    + why
-                                    + ") within "
-                                    + config.maxRetryWait()
-                                    + " ("
-                                    + failedAttempts
-                                    + " attempts; last error: "
-                                    + e.getMessage()
-                                    + "). Check that Milvus is running and reachable, or raise"
-                                    + " milvus.retry.max-wait; the job restarts from its last"
-                                    + " checkpoint.",
-                            e);
-                }
+            if (!attempt()
+                    && System.nanoTime() - failingSinceNanos > config.maxRetryWait().toNanos()) {
+                throw new SlideStreamException(
+                        ErrorCode.STORE_UNAVAILABLE,
+                        "Milvus at "
+                                + config.uri()
+                                + " did not accept "
+                                + pending()
+                                + " writes into '"
+                                + collectionName
+                                + "' ("
+                                + why
+                                + ") within "
+                                + config.maxRetryWait()
+                                + " ("
+                                + failedAttempts
+                                + " attempts; last error: "
+                                + lastError.getMessage()
+                                + "). Check that Milvus is running and reachable, or raise"
+                                + " milvus.retry.max-wait; the job restarts from its last"
+                                + " checkpoint.",
+                        lastError);
             }
+        }
+    }
+
+    /**
+     * Sends what is pending; false after a transient failure (recorded, with the next attempt's
+     * earliest time), an exception for a request Milvus rejects.
+     */
+    private boolean attempt() {
+        try {
+            sendAll();
+            return true;
+        } catch (RuntimeException e) {
+            if (!isTransient(e)) {
+                throw rejected(e);
+            }
+            failed(e);
+            return false;
         }
     }
 
@@ -374,6 +375,7 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
             failingSinceNanos = System.nanoTime();
         }
         failedAttempts++;
+        lastError = e;
         retries.inc();
         backoffMs =
                 backoffMs == 0
