@@ -7,6 +7,7 @@ import io.slidestream.config.ConfigLoader;
 import io.slidestream.inference.EmbedBenchmark;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.local.DemoRun;
+import io.slidestream.local.RunInbox;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.slide.ReadBenchmark;
 import io.slidestream.slide.SlideOpener;
@@ -80,13 +81,16 @@ final class BenchPipelineCommand implements Callable<Integer> {
         PrintStream out = System.out;
         Path home = Path.of(System.getProperty("slidestream.home", ".")).toAbsolutePath();
         Path work = workDir != null ? workDir : home.resolve("bench-data");
-        Path inbox = work.resolveSibling(work.getFileName() + "-slides");
+        // Generated slides are cached between runs; each run's inbox holds only its own.
+        Path slideCache = work.resolveSibling(work.getFileName() + "-slides");
+        Path inbox = work.resolveSibling(work.getFileName() + "-inbox");
         Path modelPath =
                 model != null
                         ? model
                         : home.resolve("operators/src/test/resources/gpfm-tiny/gpfm-tiny.onnx");
 
-        List<Path> files = writeSlides(inbox, out);
+        List<Path> files = writeSlides(slideCache, out);
+        RunInbox.prepare(inbox, files);
 
         // Stage 1 alone: read + preprocess of the first slide's tissue tiles, threads = slots.
         TilingConfig tiling = TilingConfig.defaults();
@@ -159,14 +163,15 @@ final class BenchPipelineCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Path> writeSlides(Path inbox, PrintStream out) throws Exception {
-        Files.createDirectories(inbox);
+    /** This run's synthetic slides in {@code cache}, written when not there yet. */
+    private List<Path> writeSlides(Path cache, PrintStream out) throws Exception {
+        Files.createDirectories(cache);
         List<Path> files = new ArrayList<>();
         int count = resection ? 1 : slides;
         long w = resection ? 32_000 : slidePx;
         long h = resection ? 31_000 : slidePx;
         for (int i = 0; i < count; i++) {
-            Path file = inbox.resolve(String.format(Locale.ROOT, "bench-%s-%02d.tiff", w, i));
+            Path file = cache.resolve(String.format(Locale.ROOT, "bench-%s-%02d.tiff", w, i));
             if (!Files.isRegularFile(file)) {
                 SyntheticSlideWriter writer =
                         SyntheticSlideWriter.builder()
