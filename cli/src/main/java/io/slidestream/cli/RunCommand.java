@@ -16,12 +16,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /**
  * {@code slidestream run [--config FILE] [-D key=value ...]}: runs the SlideStream job on a local
@@ -32,8 +36,13 @@ import picocli.CommandLine.Spec;
  * misspelt key; {@link SlideStreamConfig}: a bad or missing value fails naming its key), the model
  * file must exist, and Kafka, Milvus and the Iceberg catalog must answer within {@code
  * --check-timeout} ({@link StoreChecks}: {@code STORE_UNAVAILABLE} naming the address and the key).
- * Then the job runs until it fails or the process is stopped; checkpoints and the exactly-once
- * sinks make a restart resume where the last checkpoint left off.
+ * Then the job runs until it fails or the process is stopped.
+ *
+ * <p><b>State across runs</b> ({@link RunState}): checkpoints go to {@code --state-dir} (unless
+ * {@code job.checkpoint-dir} is set) and are kept when the job ends; Ctrl-C or SIGTERM stops the
+ * job with a savepoint there. The next run resumes from the newest savepoint or checkpoint - the
+ * slides in flight, the planner's waiting slides and the Kafka offsets with it - so a stop, a crash
+ * or a reboot loses no slide; {@code --fresh} starts afresh.
  */
 @Command(
         name = "run",
@@ -71,6 +80,23 @@ final class RunCommand implements Callable<Integer> {
                     "How long each store may take to answer the start-up check (default:"
                             + " ${DEFAULT-VALUE}).")
     Duration checkTimeout;
+
+    @Option(
+            names = "--state-dir",
+            paramLabel = "DIR",
+            defaultValue = "run-state",
+            description =
+                    "Where the job's checkpoints (unless job.checkpoint-dir says otherwise) and the"
+                            + " savepoint of a stop go; a run resumes from the newest of them"
+                            + " (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(
+            names = "--fresh",
+            description =
+                    "Start afresh instead of resuming from the state folder (slides in flight when"
+                            + " the last run stopped are then not finished).")
+    boolean fresh;
 
     @Option(
             names = "--check-only",
@@ -111,9 +137,62 @@ final class RunCommand implements Callable<Integer> {
             return 0;
         }
         SlideStreamJob.localClusterSettings(conf);
-        err.println("Starting the SlideStream job on a local MiniCluster (Ctrl-C to stop)");
+        RunState state = RunState.in(stateDir);
+        state.configure(conf, fresh, err);
+        // Read again: the job's checkpoint directory may now be the state folder's.
+        job = SlideStreamConfig.from(conf);
+        err.println(
+                "Starting the SlideStream job on a local MiniCluster (Ctrl-C or SIGTERM stops it"
+                        + " with a savepoint in "
+                        + state.savepoints()
+                        + "; the next run resumes from it)");
         err.flush();
-        SlideStreamJob.run(StreamExecutionEnvironment.getExecutionEnvironment(conf), job);
+        JobClient running =
+                SlideStreamJob.start(StreamExecutionEnvironment.getExecutionEnvironment(conf), job);
+        stopWithSavepointOnSignal(running, state, err);
+        running.getJobExecutionResult().get();
         return 0;
+    }
+
+    /**
+     * The first Ctrl-C or SIGTERM stops the job with a savepoint - the slides in flight, the
+     * planner's waiting slides and the Kafka offsets are all in it, and the next {@code run}
+     * resumes from it - instead of letting JVM shutdown kill the job and lose them; a second one
+     * exits at once.
+     */
+    private static void stopWithSavepointOnSignal(JobClient job, RunState state, PrintWriter err) {
+        AtomicBoolean stopping = new AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(
+                    new Signal(name),
+                    signal -> {
+                        if (!stopping.compareAndSet(false, true)) {
+                            System.exit(128 + signal.getNumber());
+                        }
+                        err.println(
+                                "Stopping the job with a savepoint (signal again to stop at once) ...");
+                        err.flush();
+                        try {
+                            String path =
+                                    job.stopWithSavepoint(
+                                                    false,
+                                                    state.savepoints().toUri().toString(),
+                                                    SavepointFormatType.CANONICAL)
+                                            .get();
+                            err.println(
+                                    "Stopped with savepoint "
+                                            + path
+                                            + "; the next run resumes from it");
+                        } catch (Exception e) {
+                            err.println(
+                                    "Could not take a savepoint ("
+                                            + e
+                                            + "); the next run resumes from the latest checkpoint in "
+                                            + state.checkpoints());
+                            System.exit(SlideStreamCli.EXIT_FAILURE);
+                        }
+                        err.flush();
+                    });
+        }
     }
 }

@@ -42,6 +42,7 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -75,6 +76,7 @@ import org.apache.flink.types.Either;
  */
 public final class SlideStreamJob {
 
+    public static final String JOB_NAME = "SlideStream";
     public static final String SOURCE_UID = "kafka-slides-scanned";
     public static final String DECODE_UID = "decode-events";
     public static final String EMBED_FAILURES_UID = "embed-failures";
@@ -150,11 +152,22 @@ public final class SlideStreamJob {
      */
     public static void run(StreamExecutionEnvironment env, SlideStreamConfig config)
             throws Exception {
+        prepare(env, config);
+        env.execute(JOB_NAME);
+    }
+
+    /** As {@link #run}, without waiting: the running job's client. */
+    public static JobClient start(StreamExecutionEnvironment env, SlideStreamConfig config)
+            throws Exception {
+        prepare(env, config);
+        return env.executeAsync(JOB_NAME);
+    }
+
+    private static void prepare(StreamExecutionEnvironment env, SlideStreamConfig config) {
         configure(env, config);
         requireDurableCheckpoints(env);
         IcebergCatalogs.ensureTables(config.iceberg());
         define(env, config, kafkaEvents(env, config), new StoreSinks(config));
-        env.execute("SlideStream");
     }
 
     /**
