@@ -21,7 +21,8 @@ import org.apache.flink.configuration.StateRecoveryOptions;
  * The state {@code run} keeps across runs in one folder: {@code checkpoints/} (the job's
  * checkpoints, unless {@code job.checkpoint-dir} names another file system folder, kept when the
  * job ends) and {@code savepoints/} (the savepoint a stop takes). A run resumes from the newest
- * complete one of either - a stop's savepoint, or the last checkpoint of a run that crashed.
+ * complete one of either - a stop's savepoint, or the last checkpoint of a run that crashed - and
+ * removes the older ones.
  */
 final class RunState {
     private static final String METADATA = "_metadata";
@@ -61,12 +62,66 @@ final class RunState {
             err.println("Starting afresh (--fresh): the state in " + dir + " is not used");
             return;
         }
-        Optional<Path> latest = latest(checkpointFolder(conf));
+        Optional<Path> checkpointFolder = checkpointFolder(conf);
+        Optional<Path> latest = latest(checkpointFolder);
         latest.ifPresent(
                 state -> {
                     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, state.toUri().toString());
                     err.println("Resuming from " + state);
+                    int pruned = pruneOlderThan(state, checkpointFolder);
+                    if (pruned > 0) {
+                        err.println("Removed " + pruned + " older savepoints and checkpoints");
+                    }
                 });
+    }
+
+    /**
+     * Deletes the savepoints and the checkpoint folders of earlier runs that are older than {@code
+     * kept}, the state this run resumes from (which stays: the job restores without claiming it).
+     * Without this every run would leave its last checkpoint behind for good.
+     */
+    int pruneOlderThan(Path kept, Optional<Path> checkpointFolder) {
+        long keptAt = modified(kept.resolve(METADATA));
+        List<Path> older = new ArrayList<>();
+        for (Path savepoint : children(savepoints())) {
+            if (!kept.startsWith(savepoint) && newestMetadata(savepoint) < keptAt) {
+                older.add(savepoint);
+            }
+        }
+        checkpointFolder.ifPresent(
+                folder -> {
+                    for (Path job : children(folder)) {
+                        if (!kept.startsWith(job) && newestMetadata(job) < keptAt) {
+                            older.add(job);
+                        }
+                    }
+                });
+        older.forEach(RunState::deleteRecursively);
+        return older.size();
+    }
+
+    /** The newest {@code _metadata} in {@code folder} or one level below; 0 when none. */
+    private static long newestMetadata(Path folder) {
+        long newest = 0;
+        if (Files.isRegularFile(folder.resolve(METADATA))) {
+            newest = modified(folder.resolve(METADATA));
+        }
+        for (Path child : children(folder)) {
+            if (Files.isRegularFile(child.resolve(METADATA))) {
+                newest = Math.max(newest, modified(child.resolve(METADATA)));
+            }
+        }
+        return newest;
+    }
+
+    private static void deleteRecursively(Path folder) {
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove old state " + folder, e);
+        }
     }
 
     /** The checkpoint folder the job will use, when it is on the local file system. */
