@@ -3,6 +3,7 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.KafkaOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.SlidePublisher;
@@ -257,6 +258,12 @@ class ClusterChaosITCase {
                     "a checkpoint after the last result",
                     Duration.ofMinutes(1),
                     () -> rest.completedCheckpoints(waves.job) > checkpoints);
+            // ... and the source has committed its offsets to Kafka, which it does after the
+            // checkpoint, asynchronously: a fresh job starts from them.
+            awaitCondition(
+                    "the job's offsets committed to Kafka up to the last event",
+                    Duration.ofMinutes(1),
+                    () -> stack.scannedOffsetsCommitted(KafkaOptions.GROUP_ID.defaultValue()));
             cancelAndAwaitSlotsFree(waves.job);
             waves.job = submit(null);
             waves.run(

@@ -14,6 +14,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
@@ -194,6 +200,48 @@ public final class ClusterStack implements AutoCloseable {
     }
 
     /** A read_committed reader of {@code slides.results}, as an independent client sees it. */
+    /**
+     * Whether consumer group {@code groupId} (the job's {@code kafka.group-id}) has committed
+     * offsets at the end of every partition of {@code slides.scanned}: every event announced so far
+     * is behind a completed checkpoint of the job, so a job started afresh from the committed
+     * offsets reads none of them again. (The Kafka source commits offsets after a checkpoint
+     * completes, asynchronously.)
+     */
+    public boolean scannedOffsetsCommitted(String groupId) {
+        Map<String, Object> props = Map.of("bootstrap.servers", kafka.bootstrapServers());
+        try (Admin admin = Admin.create(props)) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(groupId)
+                            .partitionsToOffsetAndMetadata()
+                            .get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+            admin.describeTopics(List.of(SCANNED_TOPIC))
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(SCANNED_TOPIC)
+                    .partitions()
+                    .forEach(
+                            p ->
+                                    latest.put(
+                                            new TopicPartition(SCANNED_TOPIC, p.partition()),
+                                            OffsetSpec.latest()));
+            var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            for (var end : ends.entrySet()) {
+                OffsetAndMetadata at = committed.get(end.getKey());
+                long endOffset = end.getValue().offset();
+                if (endOffset > 0 && (at == null || at.offset() < endOffset)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot read the offsets of " + groupId, e);
+        }
+    }
+
     public CommittedTopic<SlideResult> committedResults() {
         return new CommittedTopic<>(
                 kafka.bootstrapServers(), RESULTS_TOPIC, AvroCodec.SLIDE_RESULT);
