@@ -99,6 +99,13 @@ final class RunCommand implements Callable<Integer> {
     boolean fresh;
 
     @Option(
+            names = "--drain-on-stop",
+            description =
+                    "On Ctrl-C or SIGTERM, finish the slides in flight before the savepoint (as"
+                            + " stop --drain does); slides waiting for admission stay in it.")
+    boolean drainOnStop;
+
+    @Option(
             names = "--check-only",
             description = "Validate the configuration and check the stores, then exit.")
     boolean checkOnly;
@@ -149,7 +156,7 @@ final class RunCommand implements Callable<Integer> {
         err.flush();
         JobClient running =
                 SlideStreamJob.start(StreamExecutionEnvironment.getExecutionEnvironment(conf), job);
-        stopWithSavepointOnSignal(running, state, err);
+        stopWithSavepointOnSignal(running, state, drainOnStop, err);
         running.getJobExecutionResult().get();
         return 0;
     }
@@ -157,10 +164,11 @@ final class RunCommand implements Callable<Integer> {
     /**
      * The first Ctrl-C or SIGTERM stops the job with a savepoint - the slides in flight, the
      * planner's waiting slides and the Kafka offsets are all in it, and the next {@code run}
-     * resumes from it - instead of letting JVM shutdown kill the job and lose them; a second one
-     * exits at once.
+     * resumes from it - instead of letting JVM shutdown kill the job and lose them; with {@code
+     * drain} the slides in flight are finished first. A second signal exits at once.
      */
-    private static void stopWithSavepointOnSignal(JobClient job, RunState state, PrintWriter err) {
+    private static void stopWithSavepointOnSignal(
+            JobClient job, RunState state, boolean drain, PrintWriter err) {
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(
@@ -170,12 +178,16 @@ final class RunCommand implements Callable<Integer> {
                             System.exit(128 + signal.getNumber());
                         }
                         err.println(
-                                "Stopping the job with a savepoint (signal again to stop at once) ...");
+                                (drain
+                                                ? "Finishing the slides in flight, then stopping"
+                                                : "Stopping")
+                                        + " the job with a savepoint (signal again to stop at"
+                                        + " once) ...");
                         err.flush();
                         try {
                             String path =
                                     job.stopWithSavepoint(
-                                                    false,
+                                                    drain,
                                                     state.savepoints().toUri().toString(),
                                                     SavepointFormatType.CANONICAL)
                                             .get();

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             PublishCommand.class,
             WatchCommand.class,
             RunCommand.class,
+            StopCommand.class,
             SearchCommand.class,
             ConfigCommand.class
         })

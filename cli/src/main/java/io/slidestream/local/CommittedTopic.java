@@ -59,6 +59,32 @@ public final class CommittedTopic<T extends SpecificRecord> implements AutoClose
         return List.copyOf(records);
     }
 
+    /**
+     * Skips what is committed so far: later calls read only what is committed after this one.
+     * Returns this.
+     */
+    public CommittedTopic<T> fromNow() {
+        consumer.seekToEnd(consumer.assignment());
+        consumer.assignment().forEach(consumer::position);
+        return this;
+    }
+
+    /**
+     * Reads until everything committed now has been read (or {@code timeout} passed); returns
+     * everything read so far.
+     */
+    public List<T> pollToEnd(Duration timeout) {
+        var end = consumer.endOffsets(consumer.assignment());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<T> all = poll();
+        while (System.nanoTime() < deadline
+                && end.entrySet().stream()
+                        .anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            all = poll();
+        }
+        return all;
+    }
+
     @Override
     public void close() {
         consumer.close();

@@ -41,6 +41,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -157,6 +158,18 @@ final class EndToEndStack implements AutoCloseable {
         return env.executeAsync(name);
     }
 
+    /** {@link #submit}, resuming from the savepoint (or retained checkpoint) {@code savepoint}. */
+    static JobClient resume(SlideStreamConfig config, String name, String savepoint)
+            throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        SlideStreamJob.configure(env, config);
+        SlideStreamJob.define(
+                env, config, SlideStreamJob.kafkaEvents(env, config), new StoreSinks(config));
+        return env.executeAsync(name);
+    }
+
     /** A publisher to {@code slides.scanned} of this stack. */
     SlidePublisher publisher(String scannerId) {
         return SlidePublisher.builder()
@@ -168,8 +181,12 @@ final class EndToEndStack implements AutoCloseable {
 
     /** The REST API of the test's MiniCluster. */
     static FlinkRestClient rest(MiniClusterExtension flink) {
-        return new FlinkRestClient(
-                "http://127.0.0.1:" + flink.getClientConfiguration().get(RestOptions.PORT));
+        return new FlinkRestClient(restUrl(flink));
+    }
+
+    /** The address of the test's MiniCluster's REST API. */
+    static String restUrl(MiniClusterExtension flink) {
+        return "http://127.0.0.1:" + flink.getClientConfiguration().get(RestOptions.PORT);
     }
 
     /** A 2048 px slide with one tissue block of 6 x 5 tiles (30) of 256 px at 0.5 µm/px. */

@@ -24,6 +24,7 @@ import io.slidestream.schemas.records.TileTask;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.source.DecodedEventRouter;
 import io.slidestream.tiling.LatestScanGate;
+import io.slidestream.tiling.SlidePlannerOperator;
 import io.slidestream.tiling.SlideTiler;
 import io.slidestream.types.SlideStreamTypes;
 import java.nio.file.Path;
@@ -278,12 +279,15 @@ public final class SlideStreamJob {
         SingleOutputStreamOperator<TileTask> tasks =
                 JobManagerRelease.attach(scanned)
                         .keyBy(SlideScanned::getSlideId, Types.STRING)
-                        .process(
-                                new SlideTiler(
-                                        config.tiling(),
-                                        config.allowedRoots(),
-                                        config.defaultMpp(),
-                                        config.inference().modelPath()))
+                        .transform(
+                                SlideTiler.NAME,
+                                SlideStreamTypes.TILE_TASK,
+                                new SlidePlannerOperator(
+                                        new SlideTiler(
+                                                config.tiling(),
+                                                config.allowedRoots(),
+                                                config.defaultMpp(),
+                                                config.inference().modelPath())))
                         .uid(SlideTiler.UID)
                         .name(SlideTiler.NAME);
 

@@ -90,6 +90,10 @@ import org.slf4j.LoggerFactory;
  * is not replayed by the source (its offset is in the checkpoint), which is why the plan lives in
  * state rather than being planned again.
  *
+ * <p><b>End of input</b> (a {@code stop --drain}, a bounded source): no timer fires any more, so
+ * {@link SlidePlannerOperator}, which runs this function in the job, emits the rest of every slide
+ * being emitted at once; slides waiting for admission stay in state.
+ *
  * <p><b>Failures.</b> A slide that cannot be planned - missing, not a slide, corrupt, outside the
  * allowed roots, unknown resolution, or without tissue ({@code NO_TISSUE}) - goes to the {@link
  * #FAILED} side output as a {@link SlideFailed} with stage {@code plan}, leaving no state; the job
@@ -106,6 +110,9 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
 
     public static final String UID = "plan-slides";
     public static final String NAME = "Plan slides: tissue -> tile tasks";
+
+    /** Name of the state that holds a scan's tasks while they are being emitted. */
+    static final String PENDING_STATE = "pending-tile-tasks";
 
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("slide-plan-failed", SlideStreamTypes.SLIDE_FAILED);
@@ -178,7 +185,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         }
         pending =
                 getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("pending-tile-tasks", PENDING_TYPE));
+                        .getState(new ValueStateDescriptor<>(PENDING_STATE, PENDING_TYPE));
         nextIndex =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("next-tile-index", Types.INT));
@@ -429,6 +436,26 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 subtask);
         nextTicket = highest;
         released = highest;
+    }
+
+    /**
+     * Emits every task the current key's scan has left to emit, at once, and releases its slot: the
+     * input ended (a drain), so no chunk timer would fire again. A slide waiting for admission
+     * stays waiting, in state. Called by {@link SlidePlannerOperator} with the key set.
+     */
+    void emitRemaining(String slideId, Collector<TileTask> out) throws Exception {
+        PendingTileTasks tasks = pending.value();
+        Integer next = nextIndex.value();
+        if (tasks == null || next == null) {
+            return;
+        }
+        for (int i = next; i < tasks.taskCount(); i++) {
+            out.collect(tasks.task(slideId, i));
+        }
+        emitted.inc(tasks.taskCount() - next);
+        pending.clear();
+        nextIndex.clear();
+        release();
     }
 
     /**

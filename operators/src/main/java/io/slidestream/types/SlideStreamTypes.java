@@ -3,7 +3,9 @@ package io.slidestream.types;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.schemas.records.TileTask;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.types.Either;
@@ -38,6 +40,8 @@ public final class SlideStreamTypes {
             new AvroTypeInfo<>(SlideResult.class);
     public static final TypeInformation<Either<SlideFailed, SlideScanned>> DECODED_EVENT =
             new EitherTypeInfo<>(SLIDE_FAILED, SLIDE_SCANNED);
+
+    public static final TypeInformation<TileTask> TILE_TASK = Types.POJO(TileTask.class);
 
     private SlideStreamTypes() {}
 }

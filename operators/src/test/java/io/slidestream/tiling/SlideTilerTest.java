@@ -25,7 +25,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -391,6 +392,41 @@ class SlideTilerTest {
         }
     }
 
+    @Test
+    void atTheEndOfInputFinishesTheSlidesBeingEmittedAndKeepsTheWaitingOnesInState()
+            throws Exception {
+        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        OperatorSubtaskState snapshot;
+        try (var harness = harness(one)) {
+            harness.open();
+            harness.processElement(event("s1", slide), 0L);
+            harness.processElement(event("s2", slide), 0L);
+            harness.setProcessingTime(1);
+            assertThat(harness.extractOutputValues()).hasSize(2 * CHUNK);
+            // A drain: the final watermark, then the end of input; no timer fires any more.
+            harness.processWatermark(Watermark.MAX_WATERMARK);
+            assertThat(harness.getOutput()).as("the final watermark is held").hasSize(2 * CHUNK);
+            harness.endInput();
+
+            assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
+            List<Object> out = new ArrayList<>(harness.getOutput());
+            assertThat(out).hasSize(TILES + 1);
+            assertThat(out.subList(0, TILES)).allMatch(o -> o instanceof StreamRecord);
+            assertThat(out.get(TILES))
+                    .as("then the final watermark")
+                    .isEqualTo(Watermark.MAX_WATERMARK);
+            snapshot = harness.snapshot(1L, 1L);
+        }
+        // s2 had not started: it waits in the (drain's) savepoint and starts after the resume.
+        try (var resumed = harness(one)) {
+            resumed.initializeState(snapshot);
+            resumed.open();
+            advance(resumed, 1, 1_000);
+            assertThat(resumed.extractOutputValues()).hasSize(TILES);
+            assertThat(slidesOf(resumed.extractOutputValues())).containsExactly("s2");
+        }
+    }
+
     private static List<String> slidesOf(List<TileTask> tasks) {
         return tasks.stream().map(t -> t.slideId).distinct().collect(Collectors.toList());
     }
@@ -413,7 +449,7 @@ class SlideTilerTest {
     static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness(
             TilingConfig tiling) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(
+                new SlidePlannerOperator(
                         new SlideTiler(tiling, List.of(), null, GpfmTinyFixture.model())),
                 SlideScanned::getSlideId,
                 Types.STRING);

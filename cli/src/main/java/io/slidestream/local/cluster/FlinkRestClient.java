@@ -104,11 +104,21 @@ public final class FlinkRestClient {
      * default) and returns the savepoint's location once it is written.
      */
     public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) {
+        return stopWithSavepoint(jobId, targetDirectory, false, timeout);
+    }
+
+    /**
+     * Stops job {@code jobId} with a savepoint in {@code targetDirectory} (null: the cluster's
+     * default), draining it first when {@code drain} (the sources end, every operator finishes its
+     * input, the sinks commit), and returns the savepoint's location once it is written.
+     */
+    public String stopWithSavepoint(
+            String jobId, String targetDirectory, boolean drain, Duration timeout) {
         ObjectNode request = JSON.createObjectNode();
         if (targetDirectory != null) {
             request.put("targetDirectory", targetDirectory);
         }
-        request.put("drain", false);
+        request.put("drain", drain);
         String trigger =
                 post("/jobs/" + jobId + "/stop", request, Duration.ofSeconds(30))
                         .path("request-id")
