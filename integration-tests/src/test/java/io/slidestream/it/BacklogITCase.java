@@ -36,20 +36,22 @@ class BacklogITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
 
     private static final Duration TIMEOUT = Duration.ofSeconds(240);
+    private static final int TILES = 12;
 
     @Test
     void aBacklogAnnouncedAtOnceDrainsInOrderWithoutAPartialResult(@TempDir Path dir)
             throws Exception {
-        // 6 x 5 tiles each: with tiling.emit-chunk = 4 the planner emits each slide in 8 steps, so
+        // 12 tiles each: with tiling.emit-chunk = 4 the planner emits each slide in 3 steps, so
         // slides planned side by side would interleave their tiles.
         Path slide =
                 EndToEndStack.writeSlide(
-                        EndToEndStack.sixByFive(41), dir.resolve("slide.tiff"), 30);
-        int slides = 40;
-        Duration slideTimeout = Duration.ofSeconds(12);
+                        EndToEndStack.twoBlocks(41), dir.resolve("slide.tiff"), TILES);
+        int slides = 100;
+        Duration slideTimeout = Duration.ofSeconds(20);
         try (EndToEndStack stack = EndToEndStack.start(dir, "backlog-it", 2)) {
-            // Without admission (tiling.max-active-slides = 1000) this backlog ended, on the
-            // 2-core machine it was written on, with 22 of 40 results partial at a 10 s timeout.
+            // Without admission (tiling.max-active-slides = 1000) a backlog of 40 slides x 30 tiles
+            // ended, on the 2-core machine this was written on, with 22 of 40 results partial at
+            // a 10 s timeout.
             SlideStreamConfig config =
                     stack.config(
                             Map.of(
@@ -71,9 +73,10 @@ class BacklogITCase {
                 long partial = all.stream().filter(r -> !r.getComplete()).count();
                 System.out.printf(
                         Locale.ROOT,
-                        "BacklogITCase: %d slides x 30 tiles with a %s slide timeout drained in"
+                        "BacklogITCase: %d slides x %d tiles with a %s slide timeout drained in"
                                 + " %.1f s: %d complete, %d partial%n",
                         slides,
+                        TILES,
                         slideTimeout,
                         seconds,
                         all.size() - partial,
@@ -85,7 +88,7 @@ class BacklogITCase {
                                     assertThat(r.getComplete())
                                             .as("complete %s", r.getSlideId())
                                             .isTrue();
-                                    assertThat(r.getTilesReceived()).isEqualTo(30);
+                                    assertThat(r.getTilesReceived()).isEqualTo(TILES);
                                 });
                 // The backlog took longer than one slide timeout: only admission kept the
                 // slides from timing out together.

@@ -102,9 +102,9 @@ public final class SlideStreamJob {
      *
      * <ul>
      *   <li>network buffer debloating, starting from small buffers ({@link #STARTING_BUFFER_SIZE}):
-     *       the buffers between operators hold about a second of throughput, so a few hundred tile
-     *       tasks are in flight instead of thousands (those would let a backlog's slides interleave
-     *       and hold checkpoint barriers back);
+     *       the buffers between operators adapt to about a second of throughput instead of holding
+     *       32 KB each (with tile tasks of about 200 bytes about a thousand are still in flight
+     *       between the planner and the embedder, measured in {@code BacklogITCase});
      *   <li>no leaked-class-loader check: on a MiniCluster the job's classes are the application's,
      *       and the check's wrapper, kept as context class loader by a library's static thread pool
      *       (Iceberg's worker pool), would break later reads in this JVM.
