@@ -385,11 +385,14 @@ final class SearchCommand implements Callable<Integer> {
             ObjectNode o = list.addObject();
             o.put("rank", rank++);
             o.put("slide_id", h.slideId());
+            o.put("uri", h.uri());
             o.put("x", h.x());
             o.put("y", h.y());
+            o.put("extent_px", h.extentPx());
             o.put("level", h.level());
+            o.put("read_px", h.readPx());
             o.put("score", h.score());
-            o.put("id", h.id());
+            o.put("tile_key", h.tileKey());
         }
         return root;
     }

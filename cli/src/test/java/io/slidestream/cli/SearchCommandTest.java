@@ -137,8 +137,11 @@ class SearchCommandTest {
             assertThat(first.get("slide_id").asText()).isEqualTo(tile.slideId);
             assertThat(first.get("x").asLong()).isEqualTo(tile.x);
             assertThat(first.get("y").asLong()).isEqualTo(tile.y);
-            assertThat(first.get("id").asLong())
+            assertThat(first.get("tile_key").asLong())
                     .isEqualTo(MilvusKeys.tileKey(tile.slideId, tile.modelId, 0, tile.x, tile.y));
+            assertThat(first.get("uri").asText()).isEqualTo(tile.uri);
+            assertThat(first.get("read_px").asInt()).isEqualTo(tile.readPx);
+            assertThat(first.get("extent_px").asLong()).isEqualTo(tile.extentPx);
             assertThat(first.get("score").asDouble()).isGreaterThan(0.999);
             assertThat(hits.get(1).get("score").asDouble())
                     .isLessThan(first.get("score").asDouble());

@@ -117,6 +117,63 @@ class IcebergSinkITCase {
         assertThat(spec).contains("bucket[16]").doesNotContain("day");
     }
 
+    @Test
+    void evolvesAVersionOneTilesTableInPlaceAndWritesTheGeometryIntoIt() throws Exception {
+        IcebergConfig config = IcebergConfig.localJdbc(dir);
+        // Version 1: key column tile_id, no uri, read_px or extent_px.
+        List<org.apache.iceberg.types.Types.NestedField> v1 = new ArrayList<>();
+        for (org.apache.iceberg.types.Types.NestedField f : IcebergTables.TILES_SCHEMA.columns()) {
+            if (f.fieldId() == 1) {
+                v1.add(org.apache.iceberg.types.Types.NestedField.required(1, "tile_id", f.type()));
+            } else if (f.fieldId() <= 18) {
+                v1.add(f);
+            }
+        }
+        org.apache.iceberg.Schema v1Schema =
+                new org.apache.iceberg.Schema(v1, IcebergTables.TILES_SCHEMA.identifierFieldIds());
+        org.apache.iceberg.catalog.Catalog catalog = IcebergCatalogs.open(config);
+        try {
+            if (catalog instanceof org.apache.iceberg.catalog.SupportsNamespaces ns) {
+                ns.createNamespace(org.apache.iceberg.catalog.Namespace.of(config.namespace()));
+            }
+            catalog.createTable(
+                    org.apache.iceberg.catalog.TableIdentifier.of(
+                            config.namespace(), config.tilesTable()),
+                    v1Schema,
+                    IcebergTables.TILES_TABLE.partitioning(),
+                    IcebergTables.TABLE_PROPERTIES);
+        } finally {
+            IcebergCatalogs.close(catalog);
+        }
+
+        IcebergCatalogs.ensureTables(config);
+        org.apache.iceberg.Schema evolved =
+                IcebergCatalogs.withTable(config, config.tilesTable(), t -> t.schema());
+        assertThat(evolved.findField("tile_id")).isNull();
+        assertThat(evolved.findField("tile_key").fieldId()).isEqualTo(1);
+        for (String added : List.of("uri", "read_px", "extent_px")) {
+            assertThat(evolved.findField(added)).as(added).isNotNull();
+            assertThat(evolved.findField(added).isOptional()).isTrue();
+        }
+        assertThat(evolved.identifierFieldIds())
+                .isEqualTo(IcebergTables.TILES_SCHEMA.identifierFieldIds());
+
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        IcebergSinks.appendTiles(env.fromData(SinkTestData.tiles("slide-v", 3, 3, 8)), config);
+        env.execute("after the evolution");
+        List<Record> rows =
+                IcebergTableReader.rows(
+                        config, config.tilesTable(), "tile_key", "uri", "read_px", "extent_px");
+        assertThat(rows).hasSize(3);
+        assertThat(rows)
+                .allSatisfy(
+                        r -> {
+                            assertThat(r.getField("uri")).isEqualTo("/slides/slide-v.svs");
+                            assertThat(r.getField("read_px")).isEqualTo(512);
+                            assertThat(r.getField("extent_px")).isEqualTo(512L);
+                        });
+    }
+
     private static final class ToSlideResult implements MapFunction<String, SlideResult> {
         @Override
         public SlideResult map(String slideId) {

@@ -110,7 +110,7 @@ class MilvusSinkITCase {
                 List<TileHit> hits = reader.searchTiles(tile.embedding, 3, null);
                 assertThat(hits).hasSize(3);
                 TileHit first = hits.get(0);
-                assertThat(first.id())
+                assertThat(first.tileKey())
                         .isEqualTo(
                                 MilvusKeys.tileKey(
                                         tile.slideId, tile.modelId, tile.level, tile.x, tile.y));

@@ -376,8 +376,11 @@ class SlideStreamJobITCase {
                 IcebergTableReader.rows(
                         iceberg,
                         iceberg.tilesTable(),
-                        "tile_id",
+                        "tile_key",
                         "slide_id",
+                        "uri",
+                        "read_px",
+                        "extent_px",
                         "level",
                         "x",
                         "y",
@@ -463,13 +466,19 @@ class SlideStreamJobITCase {
                 List<TileHit> hits = milvus.searchTiles(vector, 3, null);
                 assertThat(hits).hasSize(3);
                 TileHit first = hits.get(0);
-                assertThat(first.id()).isEqualTo((Long) tile.getField("tile_id"));
+                assertThat(first.tileKey()).isEqualTo((Long) tile.getField("tile_key"));
                 assertThat(first.slideId()).isEqualTo(slide);
                 assertThat(first.x()).isEqualTo((Long) tile.getField("x"));
                 assertThat(first.y()).isEqualTo((Long) tile.getField("y"));
+                // The same geometry in both stores: where the tile is and how it was read.
+                assertThat(first.uri()).isEqualTo(tile.getField("uri")).isNotNull();
+                assertThat(first.level()).isEqualTo(tile.getField("level"));
+                assertThat(first.readPx()).isEqualTo(tile.getField("read_px"));
+                assertThat(first.extentPx()).isEqualTo(tile.getField("extent_px"));
+                assertThat(first.extentPx()).isPositive();
                 // COSINE: a vector's similarity to itself is 1.
                 assertThat(first.score()).isCloseTo(1f, within(1e-3f));
-                assertThat(hits.get(1).id()).isNotEqualTo(first.id());
+                assertThat(hits.get(1).tileKey()).isNotEqualTo(first.tileKey());
             }
         }
     }

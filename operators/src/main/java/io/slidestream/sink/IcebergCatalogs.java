@@ -4,12 +4,15 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.iceberg.IcebergTables.TableDefinition;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdatePartitionSpec;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -19,6 +22,7 @@ import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.TableLoader;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -164,7 +168,7 @@ public final class IcebergCatalogs {
                 table = catalog.loadTable(id);
             }
         }
-        checkColumns(id, definition, table);
+        evolveColumns(id, definition, table);
         evolvePartitioning(id, definition, table);
         return table;
     }
@@ -215,18 +219,68 @@ public final class IcebergCatalogs {
                 && fa.transform().toString().equals(fb.transform().toString());
     }
 
-    private static void checkColumns(TableIdentifier id, TableDefinition definition, Table table) {
+    /**
+     * Brings a table written by an earlier schema version up to {@code definition}: a column whose
+     * field id the table has under another name is renamed (version 2 renamed {@code tiles.tile_id}
+     * to {@code tile_key}); a missing optional column is added (rows written before read null
+     * there). A missing required column, or a column the table has with another type, means the
+     * table is not one SlideStream wrote: refused with the table's name.
+     */
+    private static void evolveColumns(TableIdentifier id, TableDefinition definition, Table table) {
+        UpdateSchema update = null;
+        List<String> changes = new ArrayList<>();
         for (Types.NestedField column : definition.schema().columns()) {
-            if (table.schema().findField(column.name()) == null) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_CONFIG,
-                        "Iceberg table "
-                                + id
-                                + " exists without column '"
-                                + column.name()
-                                + "' that SlideStream writes. Use another table name"
-                                + " (iceberg.*-table) or evolve the table to add it.");
+            Types.NestedField byName = table.schema().findField(column.name());
+            if (byName != null) {
+                if (!sameType(byName.type(), column.type())) {
+                    throw notOurs(id, column, "has it as " + byName.type());
+                }
+                continue;
+            }
+            Types.NestedField byId = table.schema().findField(column.fieldId());
+            if (byId != null && sameType(byId.type(), column.type())) {
+                update = update == null ? table.updateSchema() : update;
+                update.renameColumn(byId.name(), column.name());
+                changes.add("renamed " + byId.name() + " to " + column.name());
+            } else if (column.isOptional()) {
+                update = update == null ? table.updateSchema() : update;
+                update.addColumn(column.name(), column.type(), column.doc());
+                changes.add("added " + column.name());
+            } else {
+                throw notOurs(id, column, "lacks it");
             }
         }
+        if (update != null) {
+            update.commit();
+            LOG.warn(
+                    "Iceberg table {} evolved to SlideStream's current schema: {}. Rows written"
+                            + " before read null in the added columns.",
+                    id,
+                    String.join(", ", changes));
+        }
+    }
+
+    /**
+     * Whether two column types agree: primitives exactly, nested types by kind (the catalog gives a
+     * new table's list elements and struct fields ids of its own).
+     */
+    private static boolean sameType(Type a, Type b) {
+        return a.isPrimitiveType() ? a.equals(b) : a.typeId() == b.typeId();
+    }
+
+    private static SlideStreamException notOurs(
+            TableIdentifier id, Types.NestedField column, String what) {
+        return new SlideStreamException(
+                ErrorCode.INVALID_CONFIG,
+                "Iceberg table "
+                        + id
+                        + " "
+                        + what
+                        + " column '"
+                        + column.name()
+                        + "' ("
+                        + column.type()
+                        + ") that SlideStream writes: it is not a table SlideStream created. Use"
+                        + " another table name (iceberg.*-table).");
     }
 }

@@ -18,6 +18,7 @@ import io.milvus.v2.service.index.request.ListIndexesReq;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollection;
+import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.schemas.milvus.MilvusField;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -211,7 +212,16 @@ public final class MilvusCollectionAdmin {
                             + actual
                             + " but SlideStream writes "
                             + expected
-                            + ". Use another collection name or drop the old collection.");
+                            + (actual.contains("id")
+                                    ? " (it was created by SlideStream before schema version "
+                                            + MilvusCollections.SCHEMA_VERSION
+                                            + ", whose key was 'id')"
+                                    : "")
+                            + ". Use another collection name (the defaults are "
+                            + MilvusCollections.TILES.defaultName()
+                            + " and "
+                            + MilvusCollections.SLIDES.defaultName()
+                            + "); the README's Stores section says how to move.");
         }
     }
 }

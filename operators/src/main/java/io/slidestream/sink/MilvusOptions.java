@@ -1,5 +1,6 @@
 package io.slidestream.sink;
 
+import io.slidestream.schemas.milvus.MilvusCollections;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
@@ -38,15 +39,17 @@ public final class MilvusOptions {
     public static final ConfigOption<String> TILES_COLLECTION =
             ConfigOptions.key("milvus.tiles-collection")
                     .stringType()
-                    .defaultValue("tiles")
+                    .defaultValue(MilvusCollections.TILES.defaultName())
                     .withDescription(
                             "Collection of tile embeddings. Use one collection per model: the"
-                                    + " vector dimension is fixed when it is created.");
+                                    + " vector dimension is fixed when it is created. The"
+                                    + " default name carries the fields' schema version (see"
+                                    + " the README's Stores).");
 
     public static final ConfigOption<String> SLIDES_COLLECTION =
             ConfigOptions.key("milvus.slides-collection")
                     .stringType()
-                    .defaultValue("slides")
+                    .defaultValue(MilvusCollections.SLIDES.defaultName())
                     .withDescription("Collection of slide embeddings and predictions.");
 
     public static final ConfigOption<String> INDEX_TYPE =

@@ -26,11 +26,20 @@ import java.util.OptionalInt;
 public final class MilvusStoreReader implements AutoCloseable {
 
     /** One search hit in the {@code tiles} collection. */
-    public record TileHit(long id, String slideId, long x, long y, int level, float score) {}
+    public record TileHit(
+            long tileKey,
+            String slideId,
+            String uri,
+            long x,
+            long y,
+            long extentPx,
+            int level,
+            int readPx,
+            float score) {}
 
     /** One stored tile entity with its embedding. */
     public record StoredTile(
-            long id,
+            long tileKey,
             String slideId,
             String modelId,
             long x,
@@ -110,7 +119,7 @@ public final class MilvusStoreReader implements AutoCloseable {
         requireTilesCollection();
         String filter =
                 level.isPresent()
-                        ? MilvusCollections.ID
+                        ? MilvusCollections.TILE_KEY
                                 + " == "
                                 + MilvusKeys.tileKey(slideId, modelId, level.getAsInt(), x, y)
                         : MilvusCollections.SLIDE_ID
@@ -149,7 +158,7 @@ public final class MilvusStoreReader implements AutoCloseable {
             Map<String, Object> e = r.getEntity();
             tiles.add(
                     new StoredTile(
-                            ((Number) e.get(MilvusCollections.ID)).longValue(),
+                            ((Number) e.get(MilvusCollections.TILE_KEY)).longValue(),
                             (String) e.get(MilvusCollections.SLIDE_ID),
                             (String) e.get(MilvusCollections.MODEL_ID),
                             ((Number) e.get(MilvusCollections.X)).longValue(),
@@ -175,9 +184,12 @@ public final class MilvusStoreReader implements AutoCloseable {
                         .outputFields(
                                 List.of(
                                         MilvusCollections.SLIDE_ID,
+                                        MilvusCollections.URI,
                                         MilvusCollections.X,
                                         MilvusCollections.Y,
-                                        MilvusCollections.LEVEL))
+                                        MilvusCollections.EXTENT_PX,
+                                        MilvusCollections.LEVEL,
+                                        MilvusCollections.READ_PX))
                         .consistencyLevel(ConsistencyLevel.STRONG);
         if (filter != null && !filter.isBlank()) {
             search.filter(filter);
@@ -190,9 +202,12 @@ public final class MilvusStoreReader implements AutoCloseable {
                     new TileHit(
                             ((Number) r.getId()).longValue(),
                             (String) e.get(MilvusCollections.SLIDE_ID),
+                            (String) e.get(MilvusCollections.URI),
                             ((Number) e.get(MilvusCollections.X)).longValue(),
                             ((Number) e.get(MilvusCollections.Y)).longValue(),
+                            ((Number) e.get(MilvusCollections.EXTENT_PX)).longValue(),
                             ((Number) e.get(MilvusCollections.LEVEL)).intValue(),
+                            ((Number) e.get(MilvusCollections.READ_PX)).intValue(),
                             r.getScore()));
         }
         return hits;

@@ -2,7 +2,6 @@ package io.slidestream.sink;
 
 import static io.slidestream.schemas.milvus.MilvusCollections.COMPLETE;
 import static io.slidestream.schemas.milvus.MilvusCollections.COMPLETED_AT;
-import static io.slidestream.schemas.milvus.MilvusCollections.ID;
 import static io.slidestream.schemas.milvus.MilvusCollections.LEVEL;
 import static io.slidestream.schemas.milvus.MilvusCollections.MEAN_EMBEDDING;
 import static io.slidestream.schemas.milvus.MilvusCollections.MODEL_ID;
@@ -11,6 +10,7 @@ import static io.slidestream.schemas.milvus.MilvusCollections.PREDICTED_CLASS;
 import static io.slidestream.schemas.milvus.MilvusCollections.PROBABILITIES;
 import static io.slidestream.schemas.milvus.MilvusCollections.SCANNED_AT;
 import static io.slidestream.schemas.milvus.MilvusCollections.SLIDE_ID;
+import static io.slidestream.schemas.milvus.MilvusCollections.SLIDE_KEY;
 import static io.slidestream.schemas.milvus.MilvusCollections.TILES_RECEIVED;
 import static io.slidestream.schemas.milvus.MilvusCollections.TILE_COUNT;
 import static io.slidestream.schemas.milvus.MilvusCollections.TILE_PX;
@@ -64,7 +64,7 @@ public final class SlideEntityConverter implements MilvusEntityConverter<SlideRe
                             + ").");
         }
         JsonObject entity = new JsonObject();
-        entity.addProperty(ID, key(slide));
+        entity.addProperty(SLIDE_KEY, key(slide));
         entity.add(MEAN_EMBEDDING, MilvusJson.floats(slide.getMeanEmbedding()));
         entity.addProperty(SLIDE_ID, slide.getSlideId());
         entity.addProperty(MODEL_ID, slide.getModelId());

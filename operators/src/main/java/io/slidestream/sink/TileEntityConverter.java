@@ -1,16 +1,19 @@
 package io.slidestream.sink;
 
 import static io.slidestream.schemas.milvus.MilvusCollections.EMBEDDING;
+import static io.slidestream.schemas.milvus.MilvusCollections.EXTENT_PX;
 import static io.slidestream.schemas.milvus.MilvusCollections.HEAD_PROBABILITIES;
-import static io.slidestream.schemas.milvus.MilvusCollections.ID;
 import static io.slidestream.schemas.milvus.MilvusCollections.LEVEL;
 import static io.slidestream.schemas.milvus.MilvusCollections.MODEL_ID;
 import static io.slidestream.schemas.milvus.MilvusCollections.MPP;
 import static io.slidestream.schemas.milvus.MilvusCollections.PREDICTED_CLASS;
+import static io.slidestream.schemas.milvus.MilvusCollections.READ_PX;
 import static io.slidestream.schemas.milvus.MilvusCollections.SCANNED_AT;
 import static io.slidestream.schemas.milvus.MilvusCollections.SLIDE_ID;
+import static io.slidestream.schemas.milvus.MilvusCollections.TILE_KEY;
 import static io.slidestream.schemas.milvus.MilvusCollections.TILE_PX;
 import static io.slidestream.schemas.milvus.MilvusCollections.TISSUE;
+import static io.slidestream.schemas.milvus.MilvusCollections.URI;
 import static io.slidestream.schemas.milvus.MilvusCollections.X;
 import static io.slidestream.schemas.milvus.MilvusCollections.Y;
 
@@ -66,13 +69,16 @@ public final class TileEntityConverter implements MilvusEntityConverter<TileEmbe
                             + ").");
         }
         JsonObject entity = new JsonObject();
-        entity.addProperty(ID, key(tile));
+        entity.addProperty(TILE_KEY, key(tile));
         entity.add(EMBEDDING, MilvusJson.floats(tile.embedding));
         entity.addProperty(SLIDE_ID, tile.slideId);
         entity.addProperty(X, tile.x);
         entity.addProperty(Y, tile.y);
+        entity.addProperty(EXTENT_PX, tile.extentPx);
         entity.addProperty(LEVEL, tile.level);
+        entity.addProperty(READ_PX, tile.readPx);
         entity.addProperty(TILE_PX, tile.tilePx);
+        entity.addProperty(URI, tile.uri);
         entity.addProperty(MPP, tile.mpp);
         entity.addProperty(TISSUE, tile.tissue);
         entity.addProperty(MODEL_ID, tile.modelId);

@@ -17,10 +17,10 @@ import org.apache.iceberg.flink.FlinkSchemaUtil;
 
 /**
  * Turns each {@link TileEmbedding} into one row of the Iceberg {@code tiles} table ({@link
- * IcebergTables#TILES_SCHEMA}, columns in schema order). {@code tile_id} is the Milvus key, {@code
+ * IcebergTables#TILES_SCHEMA}, columns in schema order). {@code tile_key} is the Milvus key, {@code
  * predicted_class} the argmax of the head probabilities (-1 without a tile head), {@code
  * written_at} the time of conversion. A {@linkplain TileEmbedding#removal removal} becomes a {@link
- * RowKind#DELETE} row with the key columns only (tile_id, slide_id, model_id, level, x, y): the
+ * RowKind#DELETE} row with the key columns only (tile_key, slide_id, model_id, level, x, y): the
  * upsert sink writes it as an equality delete of that key. Stateless.
  */
 public final class TileRowConverter implements MapFunction<TileEmbedding, RowData> {
@@ -73,6 +73,9 @@ public final class TileRowConverter implements MapFunction<TileEmbedding, RowDat
                 new GenericArrayData(head),
                 SlideStatistics.argmax(head),
                 TimestampData.fromEpochMillis(tile.scannedAtMillis),
-                TimestampData.fromEpochMillis(clock.millis()));
+                TimestampData.fromEpochMillis(clock.millis()),
+                StringData.fromString(tile.uri),
+                tile.readPx,
+                tile.extentPx);
     }
 }

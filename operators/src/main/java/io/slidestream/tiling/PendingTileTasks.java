@@ -26,6 +26,9 @@ public class PendingTileTasks {
     /** Edge of each read in pixels of {@link #level}. */
     public int readPx;
 
+    /** Edge of each read in level-0 pixels (0 in state written before it was kept). */
+    public long extentPx;
+
     /** Edge of each tile at the target resolution. */
     public int tilePx;
 
@@ -50,6 +53,7 @@ public class PendingTileTasks {
         p.scannedAtMillis = scannedAtMillis;
         p.level = plan.readLevel();
         p.readPx = plan.readPx();
+        p.extentPx = plan.span0();
         p.tilePx = plan.tilePx();
         p.mpp = plan.targetMpp();
         p.xs = plan.tileXs();
@@ -73,6 +77,7 @@ public class PendingTileTasks {
         t.y = ys[index];
         t.level = level;
         t.readPx = readPx;
+        t.extentPx = extentPx;
         t.tilePx = tilePx;
         t.mpp = mpp;
         t.tissue = tissue[index];

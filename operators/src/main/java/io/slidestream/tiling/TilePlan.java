@@ -226,6 +226,7 @@ public final class TilePlan {
         t.y = ys[index];
         t.level = geometry.readLevel();
         t.readPx = geometry.readPx();
+        t.extentPx = geometry.span0();
         t.tilePx = geometry.tilePx();
         t.mpp = geometry.targetMpp();
         t.tissue = tissue[index];

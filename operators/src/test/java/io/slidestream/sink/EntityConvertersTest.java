@@ -22,8 +22,13 @@ class EntityConvertersTest {
 
         assertThat(entity.keySet())
                 .containsExactlyInAnyOrderElementsOf(MilvusCollections.TILES.fieldNames());
-        assertThat(entity.get("id").getAsLong())
+        assertThat(entity.get("tile_key").getAsLong())
                 .isEqualTo(MilvusKeys.tileKey("slide-a", SinkTestData.MODEL_ID, 0, 256, 256));
+        assertThat(entity.get("uri").getAsString()).isEqualTo("/slides/slide-a.svs");
+        assertThat(entity.get("level").getAsInt()).isZero();
+        assertThat(entity.get("read_px").getAsInt()).isEqualTo(512);
+        assertThat(entity.get("extent_px").getAsLong()).isEqualTo(512);
+        assertThat(entity.get("tile_px").getAsInt()).isEqualTo(256);
         assertThat(entity.getAsJsonArray("embedding")).hasSize(16);
         assertThat(entity.getAsJsonArray("embedding").get(7).getAsFloat())
                 .isEqualTo(tile.embedding[7]);
@@ -37,7 +42,7 @@ class EntityConvertersTest {
         JsonObject entity = new SlideEntityConverter().toEntity(slide);
         assertThat(entity.keySet())
                 .containsExactlyInAnyOrderElementsOf(MilvusCollections.SLIDES.fieldNames());
-        assertThat(entity.get("id").getAsLong())
+        assertThat(entity.get("slide_key").getAsLong())
                 .isEqualTo(MilvusKeys.slideKey("slide-b", SinkTestData.MODEL_ID));
         assertThat(entity.get("completed_at").getAsLong())
                 .isEqualTo(SinkTestData.ONE_MINUTE_LATER.toEpochMilli());

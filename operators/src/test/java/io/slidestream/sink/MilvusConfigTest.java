@@ -41,8 +41,8 @@ class MilvusConfigTest {
         assertThat(config.metricType()).isEqualTo(IndexParam.MetricType.COSINE);
         assertThat(config.database()).isEmpty();
         assertThat(config.token()).isEmpty();
-        assertThat(config.tilesCollection()).isEqualTo("tiles");
-        assertThat(config.slidesCollection()).isEqualTo("slides");
+        assertThat(config.tilesCollection()).isEqualTo("tiles_v2");
+        assertThat(config.slidesCollection()).isEqualTo("slides_v2");
     }
 
     @Test

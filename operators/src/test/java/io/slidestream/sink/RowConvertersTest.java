@@ -31,7 +31,7 @@ class RowConvertersTest {
         Schema s = IcebergTables.TILES_SCHEMA;
 
         assertThat(row.getArity()).isEqualTo(s.columns().size());
-        assertThat(row.getLong(pos(s, "tile_id")))
+        assertThat(row.getLong(pos(s, "tile_key")))
                 .isEqualTo(MilvusKeys.tileKey("slide-a", SinkTestData.MODEL_ID, 0, 256, 256));
         assertThat(row.getString(pos(s, "slide_id")).toString()).isEqualTo("slide-a");
         assertThat(row.getLong(pos(s, "x"))).isEqualTo(256);
@@ -47,6 +47,9 @@ class RowConvertersTest {
                 .isEqualTo(SinkTestData.SCANNED_AT);
         assertThat(row.getTimestamp(pos(s, "written_at"), 6).toInstant())
                 .isEqualTo(WRITE_CLOCK.instant());
+        assertThat(row.getString(pos(s, "uri")).toString()).isEqualTo("/slides/slide-a.svs");
+        assertThat(row.getInt(pos(s, "read_px"))).isEqualTo(512);
+        assertThat(row.getLong(pos(s, "extent_px"))).isEqualTo(512);
     }
 
     @Test

@@ -28,7 +28,11 @@ public final class SinkTestData {
         t.slideId = slideId;
         t.x = (long) (index % columns) * 256;
         t.y = (long) (index / columns) * 256;
+        t.uri = "/slides/" + slideId + ".svs";
         t.level = 0;
+        // As on a 0.25 µm/px (40x) slide: 512 px read at level 0, resized to 256 px at 0.5 µm/px.
+        t.readPx = 512;
+        t.extentPx = 512;
         t.tilePx = 256;
         t.mpp = 0.5;
         t.tissue = 0.75f;

@@ -479,6 +479,7 @@ class SlideTilerTest {
             t.y = 256L + 256L * (i / COLUMNS);
             t.level = 0;
             t.readPx = 256;
+            t.extentPx = 256;
             t.tilePx = 256;
             t.mpp = 0.5;
             t.tissue = tissue[i];

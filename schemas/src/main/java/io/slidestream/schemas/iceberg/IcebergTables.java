@@ -1,5 +1,6 @@
 package io.slidestream.schemas.iceberg;
 
+import static org.apache.iceberg.types.Types.NestedField.optional;
 import static org.apache.iceberg.types.Types.NestedField.required;
 
 import java.util.List;
@@ -13,9 +14,18 @@ import org.apache.iceberg.types.Types;
  * The three Iceberg tables SlideStream writes, defined once: {@code tiles} (one row per tile
  * embedding), {@code slides} (one row per {@code SlideResult}) and {@code slide_errors} (one row
  * per {@code SlideFailed}). Column names match the Avro fields and the Milvus fields of the same
- * meaning; {@code tiles.tile_id} and {@code slides.slide_key} carry the Milvus primary keys so the
- * two stores join. Every column is required (no nulls): absent head outputs are empty lists and a
- * class index of -1.
+ * meaning; {@code tiles.tile_key} and {@code slides.slide_key} are the Milvus primary keys of the
+ * same name, so the two stores join. Every column of the first version is required (no nulls):
+ * absent head outputs are empty lists and a class index of -1.
+ *
+ * <p><b>Geometry of a tile</b> (as in Milvus): {@code x}, {@code y} (top-left, level-0 pixels) and
+ * {@code extent_px} (edge, level-0 pixels) give its region; it was read as {@code read_px} pixels
+ * square at pyramid level {@code level} and resized to {@code tile_px} at {@code mpp}.
+ *
+ * <p><b>Schema version 2</b> renamed {@code tiles.tile_id} to {@code tile_key} (same field id) and
+ * added {@code uri}, {@code read_px} and {@code extent_px} (ids 19-21) as optional columns: rows
+ * written before have them null. {@code IcebergCatalogs.ensureTables} evolves a version 1 table in
+ * place.
  *
  * <p>{@code tiles} and {@code slides} are written in upsert mode on their identifier fields: {@code
  * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id). A duplicate
@@ -43,7 +53,7 @@ public final class IcebergTables {
     public static final Schema TILES_SCHEMA =
             new Schema(
                     List.of(
-                            required(1, "tile_id", Types.LongType.get(), "Milvus tiles key"),
+                            required(1, "tile_key", Types.LongType.get(), "Milvus tiles key"),
                             required(2, "slide_id", Types.StringType.get()),
                             required(3, "model_id", Types.StringType.get(), "model + checksum"),
                             required(4, "level", Types.IntegerType.get()),
@@ -70,7 +80,18 @@ public final class IcebergTables {
                                     Types.IntegerType.get(),
                                     "argmax of head_probabilities, -1 without a head"),
                             required(17, "scanned_at", Types.TimestampType.withZone()),
-                            required(18, "written_at", Types.TimestampType.withZone())),
+                            required(18, "written_at", Types.TimestampType.withZone()),
+                            optional(19, "uri", Types.StringType.get(), "where the slide file is"),
+                            optional(
+                                    20,
+                                    "read_px",
+                                    Types.IntegerType.get(),
+                                    "edge read at level, pixels of that level"),
+                            optional(
+                                    21,
+                                    "extent_px",
+                                    Types.LongType.get(),
+                                    "tile edge on the slide, level-0 pixels")),
                     Set.of(2, 3, 4, 5, 6));
 
     /**

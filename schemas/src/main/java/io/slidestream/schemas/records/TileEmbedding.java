@@ -35,8 +35,19 @@ public class TileEmbedding {
 
     public long x;
     public long y;
+
+    /** The pyramid level the tile was read from. */
     public int level;
+
+    /** Edge of the region read at {@code level}, in that level's pixels. */
+    public int readPx;
+
+    /** Edge of the region in level-0 pixels (see {@link TileTask#extentPx}). */
+    public long extentPx;
+
+    /** Edge of the tile at the target resolution, pixels (the model's input before resizing). */
     public int tilePx;
+
     public double mpp;
     public float tissue;
     public int tileIndex;
@@ -107,6 +118,8 @@ public class TileEmbedding {
         e.x = task.x;
         e.y = task.y;
         e.level = task.level;
+        e.readPx = task.readPx;
+        e.extentPx = task.extentPx;
         e.tilePx = task.tilePx;
         e.mpp = task.mpp;
         e.tissue = task.tissue;
@@ -130,6 +143,8 @@ public class TileEmbedding {
         return x == t.x
                 && y == t.y
                 && level == t.level
+                && readPx == t.readPx
+                && extentPx == t.extentPx
                 && tilePx == t.tilePx
                 && Double.compare(mpp, t.mpp) == 0
                 && Float.compare(tissue, t.tissue) == 0

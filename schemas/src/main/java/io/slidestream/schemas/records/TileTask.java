@@ -28,6 +28,12 @@ public class TileTask {
     /** Edge of the region read at {@code level}, in that level's pixels. */
     public int readPx;
 
+    /**
+     * Edge of the region in level-0 pixels ({@code readPx} times the level's downsample, rounded):
+     * the tile covers {@code [x, x + extentPx) x [y, y + extentPx)} at level 0.
+     */
+    public long extentPx;
+
     /** Edge of the tile at the target resolution (the field of view in target pixels). */
     public int tilePx;
 
@@ -61,6 +67,7 @@ public class TileTask {
                 && y == t.y
                 && level == t.level
                 && readPx == t.readPx
+                && extentPx == t.extentPx
                 && tilePx == t.tilePx
                 && Double.compare(mpp, t.mpp) == 0
                 && Float.compare(tissue, t.tissue) == 0

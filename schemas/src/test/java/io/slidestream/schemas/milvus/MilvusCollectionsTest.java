@@ -10,20 +10,31 @@ import org.junit.jupiter.api.Test;
 class MilvusCollectionsTest {
 
     @Test
-    void tilesCollectionIsKeyedByIdWithOneEmbeddingVector() {
-        assertThat(MilvusCollections.TILES.primaryField()).isEqualTo(MilvusCollections.ID);
+    void collectionsAreKeyedByTheirKeysWithOneVectorEach() {
+        assertThat(MilvusCollections.TILES.primaryField()).isEqualTo("tile_key");
+        assertThat(MilvusCollections.SLIDES.primaryField()).isEqualTo("slide_key");
         assertThat(MilvusCollections.TILES.vectorField()).isEqualTo(MilvusCollections.EMBEDDING);
         assertThat(MilvusCollections.SLIDES.vectorField())
                 .isEqualTo(MilvusCollections.MEAN_EMBEDDING);
+        assertThat(MilvusCollections.TILES.defaultName()).isEqualTo("tiles_v2");
+        assertThat(MilvusCollections.SLIDES.defaultName()).isEqualTo("slides_v2");
     }
 
     @Test
-    void scalarTileFieldsShareTheirNamesWithIcebergColumns() {
-        for (String name :
-                List.of("slide_id", "model_id", "x", "y", "level", "tile_px", "mpp", "tissue")) {
-            assertThat(MilvusCollections.TILES.fieldNames()).contains(name);
-            assertThat(IcebergTables.TILES_SCHEMA.findField(name)).isNotNull();
-        }
+    void everyMilvusFieldIsAnIcebergColumnOfTheSameName() {
+        assertThat(MilvusCollections.TILES.fieldNames())
+                .contains("uri", "level", "read_px", "extent_px", "tile_px", "x", "y")
+                .allSatisfy(
+                        name ->
+                                assertThat(IcebergTables.TILES_SCHEMA.findField(name))
+                                        .as("Iceberg tiles.%s", name)
+                                        .isNotNull());
+        assertThat(MilvusCollections.SLIDES.fieldNames())
+                .allSatisfy(
+                        name ->
+                                assertThat(IcebergTables.SLIDES_SCHEMA.findField(name))
+                                        .as("Iceberg slides.%s", name)
+                                        .isNotNull());
     }
 
     @Test
