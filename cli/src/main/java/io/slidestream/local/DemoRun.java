@@ -581,7 +581,11 @@ public final class DemoRun {
         out.println(
                 "  Milvus Lite: "
                         + where.get("milvus_lite_db").asText()
-                        + " (collections tiles, slides); search it with `bin/slidestream search`");
+                        + " (collections "
+                        + config.milvus().tilesCollection()
+                        + ", "
+                        + config.milvus().slidesCollection()
+                        + "); search it with `bin/slidestream search`");
         out.println(
                 "  Kafka topics slides.scanned / slides.results / slides.dead-letter: "
                         + where.get("kafka_log_dir").asText());
