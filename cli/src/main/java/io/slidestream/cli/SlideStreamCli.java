@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
             WatchCommand.class,
             RunCommand.class,
             StopCommand.class,
+            ServeCommand.class,
             SearchCommand.class,
             ConfigCommand.class
         })

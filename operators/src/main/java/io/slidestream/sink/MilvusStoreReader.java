@@ -16,6 +16,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -35,6 +36,16 @@ public final class MilvusStoreReader implements AutoCloseable {
             long extentPx,
             int level,
             int readPx,
+            int predictedClass,
+            float score) {}
+
+    /** One hit of a slide search, with the slide's prediction. */
+    public record SlideHit(
+            long slideKey,
+            String slideId,
+            String uri,
+            int predictedClass,
+            boolean complete,
             float score) {}
 
     /** One stored tile entity with its embedding. */
@@ -189,7 +200,8 @@ public final class MilvusStoreReader implements AutoCloseable {
                                         MilvusCollections.Y,
                                         MilvusCollections.EXTENT_PX,
                                         MilvusCollections.LEVEL,
-                                        MilvusCollections.READ_PX))
+                                        MilvusCollections.READ_PX,
+                                        MilvusCollections.PREDICTED_CLASS))
                         .consistencyLevel(ConsistencyLevel.STRONG);
         if (filter != null && !filter.isBlank()) {
             search.filter(filter);
@@ -208,9 +220,82 @@ public final class MilvusStoreReader implements AutoCloseable {
                             ((Number) e.get(MilvusCollections.EXTENT_PX)).longValue(),
                             ((Number) e.get(MilvusCollections.LEVEL)).intValue(),
                             ((Number) e.get(MilvusCollections.READ_PX)).intValue(),
+                            ((Number) e.get(MilvusCollections.PREDICTED_CLASS)).intValue(),
                             r.getScore()));
         }
         return hits;
+    }
+
+    /**
+     * The mean embedding of slide {@code slideId} under {@code modelId}, looked up by its key in
+     * the slides collection; empty when the slide has no result for that model.
+     */
+    public Optional<float[]> slideEmbedding(String slideId, String modelId) {
+        if (!MilvusCollectionAdmin.hasCollection(client, config.slidesCollection())) {
+            return Optional.empty();
+        }
+        QueryResp response =
+                client.query(
+                        QueryReq.builder()
+                                .collectionName(config.slidesCollection())
+                                .filter(
+                                        MilvusCollections.SLIDE_KEY
+                                                + " == "
+                                                + MilvusKeys.slideKey(slideId, modelId))
+                                .outputFields(List.of(MilvusCollections.MEAN_EMBEDDING))
+                                .consistencyLevel(ConsistencyLevel.STRONG)
+                                .build());
+        for (QueryResp.QueryResult r : response.getQueryResults()) {
+            return Optional.of(floats(r.getEntity().get(MilvusCollections.MEAN_EMBEDDING)));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The {@code topK} slides whose mean embeddings are most similar to {@code vector}, optionally
+     * restricted by a Milvus filter expression.
+     */
+    public List<SlideHit> searchSlides(float[] vector, int topK, String filter) {
+        if (!MilvusCollectionAdmin.hasCollection(client, config.slidesCollection())) {
+            return List.of();
+        }
+        SearchReq.SearchReqBuilder search =
+                SearchReq.builder()
+                        .collectionName(config.slidesCollection())
+                        .annsField(MilvusCollections.MEAN_EMBEDDING)
+                        .data(List.of(new FloatVec(vector)))
+                        .limit(topK)
+                        .outputFields(
+                                List.of(
+                                        MilvusCollections.SLIDE_ID,
+                                        MilvusCollections.URI,
+                                        MilvusCollections.PREDICTED_CLASS,
+                                        MilvusCollections.COMPLETE))
+                        .consistencyLevel(ConsistencyLevel.STRONG);
+        if (filter != null && !filter.isBlank()) {
+            search.filter(filter);
+        }
+        List<SlideHit> hits = new ArrayList<>();
+        for (SearchResp.SearchResult r : client.search(search.build()).getSearchResults().get(0)) {
+            Map<String, Object> e = r.getEntity();
+            hits.add(
+                    new SlideHit(
+                            ((Number) r.getId()).longValue(),
+                            (String) e.get(MilvusCollections.SLIDE_ID),
+                            (String) e.get(MilvusCollections.URI),
+                            ((Number) e.get(MilvusCollections.PREDICTED_CLASS)).intValue(),
+                            Boolean.TRUE.equals(e.get(MilvusCollections.COMPLETE)),
+                            r.getScore()));
+        }
+        return hits;
+    }
+
+    /** Whether the tiles collection holds any vector of model {@code modelId}. */
+    public boolean holdsModel(String modelId) {
+        return countWhere(
+                        config.tilesCollection(),
+                        MilvusCollections.MODEL_ID + " == " + quote(modelId))
+                > 0;
     }
 
     /** The configured tiles collection, or an error that says how to get one. */

@@ -1,0 +1,132 @@
+package io.slidestream.serve;
+
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.SingleTileEmbedder;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.MilvusStoreReader;
+import io.slidestream.slide.SlideHandleCache;
+import io.slidestream.slide.SlideOpener;
+import java.nio.file.Path;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+
+/**
+ * What the service reads, from the job's own configuration: the Milvus collections, the Iceberg
+ * catalog and tables, the job's model (to embed uploaded images exactly as the job embeds tiles),
+ * and slides under the allowed roots. Milvus and the catalog are connected on first use and again
+ * after a failure, so the service starts (and its dashboard loads) while a store is away; a request
+ * that needs the missing store is answered 503 {@code STORE_UNAVAILABLE}.
+ */
+final class ServeStores implements AutoCloseable {
+    private final SlideStreamConfig config;
+    private final SingleTileEmbedder embedder;
+    private final SlideOpener opener;
+    private final SlideHandleCache slides;
+    private MilvusStoreReader milvus;
+    private Catalog catalog;
+
+    ServeStores(SlideStreamConfig config) {
+        this.config = config;
+        this.embedder = SingleTileEmbedder.open(config.inference().modelPath());
+        if (config.allowedRoots().isEmpty()) {
+            this.opener = SlideOpener.unrestricted();
+        } else {
+            SlideOpener.Builder b = SlideOpener.builder();
+            config.allowedRoots().forEach(root -> b.allowedRoot(Path.of(root)));
+            this.opener = b.build();
+        }
+        this.slides = new SlideHandleCache(opener, 16);
+    }
+
+    SlideStreamConfig config() {
+        return config;
+    }
+
+    /** The job's model; embedding is serialised (a batch of one at a time). */
+    synchronized float[] embed(java.awt.image.BufferedImage image) {
+        return embedder.embed(image);
+    }
+
+    String modelId() {
+        return embedder.modelId();
+    }
+
+    SlideOpener opener() {
+        return opener;
+    }
+
+    SlideHandleCache slides() {
+        return slides;
+    }
+
+    synchronized MilvusStoreReader milvus() {
+        if (milvus == null) {
+            try {
+                milvus = MilvusStoreReader.open(config.milvus());
+            } catch (RuntimeException e) {
+                throw unavailable("Milvus at " + config.milvus().uri(), e);
+            }
+        }
+        return milvus;
+    }
+
+    /** Forgets the Milvus connection after a failure, so the next request connects again. */
+    synchronized void milvusFailed() {
+        if (milvus != null) {
+            try {
+                milvus.close();
+            } catch (RuntimeException ignored) {
+                // Already broken.
+            }
+            milvus = null;
+        }
+    }
+
+    /** Table {@code name} of the configured namespace, loaded afresh (current snapshot). */
+    Table table(String name) {
+        Catalog c;
+        synchronized (this) {
+            if (catalog == null) {
+                try {
+                    catalog = IcebergCatalogs.open(config.iceberg());
+                } catch (RuntimeException e) {
+                    throw unavailable("the Iceberg catalog", e);
+                }
+            }
+            c = catalog;
+        }
+        try {
+            return c.loadTable(TableIdentifier.of(config.iceberg().namespace(), name));
+        } catch (org.apache.iceberg.exceptions.NoSuchTableException e) {
+            throw new ApiError(
+                    404,
+                    "NO_TABLE",
+                    "Iceberg table "
+                            + config.iceberg().namespace()
+                            + "."
+                            + name
+                            + " does not exist yet: the job creates it when it starts");
+        } catch (RuntimeException e) {
+            throw unavailable("the Iceberg catalog", e);
+        }
+    }
+
+    static ApiError unavailable(String what, RuntimeException e) {
+        String cause = e instanceof SlideStreamException s ? s.getMessage() : e.toString();
+        return new ApiError(503, "STORE_UNAVAILABLE", what + " does not answer: " + cause);
+    }
+
+    @Override
+    public synchronized void close() {
+        embedder.close();
+        slides.close();
+        if (milvus != null) {
+            milvus.close();
+        }
+        if (catalog != null) {
+            IcebergCatalogs.close(catalog);
+        }
+    }
+}

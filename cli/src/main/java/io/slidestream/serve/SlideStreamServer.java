@@ -1,0 +1,128 @@
+package io.slidestream.serve;
+
+import io.javalin.Javalin;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The retrieval service and the lab's dashboard in one process ({@code slidestream serve}): the
+ * JSON API of {@link SearchRoutes}, {@link SlideRoutes} and {@link ImageRoutes} under {@code /api},
+ * and the dashboard's static files (HTML, JavaScript, OpenSeadragon) from the jar at {@code /}.
+ * Every refusal is JSON {@code {"error": {"code", "message"}}} with its HTTP status; nothing
+ * answers with a stack trace (those go to the log).
+ */
+public final class SlideStreamServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SlideStreamServer.class);
+
+    private final ServeStores stores;
+    private final Javalin app;
+
+    private SlideStreamServer(ServeStores stores, Javalin app) {
+        this.stores = stores;
+        this.app = app;
+    }
+
+    /** Starts the service on {@code host}:{@code port} (0: any free port). */
+    public static SlideStreamServer start(SlideStreamConfig config, String host, int port) {
+        ServeStores stores = new ServeStores(config);
+        try {
+            Javalin app =
+                    Javalin.create(
+                            cfg -> {
+                                cfg.showJavalinBanner = false;
+                                cfg.http.maxRequestSize = 2L * SearchRoutes.MAX_IMAGE_BYTES;
+                                cfg.staticFiles.add(
+                                        s -> {
+                                            s.hostedPath = "/";
+                                            s.directory = "/dashboard";
+                                            s.location = Location.CLASSPATH;
+                                        });
+                            });
+            SlideRoutes slides = new SlideRoutes(stores);
+            slides.register(app);
+            new SearchRoutes(stores).register(app);
+            new ImageRoutes(stores, slides).register(app);
+            app.exception(
+                    ApiError.class,
+                    (e, ctx) -> ServeJson.error(ctx, e.status(), e.code(), e.getMessage()));
+            app.exception(
+                    SlideStreamException.class,
+                    (e, ctx) ->
+                            ServeJson.error(
+                                    ctx, status(e.code()), e.code().name(), e.getMessage()));
+            app.exception(
+                    HttpResponseException.class,
+                    (e, ctx) -> {
+                        int status = e.getStatus();
+                        if (status == 404) {
+                            ServeJson.error(
+                                    ctx,
+                                    404,
+                                    "NO_SUCH_ROUTE",
+                                    "No route "
+                                            + ctx.method()
+                                            + " "
+                                            + ctx.path()
+                                            + "; the README lists the API");
+                        } else {
+                            ServeJson.error(
+                                    ctx,
+                                    status,
+                                    status == 413 ? "IMAGE_TOO_LARGE" : "INVALID_REQUEST",
+                                    e.getMessage());
+                        }
+                    });
+            app.exception(
+                    Exception.class,
+                    (e, ctx) -> {
+                        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+                        ServeJson.error(
+                                ctx,
+                                500,
+                                "INTERNAL",
+                                "The service failed on this request ("
+                                        + e.getClass().getSimpleName()
+                                        + ": "
+                                        + e.getMessage()
+                                        + "); the service log has the details");
+                    });
+            app.start(host, port);
+            return new SlideStreamServer(stores, app);
+        } catch (RuntimeException e) {
+            stores.close();
+            throw e;
+        }
+    }
+
+    /** The port the service listens on. */
+    public int port() {
+        return app.port();
+    }
+
+    /** The model the service embeds uploaded images with. */
+    public String modelId() {
+        return stores.modelId();
+    }
+
+    private static int status(ErrorCode code) {
+        return switch (code) {
+            case INVALID_REQUEST, INVALID_CONFIG -> 400;
+            case ACCESS_DENIED -> 403;
+            case SLIDE_NOT_FOUND -> 404;
+            case UNSUPPORTED_FORMAT, CORRUPT_SLIDE, UNKNOWN_RESOLUTION -> 422;
+            case STORE_UNAVAILABLE -> 503;
+            default -> 500;
+        };
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        stores.close();
+    }
+}
