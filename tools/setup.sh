@@ -10,6 +10,9 @@ command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2
 command -v mvn >/dev/null || missing+=(maven)
 command -v npm >/dev/null || missing+=(npm)
 command -v xz >/dev/null || missing+=(xz-utils)
+# The dashboard's browser tests drive Debian's Chromium through its WebDriver.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -23,9 +26,11 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# Milvus Lite (the embedded vector store) comes from npm, pinned by package-lock.json.
-if [ -f package-lock.json ] && [ ! -x node_modules/@lyyyuna/milvus-lite-linux-x64/lib/milvus ]; then
-  echo "setup: installing Milvus Lite from npm (package-lock.json)"
+# Milvus Lite (the embedded vector store) and OpenSeadragon (the dashboard's viewer) come from npm,
+# pinned by package-lock.json.
+if [ -f package-lock.json ] && { [ ! -x node_modules/@lyyyuna/milvus-lite-linux-x64/lib/milvus ] \
+    || [ ! -f node_modules/openseadragon/build/openseadragon/openseadragon.min.js ]; }; then
+  echo "setup: installing Milvus Lite and OpenSeadragon from npm (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

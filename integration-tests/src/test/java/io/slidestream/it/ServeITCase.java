@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.flink.core.execution.JobClient;
@@ -35,6 +36,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * {@code slidestream serve} on the stores of a real run: the job embeds three slides (two under the
@@ -116,6 +128,9 @@ class ServeITCase {
 
     @AfterAll
     static void stop() {
+        if (driver != null) {
+            driver.quit();
+        }
         if (server != null) {
             server.close();
         }
@@ -322,6 +337,185 @@ class ServeITCase {
         assertError(get("/api/slides?status=weird"), 400, "INVALID_REQUEST");
         assertError(get("/api/slides/a/region?x=-1&y=0&extent=10"), 400, "INVALID_REQUEST");
         assertError(get("/api/no-such-route"), 404, "NO_SUCH_ROUTE");
+    }
+
+    // ---- The dashboard, in a real browser (Debian's headless Chromium through WebDriver) ----
+
+    @Test
+    void theDashboardLoadsAndTheFeedListsTheRunsSlides() throws Exception {
+        WebDriver browser = browser();
+        open(browser, "/");
+        wait(browser)
+                .until(d -> d.findElements(By.cssSelector("#feed-table tbody tr")).size() == 4);
+        assertThat(browser.findElement(By.cssSelector("tr[data-slide-id='a'] .status")).getText())
+                .isEqualTo("complete");
+        assertThat(browser.findElement(By.cssSelector("tr[data-slide-id='blank']")).getText())
+                .contains("NO_TISSUE");
+        assertThat(browser.findElement(By.id("model")).getText()).contains(model);
+        screenshot(browser, "feed");
+    }
+
+    @Test
+    void theViewerShowsTheSlideWithItsOverlaysAndLegend() throws Exception {
+        WebDriver browser = browser();
+        open(browser, "/#viewer/a");
+        wait(browser)
+                .until(d -> "a".equals(d.findElement(By.id("osd")).getAttribute("data-ready")));
+        assertThat(browser.findElements(By.cssSelector("#layer-grid rect.tile"))).hasSize(12);
+        assertThat(browser.findElements(By.cssSelector("#layer-classes rect.class-cell")))
+                .hasSize(12);
+        assertThat(browser.findElements(By.cssSelector("#layer-tissue rect"))).hasSize(12);
+        assertThat(browser.findElements(By.cssSelector("#legend .legend-item[data-class]")))
+                .hasSize(EndToEndStack.TISSUE_CLASSES.size());
+        // The Deep Zoom tiles of the slide were drawn by OpenSeadragon.
+        wait(browser)
+                .until(
+                        d ->
+                                (Boolean)
+                                        ((JavascriptExecutor) d)
+                                                .executeScript(
+                                                        "return dashboard.viewer.world.getItemAt(0)"
+                                                                + ".getFullyLoaded()"));
+        WebElement classes = browser.findElement(By.cssSelector("input[data-overlay='classes']"));
+        classes.click();
+        assertThat(browser.findElement(By.id("layer-classes")).getCssValue("display"))
+                .isEqualTo("none");
+        classes.click();
+        assertThat(browser.findElement(By.id("layer-classes")).getCssValue("display"))
+                .isNotEqualTo("none");
+        screenshot(browser, "viewer");
+    }
+
+    @Test
+    void clickingATileListsTheSimilarTilesWithTheClickedTileFirst() throws Exception {
+        WebDriver browser = browser();
+        open(browser, "/#viewer/a");
+        wait(browser)
+                .until(d -> "a".equals(d.findElement(By.id("osd")).getAttribute("data-ready")));
+        JsonNode tile = getJson("/api/slides/a/tiles?model_id=" + model, 200).path("tiles").get(7);
+        long x = tile.path("x").asLong();
+        long y = tile.path("y").asLong();
+        long centre = tile.path("extent_px").asLong() / 2;
+        // Where the tile's centre is on the screen, from the viewer's own coordinate mapping.
+        @SuppressWarnings("unchecked")
+        List<Number> at =
+                (List<Number>)
+                        ((JavascriptExecutor) browser)
+                                .executeScript(
+                                        "const v = dashboard.viewer.viewport;"
+                                                + " const p = v.imageToViewerElementCoordinates("
+                                                + "new OpenSeadragon.Point(arguments[0],"
+                                                + " arguments[1]));"
+                                                + " return [p.x, p.y];",
+                                        x + centre,
+                                        y + centre);
+        WebElement osd = browser.findElement(By.id("osd"));
+        new Actions(browser)
+                .moveToElement(
+                        osd,
+                        (int) Math.round(at.get(0).doubleValue() - osd.getSize().getWidth() / 2.0),
+                        (int) Math.round(at.get(1).doubleValue() - osd.getSize().getHeight() / 2.0))
+                .click()
+                .perform();
+        wait(browser).until(d -> d.findElements(By.cssSelector("#similar .hit")).size() >= 3);
+        WebElement first = browser.findElement(By.cssSelector("#similar .hit"));
+        assertThat(first.getAttribute("data-slide-id")).isEqualTo("a");
+        assertThat(first.getAttribute("data-x")).isEqualTo(Long.toString(x));
+        assertThat(first.getAttribute("data-y")).isEqualTo(Long.toString(y));
+        assertThat(first.getText()).contains("score 1.0000");
+        wait(browser)
+                .until(
+                        d ->
+                                (Boolean)
+                                        ((JavascriptExecutor) d)
+                                                .executeScript(
+                                                        "const i = document.querySelector("
+                                                                + "'#similar .hit img');"
+                                                                + " return i.complete &&"
+                                                                + " i.naturalWidth > 0;"));
+        screenshot(browser, "similar-tiles");
+        // A hit from another slide opens that slide at that place.
+        WebElement other =
+                browser.findElements(By.cssSelector("#similar .hit")).stream()
+                        .filter(h -> !"a".equals(h.getAttribute("data-slide-id")))
+                        .findFirst()
+                        .orElseThrow();
+        String otherSlide = other.getAttribute("data-slide-id");
+        String otherX = other.getAttribute("data-x");
+        other.click();
+        wait(browser)
+                .until(d -> d.findElement(By.id("viewer-title")).getText().startsWith(otherSlide));
+        assertThat(browser.getCurrentUrl()).contains("#viewer/" + otherSlide + "@" + otherX);
+    }
+
+    @Test
+    void theErrorPageShowsTheBadSlidesCodeAndTheThroughputPageItsCharts() throws Exception {
+        WebDriver browser = browser();
+        open(browser, "/#errors");
+        wait(browser)
+                .until(
+                        d ->
+                                !d.findElements(
+                                                By.cssSelector(
+                                                        "#errors-recent"
+                                                                + " tr[data-slide-id='blank']"))
+                                        .isEmpty());
+        assertThat(
+                        browser.findElement(
+                                        By.cssSelector("#errors-recent tr[data-slide-id='blank']"))
+                                .getAttribute("data-code"))
+                .isEqualTo("NO_TISSUE");
+        assertThat(browser.findElement(By.cssSelector("#errors-by-day tbody")).getText())
+                .contains("NO_TISSUE");
+        screenshot(browser, "errors");
+        open(browser, "/#throughput");
+        wait(browser)
+                .until(d -> !d.findElements(By.cssSelector("#chart-throughput rect")).isEmpty());
+        assertThat(browser.findElements(By.cssSelector("#chart-latency rect.bar-p50")))
+                .isNotEmpty();
+        screenshot(browser, "throughput");
+    }
+
+    private static WebDriver driver;
+
+    private static WebDriver browser() {
+        if (driver == null) {
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary("/usr/bin/chromium");
+            options.addArguments(
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1400,1000");
+            ChromeDriverService service =
+                    new ChromeDriverService.Builder()
+                            .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver"))
+                            .build();
+            driver = new ChromeDriver(service, options);
+        }
+        return driver;
+    }
+
+    private static WebDriverWait wait(WebDriver browser) {
+        return new WebDriverWait(browser, Duration.ofSeconds(30));
+    }
+
+    /** Loads {@code path} afresh (not as a hash change of the page already shown). */
+    private static void open(WebDriver browser, String path) {
+        browser.get("about:blank");
+        browser.get(page(path));
+    }
+
+    private static String page(String path) {
+        return "http://127.0.0.1:" + server.port() + path;
+    }
+
+    /** Saves a screenshot as a test artifact under target/screenshots. */
+    private static void screenshot(WebDriver browser, String name) throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+        Files.write(
+                dir.resolve(name + ".png"),
+                ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
     private static String statusOf(JsonNode list, String slideId) {
