@@ -54,6 +54,19 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the summary here.")
     Path summaryJson;
 
+    @Option(
+            names = "--serve",
+            description =
+                    "After the summary, keep the stores up and serve the dashboard and search API"
+                            + " on them until Ctrl-C.")
+    boolean serve;
+
+    @Option(
+            names = "--serve-port",
+            defaultValue = "8080",
+            description = "Port of the dashboard with --serve (default: ${DEFAULT-VALUE}).")
+    int servePort;
+
     @Option(names = "--follow", description = "Keep watching the inbox until Ctrl-C.")
     boolean follow;
 
@@ -103,6 +116,8 @@ final class DemoCommand implements Callable<Integer> {
         Path cmu1 = home.resolve(".cache/slides/CMU-1-Small-Region.tiff");
         o.cmu1 = Files.isRegularFile(cmu1) ? cmu1 : null;
         o.follow = follow;
+        o.serve = serve;
+        o.servePort = servePort;
         o.timeout = timeout;
         o.parallelism = parallelism;
         o.overrides = ConfigLoader.parseOverrides(overrides);

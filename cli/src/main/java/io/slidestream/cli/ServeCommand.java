@@ -2,14 +2,23 @@ package io.slidestream.cli;
 
 import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
-import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.local.DemoRun;
+import io.slidestream.local.MilvusLite;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.serve.ServeConfig;
 import io.slidestream.serve.SlideStreamServer;
+import io.slidestream.sink.MilvusOptions;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,6 +51,17 @@ final class ServeCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
 
     @Option(
+            names = "--demo-data",
+            paramLabel = "DIR",
+            description =
+                    "Serve the stores a demo left in DIR (its default is demo-data): starts Milvus"
+                            + " Lite on DIR's data and reads the demo's configuration"
+                            + " (DIR/"
+                            + DemoRun.SERVE_CONFIGURATION
+                            + "); --config and -D still override it.")
+    Path demoData;
+
+    @Option(
             names = "--port",
             defaultValue = "8080",
             description = "Port to listen on (default: ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -55,21 +75,66 @@ final class ServeCommand implements Callable<Integer> {
                             + " interface).")
     String host;
 
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
+
     @Override
     public Integer call() throws Exception {
-        Configuration conf = ConfigLoader.load(config, ConfigLoader.parseOverrides(overrides));
-        ConfigKeys.requireKnown(conf);
-        SlideStreamConfig job = SlideStreamConfig.from(conf);
+        Map<String, String> keys = new LinkedHashMap<>();
+        // Ctrl-C or SIGTERM: the hook lets the server and Milvus Lite close before the JVM exits.
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    stopped.countDown();
+                                    try {
+                                        closed.await(30, TimeUnit.SECONDS);
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                },
+                                "serve-stop"));
+        MilvusLite milvus = null;
+        if (demoData != null) {
+            Path file = demoData.resolve(DemoRun.SERVE_CONFIGURATION);
+            if (!Files.isRegularFile(file)) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_REQUEST,
+                        demoData
+                                + " holds no "
+                                + DemoRun.SERVE_CONFIGURATION
+                                + ": it is not the work folder of a finished demo run (run `make"
+                                + " demo` first, or name its --work-dir)");
+            }
+            keys.putAll(ConfigLoader.load(file, Map.of()).toMap());
+            milvus = MilvusLite.start(demoData.resolve("milvus.db").toAbsolutePath());
+            keys.put(MilvusOptions.URI.key(), milvus.uri());
+        }
+        try {
+            if (config != null) {
+                keys.putAll(ConfigLoader.load(config, Map.of()).toMap());
+            }
+            keys.putAll(ConfigLoader.parseOverrides(overrides));
+            Configuration conf = Configuration.fromMap(keys);
+            ConfigKeys.requireKnown(conf);
+            serve(ServeConfig.from(conf));
+        } finally {
+            if (milvus != null) {
+                milvus.close();
+            }
+            closed.countDown();
+        }
+        return 0;
+    }
+
+    private void serve(ServeConfig job) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        CountDownLatch stopped = new CountDownLatch(1);
         try (SlideStreamServer server = SlideStreamServer.start(job, host, port)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "serve-stop"));
             out.printf(
                     "SlideStream dashboard and API on http://%s:%d/ (model %s); Ctrl-C stops it%n",
                     host, server.port(), server.modelId());
             out.flush();
             stopped.await();
         }
-        return 0;
     }
 }

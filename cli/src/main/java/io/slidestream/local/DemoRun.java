@@ -76,6 +76,12 @@ public final class DemoRun {
          */
         public final AtomicBoolean drain = new AtomicBoolean();
 
+        /** Keep serving the dashboard on this run's stores after the summary, until a signal. */
+        public boolean serve;
+
+        /** Port of the dashboard with {@link #serve}. */
+        public int servePort = 8080;
+
         public Duration timeout = Duration.ofMinutes(20);
         public int parallelism = 2;
         public Map<String, String> overrides = Map.of();
@@ -163,7 +169,12 @@ public final class DemoRun {
                 out.println(finished ? "All slides done." : "Stopped waiting after the timeout.");
                 awaitIcebergCommits(config);
                 job.cancel().get();
-                return summary(config, stack, inbox, seconds);
+                writeServeConfiguration(conf, work);
+                ObjectNode summary = summary(config, stack, inbox, seconds);
+                if (options.serve) {
+                    serveUntilStopped(config);
+                }
+                return summary;
             } catch (Exception e) {
                 // Stop the job before the stack goes away underneath it.
                 try {
@@ -593,10 +604,64 @@ public final class DemoRun {
         return root;
     }
 
+    /** The file {@code serve --demo-data} reads: this run's job keys, Kafka and Milvus aside. */
+    public static final String SERVE_CONFIGURATION = "serve.yaml";
+
+    /**
+     * Writes this run's configuration for {@code serve --demo-data} (which starts Milvus Lite on
+     * the run's data file itself): the model and heads, tissue classes, Iceberg catalog and allowed
+     * roots.
+     */
+    private static void writeServeConfiguration(Configuration conf, Path work) throws IOException {
+        StringBuilder yaml =
+                new StringBuilder(
+                        "# Written by the demo for `bin/slidestream serve --demo-data "
+                                + work
+                                + "`.\n");
+        for (var e : new java.util.TreeMap<>(conf.toMap()).entrySet()) {
+            String key = e.getKey();
+            if (key.startsWith("inference.")
+                    || key.startsWith("aggregate.")
+                    || key.startsWith("iceberg.")
+                    || key.startsWith("tiling.")
+                    || key.equals("slides.allowed-roots")
+                    || key.equals("milvus.tiles-collection")
+                    || key.equals("milvus.slides-collection")) {
+                yaml.append(key)
+                        .append(": \"")
+                        .append(e.getValue().replace("\\", "\\\\").replace("\"", "\\\""))
+                        .append("\"\n");
+            }
+        }
+        Files.writeString(work.resolve(SERVE_CONFIGURATION), yaml.toString());
+    }
+
+    /** The dashboard on this run's stores (still up), until Ctrl-C or SIGTERM. */
+    private void serveUntilStopped(SlideStreamConfig config) throws InterruptedException {
+        options.drain.set(false);
+        try (io.slidestream.serve.SlideStreamServer server =
+                io.slidestream.serve.SlideStreamServer.start(
+                        config, "127.0.0.1", options.servePort)) {
+            out.println(
+                    "Dashboard on http://127.0.0.1:"
+                            + server.port()
+                            + "/ - Ctrl-C stops it (and the demo's stores)");
+            out.flush();
+            while (!options.drain.get()) {
+                // The signal handler sets the flag; nothing else to wait on here.
+                Thread.sleep(200);
+            }
+        }
+    }
+
     /** Concrete commands for the stores this run left behind. */
     private void printHowToQuery(EmbeddedStack stack) {
         Path lite = MilvusLite.findPackage().resolve("lib");
         out.println("How to query them:");
+        out.println(
+                "  Dashboard and search API: bin/slidestream serve --demo-data "
+                        + stack.workDir().toAbsolutePath()
+                        + " --port 8080   (then open http://127.0.0.1:8080/)");
         out.println(
                 "  Milvus: LD_LIBRARY_PATH="
                         + lite

@@ -1,6 +1,5 @@
 package io.slidestream.serve;
 
-import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.sink.IcebergCatalogs;
@@ -20,14 +19,14 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * that needs the missing store is answered 503 {@code STORE_UNAVAILABLE}.
  */
 final class ServeStores implements AutoCloseable {
-    private final SlideStreamConfig config;
+    private final ServeConfig config;
     private final SingleTileEmbedder embedder;
     private final SlideOpener opener;
     private final SlideHandleCache slides;
     private MilvusStoreReader milvus;
     private Catalog catalog;
 
-    ServeStores(SlideStreamConfig config) {
+    ServeStores(ServeConfig config) {
         this.config = config;
         this.embedder = SingleTileEmbedder.open(config.inference().modelPath());
         if (config.allowedRoots().isEmpty()) {
@@ -40,7 +39,7 @@ final class ServeStores implements AutoCloseable {
         this.slides = new SlideHandleCache(opener, 16);
     }
 
-    SlideStreamConfig config() {
+    ServeConfig config() {
         return config;
     }
 

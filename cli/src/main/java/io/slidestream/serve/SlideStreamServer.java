@@ -29,6 +29,11 @@ public final class SlideStreamServer implements AutoCloseable {
 
     /** Starts the service on {@code host}:{@code port} (0: any free port). */
     public static SlideStreamServer start(SlideStreamConfig config, String host, int port) {
+        return start(ServeConfig.of(config), host, port);
+    }
+
+    /** Starts the service on {@code host}:{@code port} (0: any free port). */
+    public static SlideStreamServer start(ServeConfig config, String host, int port) {
         ServeStores stores = new ServeStores(config);
         try {
             Javalin app =

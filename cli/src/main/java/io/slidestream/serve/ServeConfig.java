@@ -1,0 +1,58 @@
+package io.slidestream.serve;
+
+import io.slidestream.aggregate.AggregateConfig;
+import io.slidestream.config.JobOptions;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.InferenceConfig;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.sink.IcebergConfig;
+import io.slidestream.sink.MilvusConfig;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The parts of the job's configuration the service reads: the model (and tissue classes), Milvus,
+ * the Iceberg catalog and the allowed slide roots. Kafka is not needed, so a configuration without
+ * {@code kafka.bootstrap-servers} serves.
+ */
+public record ServeConfig(
+        InferenceConfig inference,
+        AggregateConfig aggregate,
+        MilvusConfig milvus,
+        IcebergConfig iceberg,
+        List<String> allowedRoots) {
+
+    public static ServeConfig of(SlideStreamConfig job) {
+        return new ServeConfig(
+                job.inference(), job.aggregate(), job.milvus(), job.iceberg(), job.allowedRoots());
+    }
+
+    public static ServeConfig from(Configuration conf) {
+        InferenceConfig inference;
+        try {
+            inference = InferenceConfig.fromConfiguration(conf);
+        } catch (IllegalArgumentException e) {
+            throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
+        }
+        if (inference.modelPath() == null
+                || !java.nio.file.Files.isRegularFile(inference.modelPath())) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID,
+                    "inference.model-path = "
+                            + inference.modelPath()
+                            + " is not a file: serve embeds uploaded images with the job's model;"
+                            + " give the same configuration as the job's");
+        }
+        try {
+            return new ServeConfig(
+                    inference,
+                    AggregateConfig.fromConfiguration(conf),
+                    MilvusConfig.fromConfiguration(conf),
+                    IcebergConfig.fromConfiguration(conf),
+                    List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)));
+        } catch (IllegalArgumentException e) {
+            throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
+        }
+    }
+}
