@@ -339,6 +339,155 @@ class ServeITCase {
         assertError(get("/api/no-such-route"), 404, "NO_SUCH_ROUTE");
     }
 
+    // ---- The dashboard queries in Apache Spark, an engine this project did not write ----
+
+    @Test
+    void sparkReadsTheTablesThroughTheJobsCatalogAndTheDashboardQueriesMatchTheTables()
+            throws Exception {
+        var iceberg = stack.config().iceberg();
+        Map<String, List<JsonNode>> spark = sparkQueries(iceberg);
+
+        // What the job wrote, read back through Iceberg's own Java API.
+        List<org.apache.iceberg.data.Record> slides =
+                io.slidestream.sink.IcebergTableReader.rows(iceberg, iceberg.slidesTable());
+        List<org.apache.iceberg.data.Record> tiles =
+                io.slidestream.sink.IcebergTableReader.rows(
+                        iceberg, iceberg.tilesTable(), "slide_id", "model_id", "predicted_class");
+        String today = LocalDate.now(ZoneOffset.UTC).toString();
+
+        assertThat(spark.get("slides_per_day")).hasSize(1);
+        JsonNode day = spark.get("slides_per_day").get(0);
+        assertThat(day.path("day").asText()).isEqualTo(today);
+        assertThat(day.path("slides").asInt()).isEqualTo(slides.size()).isEqualTo(3);
+        assertThat(day.path("partial").asInt()).isZero();
+        assertThat(day.path("tiles").asInt()).isEqualTo(36);
+
+        assertThat(spark.get("tiles_per_slide")).hasSize(3);
+        assertThat(spark.get("tiles_per_slide"))
+                .allSatisfy(
+                        r ->
+                                assertThat(r.path("tiles_stored").asInt())
+                                        .as(r.toString())
+                                        .isEqualTo(r.path("tile_count").asInt())
+                                        .isEqualTo(12));
+
+        Map<String, Integer> classes = new java.util.TreeMap<>();
+        tiles.forEach(
+                t ->
+                        classes.merge(
+                                t.getField("model_id") + "/" + t.getField("predicted_class"),
+                                1,
+                                Integer::sum));
+        Map<String, Integer> sparkClasses = new java.util.TreeMap<>();
+        spark.get("class_distribution")
+                .forEach(
+                        r ->
+                                sparkClasses.put(
+                                        r.path("model_id").asText()
+                                                + "/"
+                                                + r.path("predicted_class").asInt(),
+                                        r.path("tiles").asInt()));
+        assertThat(sparkClasses).isEqualTo(classes);
+        assertThat(sparkClasses.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(36);
+
+        assertThat(spark.get("errors_per_day")).hasSize(1);
+        JsonNode errors = spark.get("errors_per_day").get(0);
+        assertThat(errors.path("day").asText()).isEqualTo(today);
+        assertThat(errors.path("code").asText()).isEqualTo("NO_TISSUE");
+        assertThat(errors.path("slides").asInt()).isEqualTo(1);
+
+        Map<String, Long> latency = new java.util.TreeMap<>();
+        for (var r : slides) {
+            latency.put(
+                    (String) r.getField("slide_id"),
+                    java.time.Duration.between(
+                                    (java.time.OffsetDateTime) r.getField("scanned_at"),
+                                    (java.time.OffsetDateTime) r.getField("completed_at"))
+                            .toMillis());
+        }
+        Map<String, Long> sparkLatency = new java.util.TreeMap<>();
+        spark.get("latency")
+                .forEach(
+                        r ->
+                                sparkLatency.put(
+                                        r.path("slide_id").asText(),
+                                        r.path("latency_ms").asLong()));
+        assertThat(sparkLatency).isEqualTo(latency);
+        System.out.println("ServeITCase: Spark's dashboard queries: " + spark);
+    }
+
+    /**
+     * Runs docs/dashboard-queries.sql in Apache Spark (testbed/spark, its own JVM) against the
+     * job's JDBC catalog, registered in Spark under the job's catalog name.
+     */
+    private static Map<String, List<JsonNode>> sparkQueries(
+            io.slidestream.sink.IcebergConfig iceberg) throws Exception {
+        var testbed = io.slidestream.local.cluster.Testbed.locate();
+        List<String> classpath = new java.util.ArrayList<>(testbed.classpath("spark"));
+        try (var jars = Files.list(testbed.home().resolve("testbed/spark/target"))) {
+            jars.filter(j -> j.getFileName().toString().endsWith(".jar"))
+                    .forEach(j -> classpath.add(j.toString()));
+        }
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx2g");
+        for (String module :
+                List.of(
+                        "java.base/java.lang",
+                        "java.base/java.lang.invoke",
+                        "java.base/java.lang.reflect",
+                        "java.base/java.io",
+                        "java.base/java.net",
+                        "java.base/java.nio",
+                        "java.base/java.util",
+                        "java.base/java.util.concurrent",
+                        "java.base/java.util.concurrent.atomic",
+                        "java.base/jdk.internal.ref",
+                        "java.base/sun.nio.ch",
+                        "java.base/sun.nio.cs",
+                        "java.base/sun.security.action",
+                        "java.base/sun.util.calendar")) {
+            command.add("--add-opens=" + module + "=ALL-UNNAMED");
+        }
+        command.add("-cp");
+        command.add(String.join(java.io.File.pathSeparator, classpath));
+        command.add("io.slidestream.testbed.spark.SparkSql");
+        command.add(testbed.home().resolve("docs/dashboard-queries.sql").toString());
+        command.add(iceberg.catalogName());
+        command.add("type=jdbc");
+        iceberg.catalogProperties().forEach((k, v) -> command.add(k + "=" + v));
+        Path log = dir.resolve("spark.log");
+        Process spark =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
+        if (!spark.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)) {
+            spark.destroyForcibly();
+            throw new AssertionError("Spark took over 5 minutes:\n" + Files.readString(log));
+        }
+        String output = Files.readString(log);
+        assertThat(spark.exitValue()).as(output).isZero();
+        Map<String, List<JsonNode>> results = new java.util.LinkedHashMap<>();
+        for (String line : output.lines().toList()) {
+            if (line.startsWith("SPARKSQL ")) {
+                JsonNode q = JSON.readTree(line.substring("SPARKSQL ".length()));
+                List<JsonNode> rows = new java.util.ArrayList<>();
+                q.path("rows").forEach(rows::add);
+                results.put(q.path("query").asText(), rows);
+            }
+        }
+        assertThat(results)
+                .as(output)
+                .containsOnlyKeys(
+                        "slides_per_day",
+                        "tiles_per_slide",
+                        "class_distribution",
+                        "errors_per_day",
+                        "latency");
+        return results;
+    }
+
     // ---- The dashboard, in a real browser (Debian's headless Chromium through WebDriver) ----
 
     @Test
