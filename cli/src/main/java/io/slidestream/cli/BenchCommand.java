@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
             BenchReadCommand.class,
             BenchEmbedCommand.class,
             BenchPipelineCommand.class,
-            BenchChaosCommand.class
+            BenchChaosCommand.class,
+            BenchSearchCommand.class
         })
 final class BenchCommand implements Runnable {
 

@@ -78,7 +78,7 @@ final class BenchEmbedCommand implements Callable<Integer> {
     }
 
     /** A PrintStream that hands every flushed line to {@code out}, so tests can capture it. */
-    private static PrintStream printStreamOn(PrintWriter out) {
+    static PrintStream printStreamOn(PrintWriter out) {
         OutputStream bytes =
                 new OutputStream() {
                     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();

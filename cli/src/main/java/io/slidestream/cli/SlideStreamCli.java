@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             TilesCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
+            EvalCommand.class,
             DemoCommand.class,
             PublishCommand.class,
             WatchCommand.class,

@@ -145,7 +145,7 @@ public final class MilvusCollectionAdmin {
                 .getDimension();
     }
 
-    static boolean hasCollection(MilvusClientV2 client, String name) {
+    public static boolean hasCollection(MilvusClientV2 client, String name) {
         return Boolean.TRUE.equals(
                 client.hasCollection(HasCollectionReq.builder().collectionName(name).build()));
     }
