@@ -1,7 +1,6 @@
 package io.slidestream.cli;
 
 import io.slidestream.config.ConfigKeys;
-import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
@@ -12,8 +11,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,6 +19,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -59,17 +57,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description = "YAML configuration (flat 'a.b: v' keys or nested maps).")
-    Path config;
-
-    @Option(
-            names = "-D",
-            paramLabel = "key=value",
-            description = "Sets or overrides one configuration key (repeatable).")
-    List<String> overrides = new ArrayList<>();
+    @Mixin JobConfigOptions config;
 
     @Option(
             names = "--check-timeout",
@@ -112,8 +100,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Configuration conf = ConfigLoader.load(config, ConfigLoader.parseOverrides(overrides));
-        ConfigKeys.requireKnown(conf);
+        Configuration conf = config.load();
         if (!conf.contains(JobOptions.RESTART_STRATEGY)) {
             // A local run has no cluster configuration to defer to.
             conf.set(JobOptions.RESTART_STRATEGY, JobOptions.RestartStrategy.EXPONENTIAL_DELAY);

@@ -1,6 +1,5 @@
 package io.slidestream.cli;
 
-import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.local.DemoRun;
@@ -12,15 +11,13 @@ import io.slidestream.sink.MilvusOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,17 +35,7 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description = "The job's YAML configuration (the same file as for run).")
-    Path config;
-
-    @Option(
-            names = "-D",
-            paramLabel = "key=value",
-            description = "Sets or overrides one configuration key (repeatable).")
-    List<String> overrides = new ArrayList<>();
+    @Mixin JobConfigOptions config;
 
     @Option(
             names = "--demo-data",
@@ -111,13 +98,7 @@ final class ServeCommand implements Callable<Integer> {
             keys.put(MilvusOptions.URI.key(), milvus.uri());
         }
         try {
-            if (config != null) {
-                keys.putAll(ConfigLoader.load(config, Map.of()).toMap());
-            }
-            keys.putAll(ConfigLoader.parseOverrides(overrides));
-            Configuration conf = Configuration.fromMap(keys);
-            ConfigKeys.requireKnown(conf);
-            serve(ServeConfig.from(conf));
+            serve(ServeConfig.from(config.load(keys)));
         } finally {
             if (milvus != null) {
                 milvus.close();

@@ -3,8 +3,6 @@ package io.slidestream.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.slidestream.config.ConfigKeys;
-import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.KafkaConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.job.SlideStreamJob;
@@ -23,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -87,19 +86,7 @@ final class StopCommand implements Callable<Integer> {
                     "How long the stop may take, a drain included (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description =
-                    "The job's configuration: the summary then lists the results committed while"
-                            + " stopping, read from its results topic.")
-    Path config;
-
-    @Option(
-            names = "-D",
-            paramLabel = "key=value",
-            description = "Sets or overrides one configuration key (repeatable).")
-    List<String> overrides = new ArrayList<>();
+    @Mixin JobConfigOptions config;
 
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the summary here.")
     Path summaryJson;
@@ -161,11 +148,10 @@ final class StopCommand implements Callable<Integer> {
 
     /** A reader of the results topic from now on, when the job's configuration was given. */
     private CommittedTopic<SlideResult> resultsFromNow() throws Exception {
-        if (config == null && overrides.isEmpty()) {
+        if (!config.given()) {
             return null;
         }
-        Configuration conf = ConfigLoader.load(config, ConfigLoader.parseOverrides(overrides));
-        ConfigKeys.requireKnown(conf);
+        Configuration conf = config.load();
         KafkaConfig kafka = KafkaConfig.from(conf);
         return new CommittedTopic<>(
                         kafka.bootstrapServers(), kafka.resultsTopic(), AvroCodec.SLIDE_RESULT)

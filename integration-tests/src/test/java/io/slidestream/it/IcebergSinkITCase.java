@@ -97,20 +97,7 @@ class IcebergSinkITCase {
                         .day("scanned_at")
                         .bucket("slide_id", IcebergTables.TILE_BUCKETS)
                         .build();
-        org.apache.iceberg.catalog.Catalog catalog = IcebergCatalogs.open(config);
-        try {
-            if (catalog instanceof org.apache.iceberg.catalog.SupportsNamespaces ns) {
-                ns.createNamespace(org.apache.iceberg.catalog.Namespace.of(config.namespace()));
-            }
-            catalog.createTable(
-                    org.apache.iceberg.catalog.TableIdentifier.of(
-                            config.namespace(), config.tilesTable()),
-                    IcebergTables.TILES_SCHEMA,
-                    older,
-                    IcebergTables.TABLE_PROPERTIES);
-        } finally {
-            IcebergCatalogs.close(catalog);
-        }
+        createTilesTable(config, IcebergTables.TILES_SCHEMA, older);
         IcebergCatalogs.ensureTables(config);
         String spec =
                 IcebergCatalogs.withTable(config, config.tilesTable(), t -> t.spec().toString());
@@ -131,20 +118,7 @@ class IcebergSinkITCase {
         }
         org.apache.iceberg.Schema v1Schema =
                 new org.apache.iceberg.Schema(v1, IcebergTables.TILES_SCHEMA.identifierFieldIds());
-        org.apache.iceberg.catalog.Catalog catalog = IcebergCatalogs.open(config);
-        try {
-            if (catalog instanceof org.apache.iceberg.catalog.SupportsNamespaces ns) {
-                ns.createNamespace(org.apache.iceberg.catalog.Namespace.of(config.namespace()));
-            }
-            catalog.createTable(
-                    org.apache.iceberg.catalog.TableIdentifier.of(
-                            config.namespace(), config.tilesTable()),
-                    v1Schema,
-                    IcebergTables.TILES_TABLE.partitioning(),
-                    IcebergTables.TABLE_PROPERTIES);
-        } finally {
-            IcebergCatalogs.close(catalog);
-        }
+        createTilesTable(config, v1Schema, IcebergTables.TILES_TABLE.partitioning());
 
         IcebergCatalogs.ensureTables(config);
         org.apache.iceberg.Schema evolved =
@@ -172,6 +146,27 @@ class IcebergSinkITCase {
                             assertThat(r.getField("read_px")).isEqualTo(512);
                             assertThat(r.getField("extent_px")).isEqualTo(512L);
                         });
+    }
+
+    /** Creates the tiles table as an earlier SlideStream did, before the job ensures it. */
+    private static void createTilesTable(
+            IcebergConfig config,
+            org.apache.iceberg.Schema schema,
+            org.apache.iceberg.PartitionSpec spec) {
+        org.apache.iceberg.catalog.Catalog catalog = IcebergCatalogs.open(config);
+        try {
+            if (catalog instanceof org.apache.iceberg.catalog.SupportsNamespaces ns) {
+                ns.createNamespace(org.apache.iceberg.catalog.Namespace.of(config.namespace()));
+            }
+            catalog.createTable(
+                    org.apache.iceberg.catalog.TableIdentifier.of(
+                            config.namespace(), config.tilesTable()),
+                    schema,
+                    spec,
+                    IcebergTables.TABLE_PROPERTIES);
+        } finally {
+            IcebergCatalogs.close(catalog);
+        }
     }
 
     private static final class ToSlideResult implements MapFunction<String, SlideResult> {

@@ -176,16 +176,7 @@ class ServeITCase {
         JsonNode tile = getJson("/api/slides/a/tiles?model_id=" + model, 200).path("tiles").get(3);
         long x = tile.path("x").asLong();
         long y = tile.path("y").asLong();
-        JsonNode result =
-                getJson(
-                        "/api/search/tile?slide_id=a&x="
-                                + x
-                                + "&y="
-                                + y
-                                + "&model_id="
-                                + model
-                                + "&k=5",
-                        200);
+        JsonNode result = getJson(tileSearch(x, y) + "&k=5", 200);
         JsonNode hits = result.path("hits");
         assertThat(hits).hasSize(5);
         JsonNode first = hits.get(0);
@@ -196,16 +187,7 @@ class ServeITCase {
         assertThat(first.path("score").asDouble()).isCloseTo(1.0, within(1e-3));
         assertThat(result.path("by_slide").get(0).path("slide_id").asText()).isEqualTo("a");
         // Filters: only slide b's tiles.
-        JsonNode inB =
-                getJson(
-                        "/api/search/tile?slide_id=a&x="
-                                + x
-                                + "&y="
-                                + y
-                                + "&model_id="
-                                + model
-                                + "&in_slide=b&k=3",
-                        200);
+        JsonNode inB = getJson(tileSearch(x, y) + "&in_slide=b&k=3", 200);
         assertThat(inB.path("hits"))
                 .allSatisfy(h -> assertThat(h.path("slide_id").asText()).isEqualTo("b"));
         // The hit's picture is the region of the slide.
@@ -665,6 +647,11 @@ class ServeITCase {
         Files.write(
                 dir.resolve(name + ".png"),
                 ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    /** A tile search for slide a's tile at (x, y) with the run's model. */
+    private static String tileSearch(long x, long y) {
+        return "/api/search/tile?slide_id=a&x=" + x + "&y=" + y + "&model_id=" + model;
     }
 
     private static String statusOf(JsonNode list, String slideId) {

@@ -186,29 +186,23 @@ public final class MilvusStoreReader implements AutoCloseable {
      */
     public List<TileHit> searchTiles(float[] vector, int topK, String filter) {
         requireTilesCollection();
-        SearchReq.SearchReqBuilder search =
-                SearchReq.builder()
-                        .collectionName(config.tilesCollection())
-                        .annsField(MilvusCollections.EMBEDDING)
-                        .data(List.of(new FloatVec(vector)))
-                        .limit(topK)
-                        .outputFields(
-                                List.of(
-                                        MilvusCollections.SLIDE_ID,
-                                        MilvusCollections.URI,
-                                        MilvusCollections.X,
-                                        MilvusCollections.Y,
-                                        MilvusCollections.EXTENT_PX,
-                                        MilvusCollections.LEVEL,
-                                        MilvusCollections.READ_PX,
-                                        MilvusCollections.PREDICTED_CLASS))
-                        .consistencyLevel(ConsistencyLevel.STRONG);
-        if (filter != null && !filter.isBlank()) {
-            search.filter(filter);
-        }
-        SearchResp response = client.search(search.build());
         List<TileHit> hits = new ArrayList<>();
-        for (SearchResp.SearchResult r : response.getSearchResults().get(0)) {
+        for (SearchResp.SearchResult r :
+                search(
+                        config.tilesCollection(),
+                        MilvusCollections.EMBEDDING,
+                        vector,
+                        topK,
+                        filter,
+                        List.of(
+                                MilvusCollections.SLIDE_ID,
+                                MilvusCollections.URI,
+                                MilvusCollections.X,
+                                MilvusCollections.Y,
+                                MilvusCollections.EXTENT_PX,
+                                MilvusCollections.LEVEL,
+                                MilvusCollections.READ_PX,
+                                MilvusCollections.PREDICTED_CLASS))) {
             Map<String, Object> e = r.getEntity();
             hits.add(
                     new TileHit(
@@ -259,24 +253,19 @@ public final class MilvusStoreReader implements AutoCloseable {
         if (!MilvusCollectionAdmin.hasCollection(client, config.slidesCollection())) {
             return List.of();
         }
-        SearchReq.SearchReqBuilder search =
-                SearchReq.builder()
-                        .collectionName(config.slidesCollection())
-                        .annsField(MilvusCollections.MEAN_EMBEDDING)
-                        .data(List.of(new FloatVec(vector)))
-                        .limit(topK)
-                        .outputFields(
-                                List.of(
-                                        MilvusCollections.SLIDE_ID,
-                                        MilvusCollections.URI,
-                                        MilvusCollections.PREDICTED_CLASS,
-                                        MilvusCollections.COMPLETE))
-                        .consistencyLevel(ConsistencyLevel.STRONG);
-        if (filter != null && !filter.isBlank()) {
-            search.filter(filter);
-        }
         List<SlideHit> hits = new ArrayList<>();
-        for (SearchResp.SearchResult r : client.search(search.build()).getSearchResults().get(0)) {
+        for (SearchResp.SearchResult r :
+                search(
+                        config.slidesCollection(),
+                        MilvusCollections.MEAN_EMBEDDING,
+                        vector,
+                        topK,
+                        filter,
+                        List.of(
+                                MilvusCollections.SLIDE_ID,
+                                MilvusCollections.URI,
+                                MilvusCollections.PREDICTED_CLASS,
+                                MilvusCollections.COMPLETE))) {
             Map<String, Object> e = r.getEntity();
             hits.add(
                     new SlideHit(
@@ -288,6 +277,28 @@ public final class MilvusStoreReader implements AutoCloseable {
                             r.getScore()));
         }
         return hits;
+    }
+
+    /** The {@code topK} nearest entities to {@code vector} in one collection (strong reads). */
+    private List<SearchResp.SearchResult> search(
+            String collection,
+            String vectorField,
+            float[] vector,
+            int topK,
+            String filter,
+            List<String> outputFields) {
+        SearchReq.SearchReqBuilder search =
+                SearchReq.builder()
+                        .collectionName(collection)
+                        .annsField(vectorField)
+                        .data(List.of(new FloatVec(vector)))
+                        .limit(topK)
+                        .outputFields(outputFields)
+                        .consistencyLevel(ConsistencyLevel.STRONG);
+        if (filter != null && !filter.isBlank()) {
+            search.filter(filter);
+        }
+        return client.search(search.build()).getSearchResults().get(0);
     }
 
     /** Whether the tiles collection holds any vector of model {@code modelId}. */
