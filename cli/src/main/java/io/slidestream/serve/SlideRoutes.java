@@ -56,6 +56,11 @@ final class SlideRoutes {
         "top_tiles"
     };
 
+    /** How far back the feed looks for slides whose tiles are being stored. */
+    static final Duration IN_PROGRESS_WINDOW = Duration.ofHours(6);
+
+    private static final String IN_PROGRESS = "tiles written recently";
+
     private final ServeStores stores;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
@@ -90,9 +95,10 @@ final class SlideRoutes {
 
     private void list(Context ctx) {
         String status = Params.optional(ctx, "status");
-        if (status != null && !List.of("complete", "partial", "failed").contains(status)) {
+        if (status != null
+                && !List.of("complete", "partial", "failed", "in_progress").contains(status)) {
             throw ApiError.badRequest(
-                    "Query parameter 'status' takes complete, partial or failed, got '"
+                    "Query parameter 'status' takes complete, partial, failed or in_progress, got '"
                             + status
                             + "'");
         }
@@ -132,7 +138,7 @@ final class SlideRoutes {
     /** Where slide {@code slideId} is, from its latest result or failure. */
     String uriOf(String slideId) {
         for (Entry e : feed()) {
-            if (e.slideId().equals(slideId)) {
+            if (e.slideId().equals(slideId) && e.uri() != null) {
                 return e.uri();
             }
         }
@@ -145,12 +151,13 @@ final class SlideRoutes {
     private List<Entry> feed() {
         IcebergConfig iceberg = stores.config().iceberg();
         List<Entry> entries = new ArrayList<>();
-        java.util.Set<String> withResult = new java.util.HashSet<>();
+        // The latest scan each slide has a result or a failure of.
+        Map<String, Instant> settled = new java.util.HashMap<>();
         for (Record r : rows(iceberg.slidesTable(), SLIDE_COLUMNS)) {
             Instant scanned = instant(r.getField("scanned_at"));
             Instant completed = instant(r.getField("completed_at"));
             boolean complete = (Boolean) r.getField("complete");
-            withResult.add((String) r.getField("slide_id"));
+            settled.merge((String) r.getField("slide_id"), scanned, SlideRoutes::later);
             entries.add(
                     new Entry(
                             (String) r.getField("slide_id"),
@@ -167,9 +174,11 @@ final class SlideRoutes {
         }
         for (Record r : rows(iceberg.errorsTable())) {
             String slideId = (String) r.getField("slide_id");
-            if (withResult.contains(slideId)) {
+            Instant failed = instant(r.getField("failed_at"));
+            if (settled.containsKey(slideId)) {
                 continue;
             }
+            settled.merge(slideId, failed, SlideRoutes::later);
             entries.add(
                     new Entry(
                             slideId,
@@ -184,8 +193,71 @@ final class SlideRoutes {
                             (String) r.getField("code"),
                             (String) r.getField("message")));
         }
+        entries.addAll(inProgress(settled));
         entries.sort(Comparator.comparing(Entry::time).reversed());
         return entries;
+    }
+
+    /**
+     * Slides whose tiles are being stored: tiles written in the last {@link #IN_PROGRESS_WINDOW} of
+     * a scan newer than the slide's last result or failure, with how many are stored so far
+     * (Iceberg commits them on every checkpoint). Only recent data files are read: their written_at
+     * statistics let the scan skip the rest.
+     */
+    private List<Entry> inProgress(Map<String, Instant> settled) {
+        Table table = stores.table(stores.config().iceberg().tilesTable());
+        Snapshot current = table.currentSnapshot();
+        if (current == null) {
+            return List.of();
+        }
+        Cached cached = cache.get(IN_PROGRESS);
+        List<Record> rows;
+        if (cached != null && cached.snapshotId() == current.snapshotId()) {
+            rows = cached.rows();
+        } else {
+            rows = new ArrayList<>();
+            long since = Instant.now().minus(IN_PROGRESS_WINDOW).toEpochMilli() * 1000;
+            var scan =
+                    IcebergGenerics.read(table)
+                            .select("slide_id", "uri", "model_id", "tile_count", "scanned_at")
+                            .where(Expressions.greaterThanOrEqual("written_at", since));
+            try (CloseableIterable<Record> recent = scan.build()) {
+                recent.forEach(r -> rows.add(r.copy()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            cache.put(IN_PROGRESS, new Cached(current.snapshotId(), rows));
+        }
+        Map<String, Entry> open = new java.util.LinkedHashMap<>();
+        for (Record r : rows) {
+            String slideId = (String) r.getField("slide_id");
+            Instant scanned = instant(r.getField("scanned_at"));
+            Instant last = settled.get(slideId);
+            if (last != null && !scanned.isAfter(last)) {
+                continue;
+            }
+            String key = slideId + "|" + r.getField("model_id") + "|" + scanned;
+            Entry e = open.get(key);
+            open.put(
+                    key,
+                    new Entry(
+                            slideId,
+                            (String) r.getField("uri"),
+                            "in_progress",
+                            (String) r.getField("model_id"),
+                            null,
+                            (Integer) r.getField("tile_count"),
+                            e == null ? 1 : e.tilesReceived() + 1,
+                            scanned,
+                            null,
+                            null,
+                            null));
+        }
+        return new ArrayList<>(open.values());
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     private static ObjectNode entryJson(Entry e) {

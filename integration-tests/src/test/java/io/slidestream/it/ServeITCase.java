@@ -9,6 +9,8 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.serve.SlideStreamServer;
+import io.slidestream.sink.IcebergSinks;
+import io.slidestream.sink.SinkTestData;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -120,6 +123,11 @@ class ServeITCase {
         } finally {
             EndToEndStack.cancel(running);
         }
+        // A slide whose tiles are being stored: 5 of its 20 tiles committed, no result yet.
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        IcebergSinks.appendTiles(
+                env.fromData(SinkTestData.tiles("d", 20, 5, 8).subList(0, 5)), job.iceberg());
+        env.execute("tiles of a slide in progress");
         // The service may open slides under slides/ only: c was embedded but lies elsewhere.
         SlideStreamConfig serve = stack.config(Map.of("slides.allowed-roots", roots.toString()));
         server = SlideStreamServer.start(serve, "127.0.0.1", 0);
@@ -142,7 +150,11 @@ class ServeITCase {
     @Test
     void listsTheSlidesWithStatusPredictionAndTileCountsAndPages() throws Exception {
         JsonNode all = getJson("/api/slides", 200);
-        assertThat(all.path("total").asInt()).isEqualTo(4);
+        assertThat(all.path("total").asInt()).isEqualTo(5);
+        JsonNode d = find(all.path("slides"), "d");
+        assertThat(d.path("status").asText()).isEqualTo("in_progress");
+        assertThat(d.path("tiles_received").asInt()).isEqualTo(5);
+        assertThat(d.path("tile_count").asInt()).isEqualTo(20);
         assertThat(statusOf(all, "a")).isEqualTo("complete");
         assertThat(statusOf(all, "blank")).isEqualTo("failed");
         JsonNode a = find(all.path("slides"), "a");
@@ -370,7 +382,8 @@ class ServeITCase {
                                                 + r.path("predicted_class").asInt(),
                                         r.path("tiles").asInt()));
         assertThat(sparkClasses).isEqualTo(classes);
-        assertThat(sparkClasses.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(36);
+        // The run's 36 tiles and the 5 of the slide in progress.
+        assertThat(sparkClasses.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(41);
 
         assertThat(spark.get("errors_per_day")).hasSize(1);
         JsonNode errors = spark.get("errors_per_day").get(0);
@@ -477,7 +490,7 @@ class ServeITCase {
         WebDriver browser = browser();
         open(browser, "/");
         wait(browser)
-                .until(d -> d.findElements(By.cssSelector("#feed-table tbody tr")).size() == 4);
+                .until(d -> d.findElements(By.cssSelector("#feed-table tbody tr")).size() == 5);
         assertThat(browser.findElement(By.cssSelector("tr[data-slide-id='a'] .status")).getText())
                 .isEqualTo("complete");
         assertThat(browser.findElement(By.cssSelector("tr[data-slide-id='blank']")).getText())
