@@ -65,7 +65,7 @@ const OVERLAYS = [
   { id: 'tissue', label: 'Tissue mask', opacity: 0.35, on: false },
   { id: 'grid', label: 'Tile grid', opacity: 0.8, on: true },
   { id: 'classes', label: 'Tile-head classes', opacity: 0.45, on: true },
-  { id: 'attention', label: 'ABMIL attention (top tiles)', opacity: 0.6, on: false },
+  { id: 'attention', label: 'ABMIL attention', opacity: 0.6, on: false },
 ];
 
 function overlayControls() {
@@ -107,10 +107,19 @@ function drawOverlays(width, height) {
   svg.style.pointerEvents = 'none';
   const layers = {};
   for (const o of OVERLAYS) { layers[o.id] = svgNode('g', { id: 'layer-' + o.id }); svg.append(layers[o.id]); }
+  // ABMIL attention of every tile (by tile index); results written before it was stored have only
+  // the top tiles.
   const attention = new Map();
-  const top = state.detail?.results?.find(r => r.model_id === state.modelId)?.top_tiles ?? [];
-  const maxAttention = Math.max(1e-9, ...top.map(t => t.attention));
-  top.forEach(t => attention.set(t.x + ',' + t.y, t.attention / maxAttention));
+  const result = state.detail?.results?.find(r => r.model_id === state.tiles[0]?.model_id);
+  const all = result?.tile_attention ?? [];
+  if (all.length) {
+    const max = Math.max(1e-9, ...all);
+    state.tiles.forEach(t => { if (t.tile_index < all.length) attention.set(t.x + ',' + t.y, all[t.tile_index] / max); });
+  } else {
+    const top = result?.top_tiles ?? [];
+    const max = Math.max(1e-9, ...top.map(t => t.attention));
+    top.forEach(t => attention.set(t.x + ',' + t.y, t.attention / max));
+  }
   for (const t of state.tiles) {
     const box = { x: t.x, y: t.y, width: t.extent_px, height: t.extent_px };
     layers.tissue.append(svgNode('rect', { ...box, class: 'tissue', fill: '#00c853', 'fill-opacity': t.tissue }));

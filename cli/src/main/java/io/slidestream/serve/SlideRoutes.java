@@ -53,7 +53,8 @@ final class SlideRoutes {
         "probabilities",
         "predicted_class",
         "tissue_composition",
-        "top_tiles"
+        "top_tiles",
+        "tile_attention"
     };
 
     /** How far back the feed looks for slides whose tiles are being stored. */
@@ -312,6 +313,10 @@ final class SlideRoutes {
                 to.put("y", (Long) tr.getField("y"));
                 to.put("attention", (Float) tr.getField("attention"));
             }
+            ArrayNode attention = o.putArray("tile_attention");
+            if (r.getField("tile_attention") instanceof List<?> values) {
+                values.forEach(v -> attention.add(((Number) v).floatValue()));
+            }
             o.put("scanned_at", instant(r.getField("scanned_at")).toString());
             o.put("completed_at", instant(r.getField("completed_at")).toString());
         }
@@ -358,7 +363,8 @@ final class SlideRoutes {
                                 "level",
                                 "read_px",
                                 "tissue",
-                                "predicted_class")
+                                "predicted_class",
+                                "tile_index")
                         .where(Expressions.equal("slide_id", slideId));
         try (CloseableIterable<Record> rows = scan.build()) {
             for (Record r : rows) {
@@ -375,6 +381,7 @@ final class SlideRoutes {
                 o.put("read_px", (Integer) r.getField("read_px"));
                 o.put("tissue", (Float) r.getField("tissue"));
                 o.put("predicted_class", (Integer) r.getField("predicted_class"));
+                o.put("tile_index", (Integer) r.getField("tile_index"));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -506,7 +513,12 @@ final class SlideRoutes {
         if (cached != null && cached.snapshotId() == current.snapshotId()) {
             return cached.rows();
         }
-        List<Record> rows = io.slidestream.sink.IcebergTableReader.rows(table, columns);
+        // A table written by an earlier version may lack a column added since (read as null).
+        String[] present =
+                java.util.Arrays.stream(columns)
+                        .filter(c -> table.schema().findField(c) != null)
+                        .toArray(String[]::new);
+        List<Record> rows = io.slidestream.sink.IcebergTableReader.rows(table, present);
         cache.put(name, new Cached(current.snapshotId(), rows));
         return rows;
     }

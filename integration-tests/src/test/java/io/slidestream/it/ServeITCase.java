@@ -174,6 +174,14 @@ class ServeITCase {
         JsonNode detail = getJson("/api/slides/a", 200);
         assertThat(detail.path("results")).hasSize(1);
         assertThat(detail.path("results").get(0).path("tissue_composition")).isNotEmpty();
+        JsonNode attention = detail.path("results").get(0).path("tile_attention");
+        assertThat(attention).hasSize(12);
+        double sum = 0;
+        for (JsonNode value : attention) {
+            sum += value.asDouble();
+        }
+        // Softmax attention over the slide's tiles sums to 1.
+        assertThat(sum).isCloseTo(1.0, within(1e-4));
         assertThat(detail.path("uri").asText()).isEqualTo(slideA.toString());
         JsonNode tiles = getJson("/api/slides/a/tiles?model_id=" + model, 200).path("tiles");
         assertThat(tiles).hasSize(12);
@@ -509,6 +517,9 @@ class ServeITCase {
         assertThat(browser.findElements(By.cssSelector("#layer-classes rect.class-cell")))
                 .hasSize(12);
         assertThat(browser.findElements(By.cssSelector("#layer-tissue rect"))).hasSize(12);
+        // The attention heatmap covers every tile (the slide head's attention of each).
+        assertThat(browser.findElements(By.cssSelector("#layer-attention rect.attention-cell")))
+                .hasSize(12);
         assertThat(browser.findElements(By.cssSelector("#legend .legend-item[data-class]")))
                 .hasSize(EndToEndStack.TISSUE_CLASSES.size());
         // The Deep Zoom tiles of the slide were drawn by OpenSeadragon.

@@ -152,6 +152,7 @@ public class SlideAggregator
         float[] probabilities = new float[0];
         int predicted = -1;
         List<AttentionTile> topTiles = new ArrayList<>();
+        List<Float> tileAttention = new ArrayList<>();
         if (head != null) {
             SlideHead.Output output = runHead(bag);
             logits = output.logits;
@@ -161,6 +162,14 @@ public class SlideAggregator
                 topTiles.add(
                         new AttentionTile(bag.tiles[i].x, bag.tiles[i].y, output.attention[i]));
             }
+            float[] byIndex = new float[bag.tileCount];
+            for (int i = 0; i < n; i++) {
+                int index = bag.tiles[i].tileIndex;
+                if (index >= 0 && index < byIndex.length) {
+                    byIndex[index] = output.attention[i];
+                }
+            }
+            tileAttention = boxed(byIndex);
         }
 
         if (!bag.complete()) {
@@ -188,6 +197,7 @@ public class SlideAggregator
                 .setMeanEmbedding(boxed(mean))
                 .setTissueComposition(composition(bag))
                 .setTopTiles(topTiles)
+                .setTileAttention(tileAttention)
                 .build();
     }
 

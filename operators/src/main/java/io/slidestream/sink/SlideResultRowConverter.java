@@ -60,7 +60,8 @@ public final class SlideResultRowConverter implements MapFunction<SlideResult, R
                 slide.getPredictedClass(),
                 floats(slide.getMeanEmbedding()),
                 new GenericArrayData(fractions),
-                new GenericArrayData(tiles));
+                new GenericArrayData(tiles),
+                floats(slide.getTileAttention()));
     }
 
     private static GenericArrayData floats(List<Float> values) {

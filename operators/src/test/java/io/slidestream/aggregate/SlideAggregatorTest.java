@@ -92,6 +92,12 @@ class SlideAggregatorTest {
                         org.assertj.core.groups.Tuple.tuple(512L, 512L));
         assertThat(result.getTopTiles().get(0).getAttention()).isCloseTo(0.4f, within(1e-6f));
         assertThat(result.getTopTiles().get(1).getAttention()).isCloseTo(0.3f, within(1e-6f));
+        // Every tile's attention, by tile index, whatever order the tiles arrived in.
+        assertThat(result.getTileAttention()).hasSize(4);
+        float[] expected = {0.1f, 0.2f, 0.3f, 0.4f};
+        for (int i = 0; i < 4; i++) {
+            assertThat(result.getTileAttention().get(i)).isCloseTo(expected[i], within(1e-6f));
+        }
 
         // Tile-head argmax: tile 0 -> tumor, 1 -> necrosis, 2 -> necrosis, 3 -> stroma.
         assertThat(result.getTissueComposition())
@@ -124,6 +130,7 @@ class SlideAggregatorTest {
         assertThat(result.getProbabilities()).isEmpty();
         assertThat(result.getPredictedClass()).isEqualTo(-1);
         assertThat(result.getTopTiles()).isEmpty();
+        assertThat(result.getTileAttention()).isEmpty();
         assertThat(result.getTissueComposition()).isEmpty();
         assertThat(result.getMeanEmbedding().get(D - 1)).isEqualTo(15f);
     }

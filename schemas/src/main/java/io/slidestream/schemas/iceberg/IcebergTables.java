@@ -23,9 +23,9 @@ import org.apache.iceberg.types.Types;
  * square at pyramid level {@code level} and resized to {@code tile_px} at {@code mpp}.
  *
  * <p><b>Schema version 2</b> renamed {@code tiles.tile_id} to {@code tile_key} (same field id) and
- * added {@code uri}, {@code read_px} and {@code extent_px} (ids 19-21) as optional columns: rows
- * written before have them null. {@code IcebergCatalogs.ensureTables} evolves a version 1 table in
- * place.
+ * added {@code uri}, {@code read_px} and {@code extent_px} (ids 19-21) as optional columns, and
+ * {@code slides.tile_attention} (id 41): rows written before have them null. {@code
+ * IcebergCatalogs.ensureTables} evolves a version 1 table in place.
  *
  * <p>{@code tiles} and {@code slides} are written in upsert mode on their identifier fields: {@code
  * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id). A duplicate
@@ -148,9 +148,13 @@ public final class IcebergTables {
                                     "tissue_composition",
                                     Types.ListType.ofRequired(34, CLASS_FRACTION)),
                             required(
-                                    21,
-                                    "top_tiles",
-                                    Types.ListType.ofRequired(37, ATTENTION_TILE))),
+                                    21, "top_tiles", Types.ListType.ofRequired(37, ATTENTION_TILE)),
+                            optional(
+                                    41,
+                                    "tile_attention",
+                                    Types.ListType.ofRequired(42, Types.FloatType.get()),
+                                    "ABMIL attention of every tile by tile_index; 0 for a tile"
+                                            + " that did not arrive; empty without a head")),
                     Set.of(2, 4));
 
     /** Unpartitioned: one small row per slide and model, upserted on (slide_id, model_id). */
