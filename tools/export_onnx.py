@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Export GPFM (a DINOv2 ViT-L/14) to ONNX for SlideStream, with a model card beside it.
 
-Runs in the user's own Python environment (torch, timm, onnx, onnxruntime); SlideStream never
-ships GPFM weights (CC-BY-NC-ND 4.0): each user exports their own copy.
+Runs with torch and onnx; timm and onnxruntime are used when present. Without timm the model is
+built from tools/gpfm_vit.py (plain torch, timm's parameter names, so both checkpoint layouts load
+strictly into either); without onnxruntime in Python the export is checked through ONNX Runtime
+Java, the engine the job uses (`bin/slidestream model-run`). So Debian's python3-torch and
+python3-onnx (system Python, /usr/bin/python3) are enough. SlideStream never ships GPFM weights
+(CC-BY-NC-ND 4.0): each user exports their own copy.
 
     python tools/export_onnx.py --weights GPFM.pth --out models/gpfm.onnx
     python tools/export_onnx.py --weights GPFM.pth --out models/gpfm-fp16.onnx --fp16
     python tools/export_onnx.py --random-weights --out models/gpfm-random.onnx   # tests, benchmarks
+                                       # (also writes models/gpfm-random.pth, the weights it used)
 
 Both published checkpoint layouts load: the timm-layout state dict (Hugging Face) and the DINOv2
 training checkpoint (GitHub): for the latter the `backbone.*` keys are kept, the prefix stripped,
@@ -58,6 +63,12 @@ def parse_args(argv):
     p.add_argument("--tile-px", type=int, default=DEFAULT_TILE_PX,
                    help="tile edge at --target-mpp before the resize to 224 (card only)")
     p.add_argument("--device", default=None, help="torch device for export and check (default: cuda if available)")
+    p.add_argument("--architecture", choices=["auto", "timm", "torch"], default="auto",
+                   help="timm's model or tools/gpfm_vit.py (default: timm when installed)")
+    # Smaller models with GPFM's parameter names, for the tool's own tests.
+    p.add_argument("--depth", type=int, default=24, help=argparse.SUPPRESS)
+    p.add_argument("--dim", type=int, default=1024, help=argparse.SUPPRESS)
+    p.add_argument("--heads", type=int, default=16, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -69,10 +80,24 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def create_model():
-    import timm
-    return timm.create_model(ARCH, pretrained=False, num_classes=0, img_size=INPUT_SIZE,
-                             patch_size=PATCH_SIZE, init_values=1e-5)
+def have(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def create_model(architecture="auto", depth=24, dim=1024, heads=16):
+    """GPFM's architecture from timm, or from tools/gpfm_vit.py (same parameter names)."""
+    if architecture == "timm" or (architecture == "auto" and have("timm")):
+        import timm
+        return timm.create_model(ARCH, pretrained=False, num_classes=0, img_size=INPUT_SIZE,
+                                 patch_size=PATCH_SIZE, init_values=1e-5, depth=depth,
+                                 embed_dim=dim, num_heads=heads), "timm " + timm.__version__
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gpfm_vit
+    return gpfm_vit.GpfmViT(depth=depth, dim=dim, heads=heads), "tools/gpfm_vit.py (plain torch)"
 
 
 _CHUNKED_BLOCK = re.compile(r"^blocks\.\d+\.(\d+)\.(.*)$")
@@ -122,25 +147,55 @@ def export(model, out_path, device, fp16, check_batch):
     model = model.to(device=device, dtype=dtype).eval()
     dummy = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE, device=device, dtype=dtype)
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    kwargs = {}
+    if "dynamo" in torch.onnx.export.__code__.co_varnames:
+        kwargs["dynamo"] = False  # torch >= 2.5 defaults to the dynamo exporter; keep TorchScript
     with torch.no_grad():
         torch.onnx.export(
             model, (dummy,), out_path,
             input_names=["input"], output_names=["embedding"],
             dynamic_axes={"input": {0: "batch"}, "embedding": {0: "batch"}},
-            opset_version=OPSET, do_constant_folding=True, dynamo=False)
+            opset_version=OPSET, do_constant_folding=True, **kwargs)
     return model
 
 
-def check_against_torch(model, out_path, device, fp16, batch, seed):
-    """Runs PyTorch and ONNX Runtime on the same random input; returns (max abs diff, D)."""
+def run_onnx_java(out_path, x):
+    """Runs the ONNX file on x through ONNX Runtime Java (`slidestream model-run`)."""
+    import subprocess
+    import tempfile
     import numpy as np
-    import onnxruntime as ort
+    cli = os.environ.get("SLIDESTREAM_CLI",
+                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin",
+                                      "slidestream"))
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, outp = os.path.join(tmp, "in.f32"), os.path.join(tmp, "out.f32")
+        x.astype("<f4").tofile(inp)
+        cmd = cli.split() + ["model-run", "--model", os.path.abspath(out_path), "--input", inp,
+                             "--shape", ",".join(str(d) for d in x.shape), "--output", outp]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit("ONNX Runtime Java failed (%s):\n%s%s"
+                             % (" ".join(cmd), done.stdout, done.stderr))
+        return np.fromfile(outp, dtype="<f4").reshape(x.shape[0], -1)
+
+
+def check_against_torch(model, out_path, device, fp16, batch, seed):
+    """Runs PyTorch and ONNX Runtime on the same random input; returns (max abs diff, D, engine)."""
+    import numpy as np
     import torch
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=gen)
     dtype = torch.float16 if fp16 else torch.float32
     with torch.no_grad():
         expected = model(x.to(device=device, dtype=dtype)).float().cpu().numpy()
+    if not have("onnxruntime"):
+        if fp16:
+            raise SystemExit("checking a float16 export needs onnxruntime in Python")
+        actual = run_onnx_java(out_path, x.numpy())
+        if actual.shape != expected.shape:
+            raise SystemExit("ONNX Runtime gave shape %s, PyTorch %s" % (actual.shape, expected.shape))
+        return float(np.max(np.abs(actual - expected))), int(actual.shape[1]), "ONNX Runtime Java (CPU)"
+    import onnxruntime as ort
     providers = ["CPUExecutionProvider"]
     if fp16 and "CUDAExecutionProvider" in ort.get_available_providers():
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
@@ -149,7 +204,7 @@ def check_against_torch(model, out_path, device, fp16, batch, seed):
     actual = session.run(None, feed)[0].astype(np.float32)
     if actual.shape != expected.shape:
         raise SystemExit("ONNX Runtime gave shape %s, PyTorch %s" % (actual.shape, expected.shape))
-    return float(np.max(np.abs(actual - expected))), int(actual.shape[1]), providers[0]
+    return float(np.max(np.abs(actual - expected))), int(actual.shape[1]), "ONNX Runtime " + providers[0]
 
 
 def card_path(out_path):
@@ -160,17 +215,24 @@ def card_path(out_path):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     import torch
-    import timm
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.fp16 and device == "cpu":
         print("warning: --fp16 on the CPU: PyTorch's float16 CPU kernels are slow and less exact;"
               " export on a CUDA device if you can", file=sys.stderr)
     torch.manual_seed(args.seed)
-    model = create_model()
+    model, built_by = create_model(args.architecture, args.depth, args.dim, args.heads)
+    print("model: %s" % built_by)
     source = None
     if args.random_weights:
         name = args.name or "gpfm-random"
+        # The weights the export is made of, in timm's layout, so anyone can recompute PyTorch's
+        # side of a comparison.
+        weights = (args.out[:-5] if args.out.endswith(".onnx") else args.out) + ".pth"
+        torch.save(model.state_dict(), weights)
+        source = {"file": os.path.basename(weights), "sha256": sha256_file(weights),
+                  "random_seed": args.seed}
+        print("wrote the random weights to %s" % weights)
     else:
         name = args.name or "gpfm"
         print("loading %s" % args.weights)
@@ -183,15 +245,17 @@ def main(argv=None):
 
     diff, dim, provider = check_against_torch(
         model, args.out, device, args.fp16, args.check_batch, args.seed)
-    print("ONNX Runtime (%s) vs PyTorch on random input [%d, 3, %d, %d]: max abs diff %.3g"
+    print("%s vs PyTorch on random input [%d, 3, %d, %d]: max abs diff %.3g"
           % (provider, args.check_batch, INPUT_SIZE, INPUT_SIZE, diff))
 
     onnx_sha = sha256_file(args.out)
     card = {
         "name": name,
         "architecture": ARCH,
+        "built_by": built_by,
         "timm": {"model": ARCH, "num_classes": 0, "img_size": INPUT_SIZE,
-                 "patch_size": PATCH_SIZE, "init_values": 1e-5, "version": timm.__version__},
+                 "patch_size": PATCH_SIZE, "init_values": 1e-5, "depth": args.depth,
+                 "embed_dim": args.dim, "num_heads": args.heads},
         "embedding_dim": dim,
         "embedding": "CLS token after the final LayerNorm",
         "input_size": INPUT_SIZE,

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
             StopCommand.class,
             ServeCommand.class,
             SearchCommand.class,
-            ConfigCommand.class
+            ConfigCommand.class,
+            ModelRunCommand.class
         })
 public final class SlideStreamCli implements Runnable {
 
