@@ -59,7 +59,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Embed the tissue tiles of a slide, or tile images, with an ONNX model.",
-            "Writes one JSON line per tile: slide_id, x, y, level, tile_px, mpp, tissue, model_id,"
+            "Writes one JSON line per tile: slide_id, x, y, level, read_px, extent_px, tile_px, mpp, tissue, model_id,"
                     + " embedding (tile images: file, width, height instead of the slide fields)."
         })
 final class EmbedCommand implements Callable<Integer> {
@@ -293,6 +293,8 @@ final class EmbedCommand implements Callable<Integer> {
                     json.writeNumberField("x", plan.tileX(i));
                     json.writeNumberField("y", plan.tileY(i));
                     json.writeNumberField("level", level);
+                    json.writeNumberField("read_px", readPx);
+                    json.writeNumberField("extent_px", plan.span0());
                     json.writeNumberField("tile_px", plan.tilePx());
                     json.writeNumberField("mpp", plan.targetMpp());
                     // Three decimals are plenty for a fraction measured on a 1/64 mask.
