@@ -221,6 +221,7 @@ def main(argv=None):
         print("warning: --fp16 on the CPU: PyTorch's float16 CPU kernels are slow and less exact;"
               " export on a CUDA device if you can", file=sys.stderr)
     torch.manual_seed(args.seed)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     model, built_by = create_model(args.architecture, args.depth, args.dim, args.heads)
     print("model: %s" % built_by)
     source = None
