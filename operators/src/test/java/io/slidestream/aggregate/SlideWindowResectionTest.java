@@ -110,7 +110,12 @@ class SlideWindowResectionTest {
                     ingestNanos / 1_000 / (TILES - 1),
                     fireNanos / 1_000_000);
 
-            assertThat(stateBytes).isBetween(RAW_BYTES * 99 / 100, RAW_BYTES * 105 / 100);
+            // The heap snapshot is the serialized state alone (3.8% over raw: key, tile metadata).
+            // RocksDB's SST files add block indexes and, before a compaction merges them, more
+            // than one file per level; how many depends on when its background flushes ran
+            // (4.2% to 5.1% over raw seen on the same input), so its bound is looser.
+            long upper = rocksDb ? RAW_BYTES * 108 / 100 : RAW_BYTES * 105 / 100;
+            assertThat(stateBytes).isBetween(RAW_BYTES * 99 / 100, upper);
             List<SlideResult> results = harness.extractOutputValues();
             assertThat(results).hasSize(1);
             SlideResult result = results.get(0);
