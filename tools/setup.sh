@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 ldconfig -p 2>/dev/null | grep -q 'libopenslide\.so\.0' || missing+=(libopenslide0)
+# libjpeg-turbo's TurboJPEG API: the direct JPEG tile reader (slides.reader=auto).
+ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || missing+=(libturbojpeg0)
 command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v npm >/dev/null || missing+=(npm)

@@ -1,0 +1,370 @@
+package io.slidestream.slide;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fast tile path: reads regions of JPEG-tiled TIFF slides (Aperio SVS, generic tiled TIFF) by
+ * decoding their tiles with libjpeg-turbo directly, pixel-identical to OpenSlide 3.4.1's {@code
+ * read_region} on the same file.
+ *
+ * <p><b>Why identical.</b> For these formats OpenSlide itself reads the raw JPEG tile, loads the
+ * directory's JPEGTables, decodes with libjpeg (Debian links libjpeg-turbo, the library behind
+ * TurboJPEG) with its default accurate IDCT and fancy upsampling, forces the JPEG colour space from
+ * the TIFF photometric tag (Aperio writes RGB-coded tiles with no marker saying so), caches the
+ * decoded tile, clears the pixels past the image's right and bottom edges and paints tiles onto the
+ * region with cairo. When the region's origin falls on a whole pixel of the level, that paint is a
+ * plain copy, and transparent pixels become white in {@link OpenSlide}'s conversion. This class
+ * does the same steps without cairo: it merges the tables and the tile into one stream (the
+ * TurboJPEG API decodes a complete stream), rewrites the component ids and disables JFIF/Adobe
+ * markers so that libjpeg infers the colour space OpenSlide sets (the TurboJPEG 2.1 API has no way
+ * to set it), decodes into a per-thread buffer and copies only the pixels the region needs.
+ *
+ * <p><b>What it leaves to OpenSlide.</b> {@link #read} returns {@code false} and the caller reads
+ * through OpenSlide whenever the result could differ: another vendor or compression, a level whose
+ * origin falls between pixels (cairo interpolates those), negative coordinates, a region over 4096
+ * px on a side (OpenSlide splits those), Aperio slides with missing tiles (OpenSlide paints them
+ * from the level above), or a tile that does not decode cleanly (OpenSlide then gives its own typed
+ * error, or its own pixels).
+ *
+ * <p><b>State.</b> Level descriptions are immutable after {@link #open}; decoded tiles are kept in
+ * an LRU cache of {@value #CACHE_BYTES} bytes per slide, as OpenSlide's own per-handle cache, so a
+ * tile shared by neighbouring reads is decoded once. Reads are safe from several threads (each uses
+ * its thread's {@link TurboJpeg.Decoder}); {@link #close()} must not overlap reads (the owning
+ * {@link OpenSlide} guarantees that with its lock).
+ */
+final class DirectTiffReader implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DirectTiffReader.class);
+
+    /** OpenSlide 3.4.1's default tile cache size per handle. */
+    static final long CACHE_BYTES = 32L << 20;
+
+    /** OpenSlide paints regions larger than this in pieces; only smaller ones are read here. */
+    private static final int MAX_EDGE = 4096;
+
+    private static final int WHITE = 0xFFFFFF;
+    private static final Set<String> VENDORS = Set.of("aperio", "generic-tiff");
+
+    private final Path file;
+    private final Level[] levels;
+    private final TileCache cache = new TileCache(CACHE_BYTES);
+    private volatile FileChannel channel;
+
+    private DirectTiffReader(Path file, FileChannel channel, Level[] levels) {
+        this.file = file;
+        this.channel = channel;
+        this.levels = levels;
+    }
+
+    /** One pyramid level that can be read directly. */
+    private record Level(
+            int index,
+            double downsample,
+            long imageWidth,
+            long imageHeight,
+            int tileWidth,
+            int tileHeight,
+            long tilesAcross,
+            long tilesDown,
+            long[] offsets,
+            long[] byteCounts,
+            byte[] prefix,
+            boolean rgb) {}
+
+    /**
+     * A reader for the levels of {@code slide} that can be decoded directly, or {@code null} when
+     * none can (another vendor or compression, no libturbojpeg): the caller then reads everything
+     * through OpenSlide.
+     */
+    static DirectTiffReader open(Path file, OpenSlide slide) {
+        if (!VENDORS.contains(slide.vendor())) {
+            return null;
+        }
+        if (!TurboJpeg.available()) {
+            LOG.warn("reading {} through OpenSlide: {}", file, TurboJpeg.unavailableReason());
+            return null;
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+            List<TiffDirectories.Directory> dirs = TiffDirectories.read(ch);
+            if (dirs == null) {
+                ch.close();
+                return null;
+            }
+            Level[] levels = new Level[slide.levelCount()];
+            boolean any = false;
+            for (int i = 0; i < levels.length; i++) {
+                levels[i] = level(i, slide, dirs);
+                any |= levels[i] != null;
+            }
+            if (any && slide.vendor().equals("aperio") && hasMissingTiles(levels)) {
+                LOG.info(
+                        "{} has missing tiles, which OpenSlide paints from the level above;"
+                                + " reading it through OpenSlide",
+                        file);
+                any = false;
+            }
+            if (!any) {
+                ch.close();
+                return null;
+            }
+            return new DirectTiffReader(file, ch, levels);
+        } catch (IOException e) {
+            LOG.info("reading {} through OpenSlide: its TIFF structure: {}", file, e.toString());
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing; the slide is read through OpenSlide
+                }
+            }
+            return null;
+        }
+    }
+
+    private static Level level(int i, OpenSlide slide, List<TiffDirectories.Directory> dirs) {
+        TiffDirectories.Directory match = null;
+        for (TiffDirectories.Directory d : dirs) {
+            if (d.tiled()
+                    && d.width() == slide.levelWidth(i)
+                    && d.height() == slide.levelHeight(i)) {
+                if (match != null) {
+                    return null; // two candidates: leave the choice to OpenSlide
+                }
+                match = d;
+            }
+        }
+        if (match == null
+                || match.compression() != TiffDirectories.COMPRESSION_JPEG
+                || match.planarConfig() != 1
+                || match.bitsPerSample() != 8
+                || match.samplesPerPixel() != 3
+                || (match.photometric() != TiffDirectories.PHOTOMETRIC_RGB
+                        && match.photometric() != TiffDirectories.PHOTOMETRIC_YCBCR)
+                || match.tileWidth() > MAX_EDGE
+                || match.tileHeight() > MAX_EDGE) {
+            return null;
+        }
+        long across = (match.width() + match.tileWidth() - 1) / match.tileWidth();
+        long down = (match.height() + match.tileHeight() - 1) / match.tileHeight();
+        if (match.dataOffsets().length < across * down
+                || match.dataByteCounts().length < across * down) {
+            return null;
+        }
+        boolean rgb = match.photometric() == TiffDirectories.PHOTOMETRIC_RGB;
+        byte[] prefix = JpegStreams.tablesPrefix(match.jpegTables(), rgb);
+        if (prefix == null) {
+            return null;
+        }
+        return new Level(
+                i,
+                i == 0 ? 1.0 : slide.levelDownsample(i),
+                match.width(),
+                match.height(),
+                (int) match.tileWidth(),
+                (int) match.tileHeight(),
+                across,
+                down,
+                match.dataOffsets(),
+                match.dataByteCounts(),
+                prefix,
+                rgb);
+    }
+
+    private static boolean hasMissingTiles(Level[] levels) {
+        for (Level l : levels) {
+            if (l != null) {
+                for (int t = 0; t < l.tilesAcross * l.tilesDown; t++) {
+                    if (l.byteCounts[t] == 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The levels read directly, for logs and benchmarks. */
+    List<Integer> directLevels() {
+        List<Integer> out = new ArrayList<>();
+        for (Level l : levels) {
+            if (l != null) {
+                out.add(l.index);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Reads a region exactly as OpenSlide would, into {@code dest} as {@code 0x00RRGGBB}.
+     *
+     * @return {@code false} when this region must be read through OpenSlide instead ({@code dest}
+     *     may then hold partial pixels)
+     */
+    boolean read(int[] dest, long x, long y, int level, int width, int height) {
+        Level l = levels[level];
+        if (l == null || x < 0 || y < 0 || width > MAX_EDGE || height > MAX_EDGE) {
+            return false;
+        }
+        // The level origin exactly as OpenSlide computes it (x / downsample in double).
+        double lx = x / l.downsample;
+        double ly = y / l.downsample;
+        if (lx != Math.rint(lx) || ly != Math.rint(ly)) {
+            return false;
+        }
+        long px = (long) lx;
+        long py = (long) ly;
+        if (px + width > l.imageWidth || py + height > l.imageHeight) {
+            Arrays.fill(dest, 0, width * height, WHITE);
+        }
+        long lastX = Math.min(px + width, l.imageWidth);
+        long lastY = Math.min(py + height, l.imageHeight);
+        if (px >= lastX || py >= lastY) {
+            return true; // wholly outside the level: all white, as OpenSlide's transparent
+        }
+        for (long ty = py / l.tileHeight; ty * l.tileHeight < lastY; ty++) {
+            long tileTop = ty * l.tileHeight;
+            long y0 = Math.max(py, tileTop);
+            long y1 = Math.min(lastY, tileTop + l.tileHeight);
+            for (long tx = px / l.tileWidth; tx * l.tileWidth < lastX; tx++) {
+                int[] tile = tile(l, tx, ty);
+                if (tile == null) {
+                    return false;
+                }
+                long tileLeft = tx * l.tileWidth;
+                long x0 = Math.max(px, tileLeft);
+                int run = (int) (Math.min(lastX, tileLeft + l.tileWidth) - x0);
+                for (long row = y0; row < y1; row++) {
+                    System.arraycopy(
+                            tile,
+                            (int) ((row - tileTop) * l.tileWidth + (x0 - tileLeft)),
+                            dest,
+                            (int) ((row - py) * width + (x0 - px)),
+                            run);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The decoded tile (cached), or {@code null} when it does not decode cleanly. */
+    private int[] tile(Level l, long tx, long ty) {
+        long index = ty * l.tilesAcross + tx;
+        long key = ((long) l.index << 48) | index;
+        int[] tile = cache.get(key);
+        if (tile != null) {
+            return tile;
+        }
+        long offset = l.offsets[(int) index];
+        long count = l.byteCounts[(int) index];
+        if (count < 4 || count > Integer.MAX_VALUE - l.prefix.length) {
+            return null;
+        }
+        TurboJpeg.Decoder decoder = TurboJpeg.Decoder.forThisThread();
+        int start = l.prefix.length - 2; // the tile's own SOI lands on the prefix's last 2 bytes
+        int length = start + (int) count;
+        ByteBuffer in = decoder.input(length);
+        in.position(start).limit(length);
+        try {
+            readFully(in, offset);
+        } catch (IOException e) {
+            LOG.debug("tile {} of level {} of {}: {}", index, l.index, file, e.toString());
+            return null;
+        }
+        if ((in.get(start) & 0xFF) != 0xFF || (in.get(start + 1) & 0xFF) != 0xD8) {
+            return null; // not a JPEG stream: let OpenSlide report it
+        }
+        in.put(0, l.prefix);
+        if (!JpegStreams.forceColourSpace(in, l.prefix.length, length, l.rgb)) {
+            return null;
+        }
+        String error = decoder.decode(length, l.tileWidth, l.tileHeight);
+        if (error != null) {
+            LOG.debug("tile {} of level {} of {}: {}", index, l.index, file, error);
+            return null;
+        }
+        tile = new int[l.tileWidth * l.tileHeight];
+        decoder.copyDecoded(tile, tile.length);
+        cache.put(key, tile);
+        return tile;
+    }
+
+    private void readFully(ByteBuffer buf, long position) throws IOException {
+        long at = position;
+        while (buf.hasRemaining()) {
+            int n;
+            try {
+                n = channel.read(buf, at);
+            } catch (ClosedChannelException e) {
+                // An interrupted reader thread closes the channel for everyone: reopen it.
+                reopen();
+                throw e;
+            }
+            if (n < 0) {
+                throw new IOException("the file ends before the tile does");
+            }
+            at += n;
+        }
+    }
+
+    private synchronized void reopen() throws IOException {
+        if (!channel.isOpen()) {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing {}: {}", file, e.toString());
+        }
+        cache.clear();
+    }
+
+    /** Decoded tiles by (level, tile index), least recently used first out, bounded in bytes. */
+    private static final class TileCache {
+        private final long capacity;
+        private final LinkedHashMap<Long, int[]> tiles = new LinkedHashMap<>(64, 0.75f, true);
+        private long bytes;
+
+        TileCache(long capacity) {
+            this.capacity = capacity;
+        }
+
+        synchronized int[] get(long key) {
+            return tiles.get(key);
+        }
+
+        synchronized void put(long key, int[] tile) {
+            int[] old = tiles.put(key, tile);
+            bytes += 4L * tile.length - (old == null ? 0 : 4L * old.length);
+            var it = tiles.entrySet().iterator();
+            while (bytes > capacity && it.hasNext()) {
+                Map.Entry<Long, int[]> eldest = it.next();
+                bytes -= 4L * eldest.getValue().length;
+                it.remove();
+            }
+        }
+
+        synchronized void clear() {
+            tiles.clear();
+            bytes = 0;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.slidestream.slide;
+
+import java.util.Locale;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.description.Description;
+
+/**
+ * How slide regions are read: {@code auto} decodes the JPEG tiles of Aperio SVS and generic tiled
+ * TIFF slides directly with libjpeg-turbo ({@link DirectTiffReader}, pixel-identical to OpenSlide)
+ * and reads everything else through OpenSlide; {@code openslide} reads everything through
+ * OpenSlide. The configuration key {@code slides.reader} chooses it for every command and the job.
+ */
+public enum SlideReader {
+    AUTO,
+    OPENSLIDE;
+
+    public static final ConfigOption<String> OPTION =
+            ConfigOptions.key("slides.reader")
+                    .stringType()
+                    .defaultValue("auto")
+                    .withDescription(
+                            Description.builder()
+                                    .text(
+                                            "How slide regions are read. 'auto': the JPEG tiles of"
+                                                    + " Aperio SVS and generic tiled TIFF slides are"
+                                                    + " decoded directly with libjpeg-turbo"
+                                                    + " (libturbojpeg0), pixel-identical to OpenSlide"
+                                                    + " and several times cheaper; other formats, and"
+                                                    + " regions the direct path cannot reproduce"
+                                                    + " exactly, go through OpenSlide. 'openslide':"
+                                                    + " everything through OpenSlide.")
+                                    .build());
+
+    /** The configuration value. */
+    public String key() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses a configuration value.
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    public static SlideReader parse(String value) {
+        for (SlideReader r : values()) {
+            if (r.key().equalsIgnoreCase(value == null ? "" : value.trim())) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException(
+                "slides.reader is '"
+                        + value
+                        + "'; use 'auto' (direct JPEG decoding where it is exact, OpenSlide"
+                        + " elsewhere) or 'openslide' (OpenSlide for everything)");
+    }
+}
