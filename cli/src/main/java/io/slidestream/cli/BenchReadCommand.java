@@ -1,17 +1,22 @@
 package io.slidestream.cli;
 
 import io.slidestream.preprocess.TilePreprocessor;
+import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.ReadBenchmark;
 import io.slidestream.slide.SlideMetadata;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.PlannedSlide;
 import io.slidestream.tiling.TileGeometry;
 import io.slidestream.tiling.TilePlan;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,16 +25,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code slidestream bench read SLIDE}: plans the slide, then prints tiles/s for {@code readRegion}
- * alone and for read + preprocess over every tile of the plan's grid (tissue or not), with each
- * thread count sharing one OpenSlide handle. The measuring is {@link ReadBenchmark}'s.
+ * {@code slidestream bench read SLIDE}: plans the slide, then prints tiles/s and CPU us per tile
+ * for {@code readRegion} alone and for read + preprocess over every tile of the plan's grid (tissue
+ * or not), for OpenSlide and for the direct JPEG reader in one run, with each thread count sharing
+ * one slide handle, and a summary: CPU per tile of both readers, their ratio, and the cores one
+ * H100 would need. The measuring is {@link ReadBenchmark}'s.
  */
 @Command(
         name = "read",
         mixinStandardHelpOptions = true,
         description = {
-            "Tiles/s for reading tiles (readRegion) and for read + preprocess to the model tensor,"
-                    + " with threads sharing one OpenSlide handle per slide, as the job does.",
+            "Tiles/s and CPU us per tile for reading tiles (readRegion) and for read + preprocess"
+                    + " to the model tensor, through OpenSlide and through the direct JPEG reader"
+                    + " (slides.reader=auto) on the same tile plan, with threads sharing one slide"
+                    + " handle, as the job does. -Dslides.reader=... measures one reader only.",
             "Every grid tile of the plan is read once per pass, tissue or not. Each pass opens a"
                     + " fresh handle, so OpenSlide's tile cache starts empty; the file itself comes"
                     + " from the OS page cache after the first pass."
@@ -73,17 +82,17 @@ final class BenchReadCommand implements Callable<Integer> {
         ReadBenchmark.Tiles tiles =
                 ReadBenchmark.Tiles.grid(
                         g.columns(), g.rows(), g.step0(), g.readLevel(), g.readPx());
-        ReadBenchmark bench =
-                new ReadBenchmark(
-                        () -> opener.open(slide), tiles, new TilePreprocessor(inputPx), passes);
+        List<SlideReader> readers =
+                slideOptions.readerGiven()
+                        ? List.of(slideOptions.reader())
+                        : List.of(SlideReader.OPENSLIDE, SlideReader.AUTO);
 
         PrintWriter out = spec.commandLine().getOut();
         printHeader(out, planned, tiles);
-        out.flush();
-        List<ReadBenchmark.Result> results = bench.run(threads);
         out.printf(
                 Locale.ROOT,
-                "%-18s %7s %12s %9s %9s %9s %13s%n",
+                "%-10s %-18s %7s %12s %9s %9s %9s %13s%n",
+                "reader",
                 "mode",
                 "threads",
                 "tiles/s med",
@@ -91,20 +100,103 @@ final class BenchReadCommand implements Callable<Integer> {
                 "max",
                 "vs 1 thr",
                 "cpu us/tile");
-        for (ReadBenchmark.Result r : results) {
-            out.printf(
-                    Locale.ROOT,
-                    "%-18s %7d %12.0f %9.0f %9.0f %9s %13.0f%n",
-                    r.mode().label(),
-                    r.threads(),
-                    r.medianTilesPerSecond(),
-                    r.worstTilesPerSecond(),
-                    r.bestTilesPerSecond(),
-                    speedup(results, r),
-                    r.medianCpuMicrosPerTile());
+        out.flush();
+        Map<SlideReader, List<ReadBenchmark.Result>> all = new LinkedHashMap<>();
+        Map<SlideReader, String> served = new LinkedHashMap<>();
+        for (SlideReader reader : readers) {
+            SlideOpener readerOpener = opener.withReader(reader);
+            AtomicReference<OpenSlide> last = new AtomicReference<>();
+            ReadBenchmark bench =
+                    new ReadBenchmark(
+                            () -> {
+                                OpenSlide s = readerOpener.open(slide);
+                                last.set(s);
+                                return s;
+                            },
+                            tiles,
+                            new TilePreprocessor(inputPx),
+                            passes);
+            List<ReadBenchmark.Result> results = bench.run(threads);
+            all.put(reader, results);
+            OpenSlide s = last.get();
+            served.put(
+                    reader,
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %s, last pass %d regions decoded directly, %d through OpenSlide",
+                            reader.key(),
+                            s.reader(),
+                            s.regionsReadDirectly(),
+                            s.regionsReadThroughOpenSlide()));
+            for (ReadBenchmark.Result r : results) {
+                out.printf(
+                        Locale.ROOT,
+                        "%-10s %-18s %7d %12.0f %9.0f %9.0f %9s %13.0f%n",
+                        reader.key(),
+                        r.mode().label(),
+                        r.threads(),
+                        r.medianTilesPerSecond(),
+                        r.worstTilesPerSecond(),
+                        r.bestTilesPerSecond(),
+                        speedup(results, r),
+                        r.medianCpuMicrosPerTile());
+            }
+            out.flush();
         }
+        served.values().forEach(line -> out.println("served by " + line));
+        printSummary(out, all);
         out.flush();
         return 0;
+    }
+
+    /**
+     * CPU microseconds per tile at one thread, per reader and mode, the ratio OpenSlide / direct,
+     * and the cores that read + preprocess for one H100 would take.
+     */
+    private static void printSummary(
+            PrintWriter out, Map<SlideReader, List<ReadBenchmark.Result>> all) {
+        out.println("cpu us per tile (1 thread, median):");
+        out.printf(Locale.ROOT, "  %-18s %10s %10s %8s%n", "", "openslide", "auto", "ratio");
+        for (ReadBenchmark.Mode mode : ReadBenchmark.Mode.values()) {
+            double os = cpuMicros(all.get(SlideReader.OPENSLIDE), mode);
+            double auto = cpuMicros(all.get(SlideReader.AUTO), mode);
+            out.printf(
+                    Locale.ROOT,
+                    "  %-18s %10s %10s %8s%n",
+                    mode.label(),
+                    Double.isNaN(os) ? "-" : String.format(Locale.ROOT, "%.0f", os),
+                    Double.isNaN(auto) ? "-" : String.format(Locale.ROOT, "%.0f", auto),
+                    Double.isNaN(os) || Double.isNaN(auto)
+                            ? "-"
+                            : String.format(Locale.ROOT, "%.2fx", os / auto));
+        }
+        for (Map.Entry<SlideReader, List<ReadBenchmark.Result>> e : all.entrySet()) {
+            double us = cpuMicros(e.getValue(), ReadBenchmark.Mode.READ_PREPROCESS);
+            double read = cpuMicros(e.getValue(), ReadBenchmark.Mode.READ);
+            out.printf(
+                    Locale.ROOT,
+                    "%s: read is %.0f%% of read + preprocess; read + preprocess for one H100"
+                            + " (%d tiles/s) takes %.1f cores%n",
+                    e.getKey().key(),
+                    100 * read / us,
+                    H100_TILES_PER_SECOND,
+                    H100_TILES_PER_SECOND * us / 1e6);
+        }
+    }
+
+    /** GPFM tiles/s on one H100 (torch.compile fp16, measured; ../shared/DESIGN.md). */
+    static final int H100_TILES_PER_SECOND = 2600;
+
+    private static double cpuMicros(List<ReadBenchmark.Result> results, ReadBenchmark.Mode mode) {
+        if (results == null) {
+            return Double.NaN;
+        }
+        for (ReadBenchmark.Result r : results) {
+            if (r.mode() == mode && r.threads() == 1) {
+                return r.medianCpuMicrosPerTile();
+            }
+        }
+        return Double.NaN;
     }
 
     /** Median of this row over the same mode's single-thread median, when that row was run. */
@@ -144,8 +236,8 @@ final class BenchReadCommand implements Callable<Integer> {
                 inputPx);
         out.printf(
                 Locale.ROOT,
-                "method: 1 warm-up + %d measured passes per row; each pass opens a fresh OpenSlide"
-                        + " handle (empty tile cache, file bytes from the OS page cache); threads"
+                "method: 1 warm-up + %d measured passes per row; each pass opens a fresh slide"
+                        + " handle (empty tile caches, file bytes from the OS page cache); threads"
                         + " share that one handle%n",
                 passes);
         out.printf(

@@ -1,11 +1,19 @@
 package io.slidestream.cli;
 
+import io.slidestream.config.ConfigKeys;
+import io.slidestream.config.ConfigLoader;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.TilingConfig;
+import io.slidestream.tiling.TilingOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that opens and tiles slides. */
@@ -51,27 +59,70 @@ final class SlideOptions {
                             + " command line).")
     List<Path> allowedRoots = new ArrayList<>();
 
+    @Option(
+            names = "-D",
+            paramLabel = "key=value",
+            description =
+                    "Sets a configuration key of reading and tiling (repeatable): slides.reader"
+                            + " (auto or openslide) and the tiling.* keys; the options above win.")
+    List<String> overrides = new ArrayList<>();
+
+    /** The -D keys; only those this command uses are accepted. */
+    private Configuration configuration() {
+        Map<String, String> keys = ConfigLoader.parseOverrides(overrides);
+        for (String key : keys.keySet()) {
+            if (!key.equals(SlideReader.OPTION.key()) && !key.startsWith("tiling.")) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_REQUEST,
+                        "-D"
+                                + key
+                                + " does not apply to this command: it reads slides with"
+                                + " slides.reader and the tiling.* keys; job keys go to 'run'"
+                                + " or 'demo'");
+            }
+        }
+        Configuration conf = Configuration.fromMap(keys);
+        ConfigKeys.requireKnown(conf);
+        return conf;
+    }
+
+    /** Whether {@code -Dslides.reader=...} was given. */
+    boolean readerGiven() {
+        return ConfigLoader.parseOverrides(overrides).containsKey(SlideReader.OPTION.key());
+    }
+
+    /** How regions are read: {@code -Dslides.reader=...}, {@code auto} by default. */
+    SlideReader reader() {
+        try {
+            return SlideReader.parse(configuration().get(SlideReader.OPTION));
+        } catch (IllegalArgumentException e) {
+            throw new SlideStreamException(ErrorCode.INVALID_REQUEST, e.getMessage());
+        }
+    }
+
+    /** The tiling: the -D tiling.* keys, then the options above. */
     TilingConfig tilingConfig() {
-        TilingConfig.Builder b = TilingConfig.builder();
+        Configuration conf = configuration();
         if (targetMpp != null) {
-            b.targetMpp(targetMpp);
+            conf.set(TilingOptions.TARGET_MPP, targetMpp);
         }
         if (tilePx != null) {
-            b.tilePx(tilePx);
+            conf.set(TilingOptions.TILE_PX, tilePx);
         }
         if (stridePx != null) {
-            b.stridePx(stridePx);
+            conf.set(TilingOptions.STRIDE_PX, stridePx);
         }
         if (tissueThreshold != null) {
-            b.tissueThreshold(tissueThreshold);
+            conf.set(TilingOptions.TISSUE_THRESHOLD, tissueThreshold);
         }
-        return b.build();
+        return TilingConfig.fromConfiguration(conf);
     }
 
     SlideOpener opener() {
+        SlideReader reader = reader();
         return allowedRoots.isEmpty()
-                ? SlideOpener.unrestricted()
-                : SlideOpener.builder().allowedRoots(allowedRoots).build();
+                ? SlideOpener.unrestricted().withReader(reader)
+                : SlideOpener.builder().allowedRoots(allowedRoots).reader(reader).build();
     }
 
     OptionalDouble defaultMpp() {

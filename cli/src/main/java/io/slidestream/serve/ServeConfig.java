@@ -8,24 +8,31 @@ import io.slidestream.inference.InferenceConfig;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.slide.SlideReader;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 
 /**
  * The parts of the job's configuration the service reads: the model (and tissue classes), Milvus,
- * the Iceberg catalog and the allowed slide roots. Kafka is not needed, so a configuration without
- * {@code kafka.bootstrap-servers} serves.
+ * the Iceberg catalog, the allowed slide roots and how slides are read. Kafka is not needed, so a
+ * configuration without {@code kafka.bootstrap-servers} serves.
  */
 public record ServeConfig(
         InferenceConfig inference,
         AggregateConfig aggregate,
         MilvusConfig milvus,
         IcebergConfig iceberg,
-        List<String> allowedRoots) {
+        List<String> allowedRoots,
+        SlideReader slideReader) {
 
     public static ServeConfig of(SlideStreamConfig job) {
         return new ServeConfig(
-                job.inference(), job.aggregate(), job.milvus(), job.iceberg(), job.allowedRoots());
+                job.inference(),
+                job.aggregate(),
+                job.milvus(),
+                job.iceberg(),
+                job.allowedRoots(),
+                job.slideReader());
     }
 
     public static ServeConfig from(Configuration conf) {
@@ -50,7 +57,8 @@ public record ServeConfig(
                     AggregateConfig.fromConfiguration(conf),
                     MilvusConfig.fromConfiguration(conf),
                     IcebergConfig.fromConfiguration(conf),
-                    List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)));
+                    List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)),
+                    SlideReader.parse(conf.get(SlideReader.OPTION)));
         } catch (IllegalArgumentException e) {
             throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
         }

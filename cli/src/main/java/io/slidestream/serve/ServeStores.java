@@ -6,7 +6,6 @@ import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideHandleCache;
 import io.slidestream.slide.SlideOpener;
-import java.nio.file.Path;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -29,13 +28,7 @@ final class ServeStores implements AutoCloseable {
     ServeStores(ServeConfig config) {
         this.config = config;
         this.embedder = SingleTileEmbedder.open(config.inference().modelPath());
-        if (config.allowedRoots().isEmpty()) {
-            this.opener = SlideOpener.unrestricted();
-        } else {
-            SlideOpener.Builder b = SlideOpener.builder();
-            config.allowedRoots().forEach(root -> b.allowedRoot(Path.of(root)));
-            this.opener = b.build();
-        }
+        this.opener = SlideOpener.forRoots(config.allowedRoots(), config.slideReader());
         this.slides = new SlideHandleCache(opener, 16);
     }
 

@@ -6,6 +6,7 @@ import io.slidestream.inference.InferenceOptions;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.MilvusOptions;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.TilingOptions;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -41,6 +42,7 @@ public final class ConfigKeys {
     private static final List<Class<?>> OPTION_CLASSES =
             List.of(
                     JobOptions.class,
+                    SlideReader.class,
                     KafkaOptions.class,
                     TilingOptions.class,
                     InferenceOptions.class,

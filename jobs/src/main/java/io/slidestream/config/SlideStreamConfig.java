@@ -6,6 +6,7 @@ import io.slidestream.inference.InferenceConfig;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.TilingConfig;
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +36,7 @@ public final class SlideStreamConfig {
     private final int restartAttempts;
     private final Duration restartDelay;
     private final List<String> allowedRoots;
+    private final SlideReader slideReader;
     private final Double defaultMpp;
 
     /**
@@ -66,6 +68,7 @@ public final class SlideStreamConfig {
         this.restartAttempts = conf.get(JobOptions.RESTART_ATTEMPTS);
         this.restartDelay = conf.get(JobOptions.RESTART_DELAY);
         this.allowedRoots = List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS));
+        this.slideReader = SlideReader.parse(conf.get(SlideReader.OPTION));
         this.defaultMpp = conf.get(JobOptions.DEFAULT_MPP);
         validate();
     }
@@ -199,6 +202,11 @@ public final class SlideStreamConfig {
 
     public Duration restartDelay() {
         return restartDelay;
+    }
+
+    /** How slide regions are read ({@code slides.reader}). */
+    public SlideReader slideReader() {
+        return slideReader;
     }
 
     public List<String> allowedRoots() {

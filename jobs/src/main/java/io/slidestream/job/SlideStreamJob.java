@@ -286,6 +286,7 @@ public final class SlideStreamJob {
                                         new SlideTiler(
                                                 config.tiling(),
                                                 config.allowedRoots(),
+                                                config.slideReader(),
                                                 config.defaultMpp(),
                                                 config.inference().modelPath())))
                         .uid(SlideTiler.UID)
@@ -295,7 +296,11 @@ public final class SlideStreamJob {
         // happen inside the async embed operator, so pixels and tensors never cross the network and
         // its checkpointed in-flight inputs are tasks, not tensors.
         SingleOutputStreamOperator<TileEmbeddingResult> embedded =
-                TileEmbedder.embed(tasks.rebalance(), config.inference(), config.allowedRoots())
+                TileEmbedder.embed(
+                                tasks.rebalance(),
+                                config.inference(),
+                                config.allowedRoots(),
+                                config.slideReader())
                         .uid(TileEmbedder.UID)
                         .name(TileEmbedder.NAME);
 

@@ -10,8 +10,8 @@ import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideHandleCache;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -105,6 +106,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
     private final InferenceConfig config;
     private final List<String> allowedRoots;
+    private final SlideReader slideReader;
     private final EngineOpener opener;
 
     private transient SharedInferenceEngines.Lease lease;
@@ -114,6 +116,13 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     private transient SlideHandleCache slides;
     private transient ExecutorService readers;
     private transient ThreadLocal<int[]> rgbBuffers;
+
+    /**
+     * Tensors to preprocess into, reused: a tensor goes back once its inference has completed (the
+     * engine copied it into its batch), so no tile allocates its 600 KB tensor. At most
+     * inference.capacity tensors are in flight per subtask, which bounds the pool.
+     */
+    private transient ArrayBlockingQueue<float[]> tensors;
 
     /** Slide id to the error code of its failed read; bounded, least recently used out. */
     private transient Map<String, FailedScan> failedSlides;
@@ -129,14 +138,25 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     /**
      * @param config the model, batching, timeout, capacity and reader threads
      * @param allowedRoots folders slides may be opened from; empty allows any path
+     * @param slideReader how tile regions are read ({@code slides.reader})
      */
-    public TileEmbedder(InferenceConfig config, List<String> allowedRoots) {
-        this(config, allowedRoots, SharedInferenceEngines::acquire);
+    public TileEmbedder(
+            InferenceConfig config, List<String> allowedRoots, SlideReader slideReader) {
+        this(config, allowedRoots, slideReader, SharedInferenceEngines::acquire);
     }
 
     TileEmbedder(InferenceConfig config, List<String> allowedRoots, EngineOpener opener) {
+        this(config, allowedRoots, SlideReader.AUTO, opener);
+    }
+
+    TileEmbedder(
+            InferenceConfig config,
+            List<String> allowedRoots,
+            SlideReader slideReader,
+            EngineOpener opener) {
         this.config = Objects.requireNonNull(config, "config");
         this.allowedRoots = new ArrayList<>(allowedRoots);
+        this.slideReader = Objects.requireNonNull(slideReader, "slideReader");
         this.opener = Objects.requireNonNull(opener, "opener");
     }
 
@@ -146,10 +166,13 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
      * inference.capacity}. Set {@link #UID} and {@link #NAME} where the graph is wired.
      */
     public static SingleOutputStreamOperator<TileEmbeddingResult> embed(
-            DataStream<TileTask> tasks, InferenceConfig config, List<String> allowedRoots) {
+            DataStream<TileTask> tasks,
+            InferenceConfig config,
+            List<String> allowedRoots,
+            SlideReader slideReader) {
         return AsyncDataStream.unorderedWait(
                 tasks,
-                new TileEmbedder(config, allowedRoots),
+                new TileEmbedder(config, allowedRoots, slideReader),
                 config.timeout().toMillis(),
                 TimeUnit.MILLISECONDS,
                 config.capacity());
@@ -158,17 +181,12 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     @Override
     public void open(OpenContext openContext) throws Exception {
         JobClassLoaderCleanup.register(getRuntimeContext());
-        SlideOpener.Builder b = SlideOpener.builder();
-        if (allowedRoots.isEmpty()) {
-            b.allowAnyPath();
-        } else {
-            allowedRoots.forEach(root -> b.allowedRoot(Path.of(root)));
-        }
-        slideOpener = b.build();
+        slideOpener = SlideOpener.forRoots(allowedRoots, slideReader);
         slides = new SlideHandleCache(slideOpener, MAX_OPEN_SLIDES);
         lease = opener.open(config);
         engine = lease.engine();
         preprocessor = new TilePreprocessor((int) Math.round(Math.sqrt(engine.tileValues() / 3.0)));
+        tensors = new ArrayBlockingQueue<>(config.capacity());
         rgbBuffers = new ThreadLocal<>();
         failedSlides =
                 Collections.synchronizedMap(
@@ -231,10 +249,14 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             answer(task, inFlight, TileEmbeddingResult.skipped(task, slideFailed));
             return;
         }
-        float[] chw;
+        float[] chw = tensors.poll();
+        if (chw == null) {
+            chw = new float[preprocessor.tensorLength()];
+        }
         try {
-            chw = preprocessor.preprocess(readTile(task), task.readPx, task.readPx);
+            preprocessor.preprocess(readTile(task), task.readPx, task.readPx, chw, 0);
         } catch (RuntimeException e) {
+            tensors.offer(chw);
             readFailed(task, inFlight, e);
             return;
         } catch (Error e) {
@@ -248,6 +270,9 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             return;
         }
         CompletableFuture<TileInference> future = engine.submit(chw);
+        float[] tensor = chw;
+        // Completed (embedded, failed or cancelled): the engine no longer reads the tensor.
+        future.whenComplete((inference, error) -> tensors.offer(tensor));
         inFlight.inference = future;
         if (inFlight.answered.get()) {
             // timeout() ran between the check above and the assignment: it could not cancel it.

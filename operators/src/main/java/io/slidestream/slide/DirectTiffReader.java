@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +63,8 @@ final class DirectTiffReader implements AutoCloseable {
     private final Path file;
     private final Level[] levels;
     private final TileCache cache = new TileCache(CACHE_BYTES);
+    private final ConcurrentHashMap<Long, CompletableFuture<int[]>> decoding =
+            new ConcurrentHashMap<>();
     private volatile FileChannel channel;
 
     private DirectTiffReader(Path file, FileChannel channel, Level[] levels) {
@@ -261,7 +265,11 @@ final class DirectTiffReader implements AutoCloseable {
         return true;
     }
 
-    /** The decoded tile (cached), or {@code null} when it does not decode cleanly. */
+    /**
+     * The decoded tile (cached), or {@code null} when it does not decode cleanly. Threads that ask
+     * for a tile another thread is decoding wait for that decode instead of repeating it
+     * (neighbouring regions on different threads share edge tiles).
+     */
     private int[] tile(Level l, long tx, long ty) {
         long index = ty * l.tilesAcross + tx;
         long key = ((long) l.index << 48) | index;
@@ -269,6 +277,30 @@ final class DirectTiffReader implements AutoCloseable {
         if (tile != null) {
             return tile;
         }
+        CompletableFuture<int[]> mine = new CompletableFuture<>();
+        CompletableFuture<int[]> other = decoding.putIfAbsent(key, mine);
+        if (other != null) {
+            return other.join();
+        }
+        try {
+            tile = cache.get(key); // decoded between the first look and the claim
+            if (tile == null) {
+                tile = decode(l, index);
+                if (tile != null) {
+                    cache.put(key, tile);
+                }
+            }
+            mine.complete(tile);
+            return tile;
+        } catch (RuntimeException | Error e) {
+            mine.complete(null);
+            throw e;
+        } finally {
+            decoding.remove(key);
+        }
+    }
+
+    private int[] decode(Level l, long index) {
         long offset = l.offsets[(int) index];
         long count = l.byteCounts[(int) index];
         if (count < 4 || count > Integer.MAX_VALUE - l.prefix.length) {
@@ -297,9 +329,8 @@ final class DirectTiffReader implements AutoCloseable {
             LOG.debug("tile {} of level {} of {}: {}", index, l.index, file, error);
             return null;
         }
-        tile = new int[l.tileWidth * l.tileHeight];
+        int[] tile = new int[l.tileWidth * l.tileHeight];
         decoder.copyDecoded(tile, tile.length);
-        cache.put(key, tile);
         return tile;
     }
 

@@ -31,8 +31,11 @@ public final class SlideOpener {
     /** Real paths (symlinks resolved) of the allowed roots; empty when any path is allowed. */
     private final List<Path> allowedRoots;
 
-    private SlideOpener(List<Path> allowedRoots) {
+    private final SlideReader reader;
+
+    private SlideOpener(List<Path> allowedRoots, SlideReader reader) {
         this.allowedRoots = List.copyOf(allowedRoots);
+        this.reader = reader;
     }
 
     public static Builder builder() {
@@ -41,7 +44,33 @@ public final class SlideOpener {
 
     /** An opener for trusted input (command line, tests): every path is allowed. */
     public static SlideOpener unrestricted() {
-        return new SlideOpener(List.of());
+        return new SlideOpener(List.of(), SlideReader.AUTO);
+    }
+
+    /**
+     * An opener for the configured slide folders ({@code slides.allowed-roots}; empty allows any
+     * path) reading regions as {@code reader} says ({@code slides.reader}).
+     *
+     * @throws IllegalArgumentException when a root does not exist
+     */
+    public static SlideOpener forRoots(List<String> roots, SlideReader reader) {
+        Builder b = builder().reader(reader);
+        if (roots.isEmpty()) {
+            b.allowAnyPath();
+        } else {
+            roots.forEach(root -> b.allowedRoot(Path.of(root)));
+        }
+        return b.build();
+    }
+
+    /** The same opener reading regions as {@code other} says. */
+    public SlideOpener withReader(SlideReader other) {
+        return new SlideOpener(allowedRoots, other);
+    }
+
+    /** How the slides this opener opens read their regions. */
+    public SlideReader reader() {
+        return reader;
     }
 
     /** The allowed roots as real paths; empty when any path is allowed. */
@@ -62,7 +91,7 @@ public final class SlideOpener {
     public OpenSlide open(Path path) {
         Path file = checkPath(path);
         try {
-            return OpenSlide.open(file);
+            return OpenSlide.open(file, reader);
         } catch (SlideStreamException e) {
             if (e.code() != ErrorCode.UNSUPPORTED_FORMAT) {
                 throw e;
@@ -256,8 +285,15 @@ public final class SlideOpener {
     public static final class Builder {
         private final List<Path> roots = new ArrayList<>();
         private boolean anyPath;
+        private SlideReader reader = SlideReader.AUTO;
 
         private Builder() {}
+
+        /** How regions are read ({@code slides.reader}; default {@link SlideReader#AUTO}). */
+        public Builder reader(SlideReader how) {
+            reader = java.util.Objects.requireNonNull(how, "reader");
+            return this;
+        }
 
         /** Allows slides under {@code root} (symlinks resolved at {@link #build()}). */
         public Builder allowedRoot(Path root) {
@@ -286,7 +322,7 @@ public final class SlideOpener {
                     throw new IllegalArgumentException(
                             "allowAnyPath() and allowed roots " + roots + " contradict; use one");
                 }
-                return new SlideOpener(List.of());
+                return new SlideOpener(List.of(), reader);
             }
             if (roots.isEmpty()) {
                 throw new IllegalArgumentException(
@@ -309,7 +345,7 @@ public final class SlideOpener {
                             e);
                 }
             }
-            return new SlideOpener(real);
+            return new SlideOpener(real, reader);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.types.SlideStreamTypes;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,6 +133,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     private final TilingConfig tiling;
     // Paths are not serializable: kept as strings, the opener is built in open().
     private final List<String> allowedRoots;
+    private final SlideReader slideReader;
     private final Double defaultMpp;
     private final String modelPath;
 
@@ -161,14 +163,20 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
 
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
+     * @param slideReader how regions (the tissue mask's level) are read ({@code slides.reader})
      * @param defaultMpp resolution for slides that record none, or null to fail them
      * @param modelPath the job's ONNX model, whose id the removals carry (read only when a re-scan
      *     removes tiles)
      */
     public SlideTiler(
-            TilingConfig tiling, List<String> allowedRoots, Double defaultMpp, Path modelPath) {
+            TilingConfig tiling,
+            List<String> allowedRoots,
+            SlideReader slideReader,
+            Double defaultMpp,
+            Path modelPath) {
         this.tiling = tiling;
         this.allowedRoots = new ArrayList<>(allowedRoots);
+        this.slideReader = slideReader;
         this.defaultMpp = defaultMpp;
         this.modelPath = modelPath.toString();
     }
@@ -176,13 +184,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     @Override
     public void open(OpenContext context) {
         JobClassLoaderCleanup.register(getRuntimeContext());
-        if (allowedRoots.isEmpty()) {
-            opener = SlideOpener.unrestricted();
-        } else {
-            SlideOpener.Builder b = SlideOpener.builder();
-            allowedRoots.forEach(root -> b.allowedRoot(Path.of(root)));
-            opener = b.build();
-        }
+        opener = SlideOpener.forRoots(allowedRoots, slideReader);
         pending =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>(PENDING_STATE, PENDING_TYPE));

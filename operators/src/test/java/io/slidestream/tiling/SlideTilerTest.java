@@ -10,6 +10,7 @@ import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.TestSlides;
@@ -450,7 +451,12 @@ class SlideTilerTest {
             TilingConfig tiling) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
                 new SlidePlannerOperator(
-                        new SlideTiler(tiling, List.of(), null, GpfmTinyFixture.model())),
+                        new SlideTiler(
+                                tiling,
+                                List.of(),
+                                SlideReader.AUTO,
+                                null,
+                                GpfmTinyFixture.model())),
                 SlideScanned::getSlideId,
                 Types.STRING);
     }
