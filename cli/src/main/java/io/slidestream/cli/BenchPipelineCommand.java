@@ -4,13 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.EmbedBenchmark;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.local.DemoRun;
+import io.slidestream.local.NullModel;
 import io.slidestream.local.RunInbox;
 import io.slidestream.preprocess.TilePreprocessor;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.slide.ReadBenchmark;
 import io.slidestream.slide.SlideOpener;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter;
 import io.slidestream.tiling.PlannedSlide;
 import io.slidestream.tiling.TilePlan;
@@ -22,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,7 +36,9 @@ import picocli.CommandLine.Option;
  * {@code slidestream bench pipeline}: synthetic slides through the whole embedded pipeline (Kafka,
  * MiniCluster job, Milvus Lite, Iceberg), compared with the standalone rate of its two heavy stages
  * measured in the same run on the same machine: read + preprocess (threads = slots, one shared
- * handle) and the bare ONNX Runtime loop.
+ * handle) and the bare ONNX Runtime loop; and the CPU the whole run costs per tile. With {@code
+ * --null-model} the model costs next to nothing ({@link NullModel}), so that CPU is the pipeline's
+ * own: the cores one H100's tile rate would take outside inference.
  */
 @Command(
         name = "pipeline",
@@ -63,6 +70,21 @@ final class BenchPipelineCommand implements Callable<Integer> {
             description = "Tile model (default gpfm-tiny).")
     Path model;
 
+    @Option(
+            names = "--null-model",
+            description =
+                    "Use a near-zero-cost model with GPFM's contract ([N,3,224,224] -> [N,D]: the"
+                            + " channel means times a fixed matrix) to measure what the pipeline"
+                            + " itself costs per tile outside inference.")
+    boolean nullModel;
+
+    @Option(
+            names = "--null-model-dim",
+            defaultValue = "1024",
+            paramLabel = "D",
+            description = "Embedding size of --null-model (default 1024, GPFM's).")
+    int nullModelDim;
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Slots (default 2).")
     int parallelism;
 
@@ -84,27 +106,42 @@ final class BenchPipelineCommand implements Callable<Integer> {
         // Generated slides are cached between runs; each run's inbox holds only its own.
         Path slideCache = work.resolveSibling(work.getFileName() + "-slides");
         Path inbox = work.resolveSibling(work.getFileName() + "-inbox");
+        if (nullModel && model != null) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST, "give --model or --null-model, not both");
+        }
         Path modelPath =
-                model != null
-                        ? model
-                        : home.resolve("operators/src/test/resources/gpfm-tiny/gpfm-tiny.onnx");
+                nullModel
+                        ? NullModel.write(
+                                slideCache.resolveSibling(
+                                        work.getFileName()
+                                                + "-null-model-"
+                                                + nullModelDim
+                                                + ".onnx"),
+                                TilePreprocessor.DEFAULT_INPUT_SIZE,
+                                nullModelDim)
+                        : model != null
+                                ? model
+                                : home.resolve(
+                                        "operators/src/test/resources/gpfm-tiny/gpfm-tiny.onnx");
+        Map<String, String> keys = ConfigLoader.parseOverrides(overrides);
+        SlideReader reader =
+                SlideReader.parse(
+                        keys.getOrDefault(
+                                SlideReader.OPTION.key(), SlideReader.OPTION.defaultValue()));
 
         List<Path> files = writeSlides(slideCache, out);
         RunInbox.prepare(inbox, files);
 
         // Stage 1 alone: read + preprocess of the first slide's tissue tiles, threads = slots.
         TilingConfig tiling = TilingConfig.defaults();
+        SlideOpener opener = SlideOpener.unrestricted().withReader(reader);
         PlannedSlide planned =
-                PlannedSlide.plan(
-                        SlideOpener.unrestricted(),
-                        files.get(0).toString(),
-                        tiling,
-                        OptionalDouble.empty());
+                PlannedSlide.plan(opener, files.get(0).toString(), tiling, OptionalDouble.empty());
         TilePlan plan = planned.plan();
         ReadBenchmark.Tiles tiles =
                 new ReadBenchmark.Tiles(
                         plan.tileXs(), plan.tileYs(), plan.readLevel(), plan.readPx());
-        SlideOpener opener = SlideOpener.unrestricted();
         ReadBenchmark.Result read =
                 new ReadBenchmark(() -> opener.open(files.get(0)), tiles, new TilePreprocessor(), 3)
                         .run(ReadBenchmark.Mode.READ_PREPROCESS, parallelism);
@@ -129,7 +166,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         o.model = modelPath;
         o.parallelism = parallelism;
         o.timeout = Duration.ofHours(resection ? 12 : 1);
-        o.overrides = ConfigLoader.parseOverrides(overrides);
+        o.overrides = keys;
         ObjectNode summary = DemoRun.run(o, out);
 
         double pipelineRate = summary.path("pipeline_tiles_per_second").asDouble();
@@ -141,6 +178,16 @@ final class BenchPipelineCommand implements Callable<Integer> {
         figures.put("slowest_stage", slowestName);
         figures.put("pipeline_tiles_per_second", round(pipelineRate));
         figures.put("ratio", Math.round(pipelineRate / slowest * 1000) / 1000.0);
+        double cpuPerTile = summary.path("pipeline_cpu_us_per_tile").asDouble(Double.NaN);
+        if (!Double.isNaN(cpuPerTile)) {
+            figures.put(
+                    "model",
+                    nullModel ? "null model (D " + nullModelDim + ")" : modelPath.toString());
+            figures.put("cpu_us_per_tile", Math.round(cpuPerTile));
+            figures.put(
+                    "cores_per_h100",
+                    Math.round(BenchReadCommand.H100_TILES_PER_SECOND * cpuPerTile / 1e5) / 10.0);
+        }
         out.println();
         out.printf(
                 Locale.ROOT,
@@ -154,6 +201,20 @@ final class BenchPipelineCommand implements Callable<Integer> {
                 summary.path("median_seconds_to_result").asDouble(),
                 summary.path("peak_rss_mib").asLong(),
                 Runtime.getRuntime().maxMemory() >> 20);
+        if (!Double.isNaN(cpuPerTile)) {
+            out.printf(
+                    Locale.ROOT,
+                    "pipeline CPU per tile, first tile to last result, everything in this process"
+                            + " and its children (Flink, Kafka broker, Milvus Lite, Iceberg,"
+                            + " checkpoints, %s): %.0f us (this JVM %d, Milvus Lite %d); one H100"
+                            + " (%d tiles/s) would need %.1f cores%n",
+                    nullModel ? "the null model" : "the model",
+                    cpuPerTile,
+                    summary.path("pipeline_jvm_cpu_us_per_tile").asLong(),
+                    summary.path("pipeline_milvus_lite_cpu_us_per_tile").asLong(),
+                    BenchReadCommand.H100_TILES_PER_SECOND,
+                    BenchReadCommand.H100_TILES_PER_SECOND * cpuPerTile / 1e6);
+        }
         out.flush();
         if (summaryJson != null) {
             new ObjectMapper()

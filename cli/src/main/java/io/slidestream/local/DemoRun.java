@@ -96,6 +96,9 @@ public final class DemoRun {
     private final Map<String, Long> publishedNanos = new ConcurrentHashMap<>();
     private final Map<String, Long> outcomeNanos = new ConcurrentHashMap<>();
 
+    /** CPU of this process and its children during the run (the steady-state CPU per tile). */
+    private CpuSampler cpu;
+
     private DemoRun(Options options, PrintStream out) {
         this.options = options;
         this.out = out;
@@ -118,7 +121,9 @@ public final class DemoRun {
 
         out.println("SlideStream demo - work folder " + work);
         out.println("Starting Kafka (KRaft, in-process), Milvus Lite and the Iceberg catalog ...");
-        try (EmbeddedStack stack = EmbeddedStack.start(work, options.parallelism)) {
+        try (EmbeddedStack stack = EmbeddedStack.start(work, options.parallelism);
+                CpuSampler cpu = CpuSampler.start()) {
+            this.cpu = cpu;
             Configuration conf = jobConfiguration(stack, inbox);
             SlideStreamJob.localClusterSettings(conf);
             SlideStreamConfig config = SlideStreamConfig.from(conf);
@@ -547,6 +552,18 @@ public final class DemoRun {
             root.put(
                     "pipeline_tiles_per_second",
                     Math.round(embedded / ((last - first) / 1e9) * 10) / 10.0);
+            // CPU per tile: from the first embedded tile to the last outcome, so the sinks'
+            // commits of the last tiles count; everything in this JVM (Flink, the Kafka broker,
+            // the Iceberg writers, the model) and its children (Milvus Lite).
+            long end = outcomeNanos.values().stream().mapToLong(Long::longValue).max().orElse(last);
+            double[] cpuNanos = cpu.cpuNanosBetween(first, Math.max(last, end));
+            double total = cpuNanos[0] + cpuNanos[1];
+            root.put("pipeline_cpu_seconds", Math.round(total / 1e8) / 10.0);
+            root.put("pipeline_cpu_us_per_tile", Math.round(total / 1e3 / embedded));
+            root.put("pipeline_jvm_cpu_us_per_tile", Math.round(cpuNanos[0] / 1e3 / embedded));
+            root.put(
+                    "pipeline_milvus_lite_cpu_us_per_tile",
+                    Math.round(cpuNanos[1] / 1e3 / embedded));
         }
         root.put("peak_rss_mib", EmbedBenchmark.vmHwmKb() / 1024);
         ObjectNode where = root.putObject("stores");

@@ -17,7 +17,7 @@ class BenchReadCommandTest {
     @TempDir Path dir;
 
     @Test
-    void printsARowPerModeAndThreadCountOverAllGridTiles() {
+    void printsARowPerReaderModeAndThreadCountOverAllGridTilesAndASummary() {
         // 4 x 3 tiles, two of them tissue
         Path slide =
                 SyntheticSlides.write(
@@ -33,22 +33,73 @@ class BenchReadCommandTest {
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
                 .contains("all 12 grid tiles (2 with tissue)")
-                .contains("fresh OpenSlide handle");
-        List<String> rows =
-                Arrays.stream(run.out().split("\n")).filter(l -> l.startsWith("read ")).toList();
-        assertThat(rows).hasSize(4);
-        // mode, threads, median, min, max tiles/s, speed-up over one thread, CPU us per tile
-        String figures = "\\s+\\d+\\s+\\d+\\s+\\d+\\s+";
-        assertThat(rows.get(0)).matches("read\\s+1" + figures + "1\\.00x\\s+\\d+");
-        assertThat(rows.get(1)).matches("read \\+ preprocess\\s+1" + figures + "1\\.00x\\s+\\d+");
-        assertThat(rows.get(2)).matches("read\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
-        assertThat(rows.get(3))
-                .matches("read \\+ preprocess\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
-        for (String row : rows) {
-            // the median rate is a positive whole number of tiles per second
-            String[] cols = row.replace("read + preprocess", "rp").split("\\s+");
-            assertThat(Long.parseLong(cols[2])).isPositive();
+                .contains("fresh slide handle")
+                .contains("served by openslide: openslide, last pass 0 regions decoded directly")
+                .contains("served by auto: direct-jpeg (levels [0]), last pass 12 regions decoded")
+                .containsPattern("\\n  read\\s+\\d+\\s+\\d+\\s+\\d+\\.\\d\\dx\\n")
+                .containsPattern(
+                        "auto: read is \\d+% of read \\+ preprocess; read \\+ preprocess for one"
+                                + " H100 \\(2600 tiles/s\\) takes \\d+\\.\\d cores");
+        for (String reader : List.of("openslide", "auto")) {
+            List<String> rows =
+                    Arrays.stream(run.out().split("\n"))
+                            .filter(l -> l.startsWith(reader + " "))
+                            .map(l -> l.substring(reader.length()).strip())
+                            .toList();
+            assertThat(rows).hasSize(4);
+            // mode, threads, median, min, max tiles/s, speed-up over one thread, CPU us per tile
+            String figures = "\\s+\\d+\\s+\\d+\\s+\\d+\\s+";
+            assertThat(rows.get(0)).matches("read\\s+1" + figures + "1\\.00x\\s+\\d+");
+            assertThat(rows.get(1))
+                    .matches("read \\+ preprocess\\s+1" + figures + "1\\.00x\\s+\\d+");
+            assertThat(rows.get(2)).matches("read\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
+            assertThat(rows.get(3))
+                    .matches("read \\+ preprocess\\s+2" + figures + "\\d+\\.\\d\\dx\\s+\\d+");
+            for (String row : rows) {
+                // the median rate is a positive whole number of tiles per second
+                String[] cols = row.replace("read + preprocess", "rp").split("\\s+");
+                assertThat(Long.parseLong(cols[2])).isPositive();
+            }
         }
+    }
+
+    @Test
+    void measuresOneReaderWhenSlidesReaderIsGiven() {
+        Path slide =
+                SyntheticSlides.write(
+                        SyntheticSlideWriter.builder()
+                                .size(512, 512)
+                                .style(Style.APERIO)
+                                .tissue(0, 0, 256, 256),
+                        dir.resolve("one.svs"));
+
+        CliRun run =
+                CliRun.of(
+                        "bench",
+                        "read",
+                        slide.toString(),
+                        "--threads",
+                        "1",
+                        "--passes",
+                        "1",
+                        "-Dslides.reader=openslide");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("served by openslide").doesNotContain("served by auto");
+    }
+
+    @Test
+    void refusesAnUnknownReaderAndKeysThatDoNotApply() {
+        Path slide = TestSlides.slideFixture("small.svs");
+        CliRun bogus = CliRun.of("tiles", slide.toString(), "-Dslides.reader=fast");
+        assertThat(bogus.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+        assertThat(bogus.err())
+                .startsWith("INVALID_REQUEST: slides.reader is 'fast'; use 'auto'")
+                .doesNotContain("\tat ");
+        CliRun jobKey = CliRun.of("tiles", slide.toString(), "-Dkafka.bootstrap-servers=x:1");
+        assertThat(jobKey.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+        assertThat(jobKey.err())
+                .startsWith("INVALID_REQUEST: -Dkafka.bootstrap-servers does not apply");
     }
 
     @Test
