@@ -66,6 +66,14 @@ final class BenchReadCommand implements Callable<Integer> {
     int passes = 5;
 
     @Option(
+            names = "--jpeg-half-scale",
+            description =
+                    "Also measure slides.jpeg-half-scale: the direct reader decoding JPEG tiles at"
+                            + " 1/2 scale (half the read size, then preprocessed), reported as"
+                            + " reader 'half'.")
+    boolean halfScale;
+
+    @Option(
             names = "--input-px",
             paramLabel = "N",
             description = "Model input size the tiles are preprocessed to (default: 224).")
@@ -101,9 +109,15 @@ final class BenchReadCommand implements Callable<Integer> {
                 "vs 1 thr",
                 "cpu us/tile");
         out.flush();
-        Map<SlideReader, List<ReadBenchmark.Result>> all = new LinkedHashMap<>();
-        Map<SlideReader, String> served = new LinkedHashMap<>();
-        for (SlideReader reader : readers) {
+        Map<String, List<ReadBenchmark.Result>> all = new LinkedHashMap<>();
+        Map<String, String> served = new LinkedHashMap<>();
+        List<String> rows = new java.util.ArrayList<>();
+        readers.forEach(r -> rows.add(r.key()));
+        if (halfScale) {
+            rows.add(HALF);
+        }
+        for (String row : rows) {
+            SlideReader reader = row.equals(HALF) ? SlideReader.AUTO : SlideReader.parse(row);
             SlideOpener readerOpener = opener.withReader(reader);
             AtomicReference<OpenSlide> last = new AtomicReference<>();
             ReadBenchmark bench =
@@ -115,16 +129,17 @@ final class BenchReadCommand implements Callable<Integer> {
                             },
                             tiles,
                             new TilePreprocessor(inputPx),
-                            passes);
+                            passes,
+                            row.equals(HALF));
             List<ReadBenchmark.Result> results = bench.run(threads);
-            all.put(reader, results);
+            all.put(row, results);
             OpenSlide s = last.get();
             served.put(
-                    reader,
+                    row,
                     String.format(
                             Locale.ROOT,
                             "%s: %s, last pass %d regions decoded directly, %d through OpenSlide",
-                            reader.key(),
+                            row,
                             s.reader(),
                             s.regionsReadDirectly(),
                             s.regionsReadThroughOpenSlide()));
@@ -132,7 +147,7 @@ final class BenchReadCommand implements Callable<Integer> {
                 out.printf(
                         Locale.ROOT,
                         "%-10s %-18s %7d %12.0f %9.0f %9.0f %9s %13.0f%n",
-                        reader.key(),
+                        row,
                         r.mode().label(),
                         r.threads(),
                         r.medianTilesPerSecond(),
@@ -153,13 +168,12 @@ final class BenchReadCommand implements Callable<Integer> {
      * CPU microseconds per tile at one thread, per reader and mode, the ratio OpenSlide / direct,
      * and the cores that read + preprocess for one H100 would take.
      */
-    private static void printSummary(
-            PrintWriter out, Map<SlideReader, List<ReadBenchmark.Result>> all) {
+    private static void printSummary(PrintWriter out, Map<String, List<ReadBenchmark.Result>> all) {
         out.println("cpu us per tile (1 thread, median):");
         out.printf(Locale.ROOT, "  %-18s %10s %10s %8s%n", "", "openslide", "auto", "ratio");
         for (ReadBenchmark.Mode mode : ReadBenchmark.Mode.values()) {
-            double os = cpuMicros(all.get(SlideReader.OPENSLIDE), mode);
-            double auto = cpuMicros(all.get(SlideReader.AUTO), mode);
+            double os = cpuMicros(all.get(SlideReader.OPENSLIDE.key()), mode);
+            double auto = cpuMicros(all.get(SlideReader.AUTO.key()), mode);
             out.printf(
                     Locale.ROOT,
                     "  %-18s %10s %10s %8s%n",
@@ -170,19 +184,22 @@ final class BenchReadCommand implements Callable<Integer> {
                             ? "-"
                             : String.format(Locale.ROOT, "%.2fx", os / auto));
         }
-        for (Map.Entry<SlideReader, List<ReadBenchmark.Result>> e : all.entrySet()) {
+        for (Map.Entry<String, List<ReadBenchmark.Result>> e : all.entrySet()) {
             double us = cpuMicros(e.getValue(), ReadBenchmark.Mode.READ_PREPROCESS);
             double read = cpuMicros(e.getValue(), ReadBenchmark.Mode.READ);
             out.printf(
                     Locale.ROOT,
                     "%s: read is %.0f%% of read + preprocess; read + preprocess for one H100"
                             + " (%d tiles/s) takes %.1f cores%n",
-                    e.getKey().key(),
+                    e.getKey(),
                     100 * read / us,
                     H100_TILES_PER_SECOND,
                     H100_TILES_PER_SECOND * us / 1e6);
         }
     }
+
+    /** The row of the direct reader with slides.jpeg-half-scale. */
+    private static final String HALF = "half";
 
     /** GPFM tiles/s on one H100 (torch.compile fp16, measured; ../shared/DESIGN.md). */
     static final int H100_TILES_PER_SECOND = 2600;

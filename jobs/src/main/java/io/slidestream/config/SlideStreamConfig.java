@@ -37,6 +37,7 @@ public final class SlideStreamConfig {
     private final Duration restartDelay;
     private final List<String> allowedRoots;
     private final SlideReader slideReader;
+    private final boolean jpegHalfScale;
     private final Double defaultMpp;
 
     /**
@@ -69,6 +70,7 @@ public final class SlideStreamConfig {
         this.restartDelay = conf.get(JobOptions.RESTART_DELAY);
         this.allowedRoots = List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS));
         this.slideReader = SlideReader.parse(conf.get(SlideReader.OPTION));
+        this.jpegHalfScale = conf.get(SlideReader.JPEG_HALF_SCALE);
         this.defaultMpp = conf.get(JobOptions.DEFAULT_MPP);
         validate();
     }
@@ -207,6 +209,13 @@ public final class SlideStreamConfig {
     /** How slide regions are read ({@code slides.reader}). */
     public SlideReader slideReader() {
         return slideReader;
+    }
+
+    /**
+     * Whether JPEG tiles are decoded at half scale where possible ({@code slides.jpeg-half-scale}).
+     */
+    public boolean jpegHalfScale() {
+        return jpegHalfScale;
     }
 
     public List<String> allowedRoots() {

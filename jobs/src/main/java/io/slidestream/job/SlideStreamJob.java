@@ -300,7 +300,8 @@ public final class SlideStreamJob {
                                 tasks.rebalance(),
                                 config.inference(),
                                 config.allowedRoots(),
-                                config.slideReader())
+                                config.slideReader(),
+                                config.jpegHalfScale())
                         .uid(TileEmbedder.UID)
                         .name(TileEmbedder.NAME);
 

@@ -107,6 +107,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     private final InferenceConfig config;
     private final List<String> allowedRoots;
     private final SlideReader slideReader;
+    private final boolean jpegHalfScale;
     private final EngineOpener opener;
 
     private transient SharedInferenceEngines.Lease lease;
@@ -139,24 +140,31 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
      * @param config the model, batching, timeout, capacity and reader threads
      * @param allowedRoots folders slides may be opened from; empty allows any path
      * @param slideReader how tile regions are read ({@code slides.reader})
+     * @param jpegHalfScale decode JPEG tiles at 1/2 scale where a tile is at least twice the
+     *     model's input ({@code slides.jpeg-half-scale}; not pixel-identical)
      */
     public TileEmbedder(
-            InferenceConfig config, List<String> allowedRoots, SlideReader slideReader) {
-        this(config, allowedRoots, slideReader, SharedInferenceEngines::acquire);
+            InferenceConfig config,
+            List<String> allowedRoots,
+            SlideReader slideReader,
+            boolean jpegHalfScale) {
+        this(config, allowedRoots, slideReader, jpegHalfScale, SharedInferenceEngines::acquire);
     }
 
     TileEmbedder(InferenceConfig config, List<String> allowedRoots, EngineOpener opener) {
-        this(config, allowedRoots, SlideReader.AUTO, opener);
+        this(config, allowedRoots, SlideReader.AUTO, false, opener);
     }
 
     TileEmbedder(
             InferenceConfig config,
             List<String> allowedRoots,
             SlideReader slideReader,
+            boolean jpegHalfScale,
             EngineOpener opener) {
         this.config = Objects.requireNonNull(config, "config");
         this.allowedRoots = new ArrayList<>(allowedRoots);
         this.slideReader = Objects.requireNonNull(slideReader, "slideReader");
+        this.jpegHalfScale = jpegHalfScale;
         this.opener = Objects.requireNonNull(opener, "opener");
     }
 
@@ -169,10 +177,11 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             DataStream<TileTask> tasks,
             InferenceConfig config,
             List<String> allowedRoots,
-            SlideReader slideReader) {
+            SlideReader slideReader,
+            boolean jpegHalfScale) {
         return AsyncDataStream.unorderedWait(
                 tasks,
-                new TileEmbedder(config, allowedRoots, slideReader),
+                new TileEmbedder(config, allowedRoots, slideReader, jpegHalfScale),
                 config.timeout().toMillis(),
                 TimeUnit.MILLISECONDS,
                 config.capacity());
@@ -254,7 +263,9 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             chw = new float[preprocessor.tensorLength()];
         }
         try {
-            preprocessor.preprocess(readTile(task), task.readPx, task.readPx, chw, 0);
+            int[] rgb = rgbBuffer(task.readPx * task.readPx);
+            int edge = readTile(task, rgb);
+            preprocessor.preprocess(rgb, edge, edge, chw, 0);
         } catch (RuntimeException e) {
             tensors.offer(chw);
             readFailed(task, inFlight, e);
@@ -313,19 +324,35 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                 });
     }
 
-    /** The tile's RGB pixels in this thread's buffer. */
-    private int[] readTile(TileTask task) {
-        int pixels = task.readPx * task.readPx;
+    /** This thread's pixel buffer, at least {@code pixels} long. */
+    private int[] rgbBuffer(int pixels) {
         int[] rgb = rgbBuffers.get();
         if (rgb == null || rgb.length < pixels) {
             rgb = new int[pixels];
             rgbBuffers.set(rgb);
         }
+        return rgb;
+    }
+
+    /**
+     * Reads the tile into {@code rgb} and returns the edge read: {@code readPx}, or half of it when
+     * {@code slides.jpeg-half-scale} is on, the tile is at least twice the model's input and its
+     * JPEG tiles can be decoded at 1/2 scale.
+     */
+    private int readTile(TileTask task, int[] rgb) {
+        int half = task.readPx / 2;
+        boolean halfScale =
+                jpegHalfScale && task.readPx % 2 == 0 && half >= preprocessor.inputSize();
         // Opening failures (path policy, missing or unsupported file) are final: thrown from here.
         SlideHandleCache.Lease lease = slides.acquire(task.uri);
         try {
+            if (halfScale
+                    && lease.slide()
+                            .readRegionAtHalfScale(rgb, task.x, task.y, task.level, half, half)) {
+                return half;
+            }
             lease.slide().readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
-            return rgb;
+            return task.readPx;
         } catch (RuntimeException shared) {
             // OpenSlide's error state is per handle and sticky: a broken tile read by another
             // thread at the same moment fails this read too, and every later one. Drop the handle
@@ -337,7 +364,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         OpenSlide own = slideOpener.open(task.uri);
         try {
             own.readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
-            return rgb;
+            return task.readPx;
         } finally {
             own.close();
         }

@@ -330,6 +330,35 @@ public final class OpenSlide implements SlideSource {
         premultipliedArgbToRgbOverWhite(dest, n);
     }
 
+    /**
+     * Reads the level region {@code [x0, x0 + 2 * width) x [y0, y0 + 2 * height)} ({@code x, y} in
+     * level-0 pixels as for {@link #readRegion}) at half its size, the JPEG tiles decoded at 1/2
+     * scale in libjpeg-turbo's DCT domain: about a quarter of the decoding work, and an
+     * approximation of a 2x downscale, not OpenSlide's pixels (the {@code slides.jpeg-half-scale}
+     * option).
+     *
+     * @return {@code false} when the slide or level is not read directly or the region's origin is
+     *     odd at that level: read the full region with {@link #readRegion} instead
+     */
+    public boolean readRegionAtHalfScale(
+            int[] dest, long x, long y, int level, int width, int height) {
+        checkLevel(level);
+        if (direct == null || width <= 0 || height <= 0 || (long) width * height > dest.length) {
+            return false;
+        }
+        readLock.lock();
+        try {
+            checkOpen();
+            if (direct.readHalfScale(dest, x, y, level, width, height)) {
+                directReads.increment();
+                return true;
+            }
+            return false;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
     /** How many regions were decoded directly ({@link SlideReader#AUTO}) since the slide opened. */
     public long regionsReadDirectly() {
         return directReads.sum();

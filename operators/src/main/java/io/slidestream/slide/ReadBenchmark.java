@@ -156,6 +156,7 @@ public final class ReadBenchmark {
     private final Tiles tiles;
     private final TilePreprocessor preprocessor;
     private final int passes;
+    private final boolean halfScale;
 
     /**
      * @param opener opens a fresh handle on the slide for every pass (e.g. {@code () ->
@@ -166,6 +167,21 @@ public final class ReadBenchmark {
      */
     public ReadBenchmark(
             Supplier<OpenSlide> opener, Tiles tiles, TilePreprocessor preprocessor, int passes) {
+        this(opener, tiles, preprocessor, passes, false);
+    }
+
+    /**
+     * As above; with {@code halfScale} every tile is read with {@link
+     * OpenSlide#readRegionAtHalfScale} (half the edge, the JPEG tiles decoded at 1/2 scale) and
+     * preprocessed from that size.
+     */
+    public ReadBenchmark(
+            Supplier<OpenSlide> opener,
+            Tiles tiles,
+            TilePreprocessor preprocessor,
+            int passes,
+            boolean halfScale) {
+        this.halfScale = halfScale;
         this.opener = Objects.requireNonNull(opener, "opener");
         this.tiles = Objects.requireNonNull(tiles, "tiles");
         this.preprocessor = Objects.requireNonNull(preprocessor, "preprocessor");
@@ -258,9 +274,23 @@ public final class ReadBenchmark {
         int level = tiles.level();
         try {
             for (int i = next.getAndIncrement(); i < xs.length; i = next.getAndIncrement()) {
-                slide.readRegion(rgb, xs[i], ys[i], level, px, px);
+                int edge = px;
+                if (!halfScale) {
+                    slide.readRegion(rgb, xs[i], ys[i], level, px, px);
+                } else {
+                    edge = px / 2;
+                    if (!slide.readRegionAtHalfScale(rgb, xs[i], ys[i], level, edge, edge)) {
+                        throw new SlideStreamException(
+                                ErrorCode.INVALID_REQUEST,
+                                String.format(
+                                        "tile x=%d y=%d of %s cannot be read at half scale: the"
+                                                + " level is not JPEG tiles read directly, or the"
+                                                + " origin or the read size is odd",
+                                        xs[i], ys[i], slide.path()));
+                    }
+                }
                 if (tensor != null) {
-                    preprocessor.preprocess(rgb, px, px, tensor, 0);
+                    preprocessor.preprocess(rgb, edge, edge, tensor, 0);
                 }
             }
         } catch (RuntimeException e) {

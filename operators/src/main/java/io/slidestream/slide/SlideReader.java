@@ -32,6 +32,20 @@ public enum SlideReader {
                                                     + " everything through OpenSlide.")
                                     .build());
 
+    public static final ConfigOption<Boolean> JPEG_HALF_SCALE =
+            ConfigOptions.key("slides.jpeg-half-scale")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Decode JPEG tiles at half size in libjpeg-turbo's DCT domain when a"
+                                    + " tile is read at least twice as large as the model's input"
+                                    + " (a 40x slide tiled at 0.5 um/px: 512 px reads become 256"
+                                    + " px), with slides.reader=auto on JPEG-tiled SVS/TIFF."
+                                    + " About a quarter of the decoding work, but not"
+                                    + " pixel-identical to the reference pipeline: the README"
+                                    + " states the embedding cosine to the exact path. Off by"
+                                    + " default.");
+
     /** The configuration value. */
     public String key() {
         return name().toLowerCase(Locale.ROOT);

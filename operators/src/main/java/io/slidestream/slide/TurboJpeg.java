@@ -135,12 +135,14 @@ final class TurboJpeg {
 
         /**
          * Decodes the first {@code length} bytes of the input buffer, a complete JPEG stream of
-         * exactly {@code tileWidth x tileHeight} pixels, into the output buffer.
+         * exactly {@code tileWidth x tileHeight} pixels, into the output buffer at {@code outWidth
+         * x outHeight}: the tile's size, or a scaling factor libjpeg-turbo applies in the DCT
+         * domain (half the size: 1/2).
          *
          * @return null on success, otherwise what went wrong (a size mismatch or TurboJPEG's
          *     message, warnings included)
          */
-        String decode(int length, int tileWidth, int tileHeight) {
+        String decode(int length, int tileWidth, int tileHeight, int outWidth, int outHeight) {
             if (tjDecompressHeader3(handle, input, length, width, height, subsamp, colorspace)
                     != 0) {
                 return tjGetErrorStr2(handle);
@@ -150,7 +152,7 @@ final class TurboJpeg {
                         "the JPEG is %dx%d, the tile %dx%d",
                         width[0], height[0], tileWidth, tileHeight);
             }
-            long bytes = (long) tileWidth * tileHeight * 4;
+            long bytes = (long) outWidth * outHeight * 4;
             if (output.size() < bytes) {
                 output.close();
                 output = new Memory(bytes);
@@ -161,9 +163,9 @@ final class TurboJpeg {
                             input,
                             length,
                             output,
-                            tileWidth,
-                            tileWidth * 4,
-                            tileHeight,
+                            outWidth,
+                            outWidth * 4,
+                            outHeight,
                             PIXEL_FORMAT,
                             0)
                     != 0) {

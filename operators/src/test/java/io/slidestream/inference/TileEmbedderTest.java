@@ -60,7 +60,7 @@ class TileEmbedderTest {
         Path cmu1 = TestSlides.cmu1SmallRegion();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO), config)) {
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
             harness.open();
             for (int i = 0; i < 4; i++) {
                 // The reference tiles 03 (1024, 1536, 256 px) and 08 (1024, 1024, 512 px).
@@ -101,7 +101,7 @@ class TileEmbedderTest {
         InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO), config)) {
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
             harness.open();
             harness.processElement(new StreamRecord<>(task("good", good, 0, 2, 1024, 1536, 256)));
             for (int i = 0; i < 4; i++) {
@@ -143,7 +143,7 @@ class TileEmbedderTest {
         InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO), config)) {
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
             harness.open();
             // The first scan of slide "s" cannot be read ...
             harness.processElement(new StreamRecord<>(task("s", bad, 0, 2, 0, 0, 256)));
@@ -179,7 +179,7 @@ class TileEmbedderTest {
         int tiles = 6;
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO), config)) {
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
             harness.open();
             for (int i = 0; i < tiles; i++) {
                 harness.processElement(
@@ -235,7 +235,7 @@ class TileEmbedderTest {
         }
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
-                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO), config)) {
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
             harness.open();
             // Good tiles first: the readers take them before any broken one, so none is skipped;
             // four readers read good and broken tiles of the one shared handle at the same time.
@@ -263,7 +263,7 @@ class TileEmbedderTest {
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
                 harness(
-                        new TileEmbedder(config, List.of(root.toString()), SlideReader.AUTO),
+                        new TileEmbedder(config, List.of(root.toString()), SlideReader.AUTO, false),
                         config)) {
             harness.open();
             harness.processElement(new StreamRecord<>(task("cmu1", cmu1, 0, 1, 1024, 1536, 256)));
