@@ -214,6 +214,15 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     summary.path("pipeline_milvus_lite_cpu_us_per_tile").asLong(),
                     BenchReadCommand.H100_TILES_PER_SECOND,
                     BenchReadCommand.H100_TILES_PER_SECOND * cpuPerTile / 1e6);
+            summary.path("pipeline_jvm_cpu_us_per_tile_by_role")
+                    .fields()
+                    .forEachRemaining(
+                            e ->
+                                    out.printf(
+                                            Locale.ROOT,
+                                            "  %-52s %7d us/tile%n",
+                                            e.getKey(),
+                                            e.getValue().asLong()));
         }
         out.flush();
         if (summaryJson != null) {

@@ -1,18 +1,36 @@
 package io.slidestream.local;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Samples, ten times a second, the CPU time of this JVM and of every process it started (the
- * embedded stack's Milvus Lite server), so that a benchmark can state the CPU a window of a run
- * cost: {@link #cpuNanosBetween} interpolates between the samples around the window's ends. The
- * sampling thread is a daemon and ends with {@link #close()}.
+ * embedded stack's Milvus Lite server), and of this JVM's threads grouped by role (from their
+ * names: tile readers, Flink task threads, the embedded Kafka broker, ...), so that a benchmark can
+ * state what a window of a run cost and where: {@link #cpuNanosBetween} interpolates between the
+ * samples around the window's ends. CPU of threads that are not Java threads (the garbage
+ * collector, the JIT compiler) and of threads that ended between samples falls to the rest of the
+ * JVM. The sampling thread is a daemon and ends with {@link #close()}.
  */
 public final class CpuSampler implements AutoCloseable {
     private static final long PERIOD_MILLIS = 100;
+
+    /** Roles of this JVM's threads, by name; the first match wins, the rest is "other". */
+    public static final List<String> ROLES =
+            List.of(
+                    "tile readers (read, decode, preprocess)",
+                    "inference (batcher, ONNX Runtime)",
+                    "Flink task threads (operators, sinks)",
+                    "store clients (Iceberg, Milvus, Kafka client pools)",
+                    "embedded Kafka broker",
+                    "Flink runtime (JobManager, checkpoints, RPC)",
+                    "other JVM (GC, JIT, unnamed)");
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private final List<long[]> samples = new ArrayList<>();
     private final Thread thread;
@@ -58,22 +76,77 @@ public final class CpuSampler implements AutoCloseable {
     }
 
     private void sample() {
-        long jvm = jvmCpuNanosNow();
-        long children = childrenCpuNanosNow();
-        long now = System.nanoTime();
+        long[] sample = new long[3 + ROLES.size()];
+        long[] ids = THREADS.getAllThreadIds();
+        ThreadInfo[] infos = THREADS.getThreadInfo(ids);
+        long threads = 0;
+        for (int i = 0; i < ids.length; i++) {
+            long cpu = THREADS.getThreadCpuTime(ids[i]);
+            if (infos[i] != null && cpu > 0) {
+                sample[3 + role(infos[i].getThreadName())] += cpu;
+                threads += cpu;
+            }
+        }
+        sample[1] = jvmCpuNanosNow();
+        sample[2] = childrenCpuNanosNow();
+        sample[3 + ROLES.size() - 1] += Math.max(0, sample[1] - threads);
+        sample[0] = System.nanoTime();
         synchronized (samples) {
-            samples.add(new long[] {now, jvm, children});
+            samples.add(sample);
         }
     }
 
+    /** The index in {@link #ROLES} of a thread, from its name. */
+    static int role(String name) {
+        if (name.startsWith("tile-reader-")) {
+            return 0;
+        }
+        if (name.startsWith("embed[") || name.startsWith("onnx-run")) {
+            return 1;
+        }
+        if (name.matches(".*\\(\\d+/\\d+\\)#\\d+$")) {
+            return 2;
+        }
+        if (name.startsWith("iceberg-")
+                || name.startsWith("grpc-")
+                || name.startsWith("kafka-producer-network-thread")
+                || name.startsWith("kafka-coordinator-heartbeat-thread")) {
+            return 3;
+        }
+        if (name.startsWith("data-plane-kafka")
+                || name.startsWith("kafka-")
+                || name.startsWith("broker-")
+                || name.startsWith("controller-")
+                || name.startsWith("quorum-controller")
+                || name.startsWith("raft-")
+                || name.startsWith("log-closing")
+                || name.startsWith("ExpirationReaper")
+                || name.startsWith("LogDirFailureHandler")
+                || name.startsWith("ReplicaFetcher")) {
+            return 4;
+        }
+        if (name.startsWith("flink-")
+                || name.startsWith("jobmanager-")
+                || name.startsWith("AsyncOperations")
+                || name.startsWith("Checkpoint")
+                || name.contains("pekko")) {
+            return 5;
+        }
+        return ROLES.size() - 1;
+    }
+
     /**
-     * CPU nanoseconds this JVM ({@code [0]}) and its child processes ({@code [1]}) spent between
-     * two {@link System#nanoTime()} instants inside the sampled span, each end interpolated
-     * linearly between its neighbouring samples.
+     * CPU nanoseconds this JVM ({@code [0]}), its child processes ({@code [1]}) and each of {@link
+     * #ROLES} ({@code [2 + i]}) spent between two {@link System#nanoTime()} instants inside the
+     * sampled span, each end interpolated linearly between its neighbouring samples.
      */
     public double[] cpuNanosBetween(long from, long to) {
         sample();
-        return new double[] {cpuAt(to, 1) - cpuAt(from, 1), cpuAt(to, 2) - cpuAt(from, 2)};
+        double[] out = new double[2 + ROLES.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = cpuAt(to, 1 + i) - cpuAt(from, 1 + i);
+        }
+        return out;
     }
 
     private double cpuAt(long at, int which) {

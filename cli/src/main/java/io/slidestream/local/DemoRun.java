@@ -564,6 +564,10 @@ public final class DemoRun {
             root.put(
                     "pipeline_milvus_lite_cpu_us_per_tile",
                     Math.round(cpuNanos[1] / 1e3 / embedded));
+            ObjectNode roles = root.putObject("pipeline_jvm_cpu_us_per_tile_by_role");
+            for (int i = 0; i < CpuSampler.ROLES.size(); i++) {
+                roles.put(CpuSampler.ROLES.get(i), Math.round(cpuNanos[2 + i] / 1e3 / embedded));
+            }
         }
         root.put("peak_rss_mib", EmbedBenchmark.vmHwmKb() / 1024);
         ObjectNode where = root.putObject("stores");
