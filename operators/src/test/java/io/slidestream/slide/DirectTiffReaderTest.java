@@ -114,6 +114,38 @@ class DirectTiffReaderTest {
     }
 
     /**
+     * Flink cancels tasks and the embedder cancels timed-out reads by interrupting threads, and an
+     * interrupted read closes a FileChannel for every thread: the interrupted read still gets
+     * OpenSlide's pixels, and the reads after it are direct again on a reopened channel.
+     */
+    @Test
+    void anInterruptedReadDoesNotBreakTheSlideForOtherReads() throws Exception {
+        Path slide = TestSlides.cmu1SmallRegion();
+        try (OpenSlide reference = OpenSlide.open(slide, SlideReader.OPENSLIDE);
+                OpenSlide direct = OpenSlide.open(slide, SlideReader.AUTO)) {
+            int[] expected = new int[256 * 256];
+            int[] actual = new int[256 * 256];
+            reference.readRegion(expected, 0, 0, 0, 256, 256);
+            Thread interrupted =
+                    new Thread(
+                            () -> {
+                                Thread.currentThread().interrupt();
+                                direct.readRegion(actual, 0, 0, 0, 256, 256);
+                            });
+            interrupted.start();
+            interrupted.join();
+            assertThat(actual).isEqualTo(expected);
+            assertThat(direct.regionsReadThroughOpenSlide()).isEqualTo(1);
+
+            // Tiles not decoded yet: read from the file again, directly.
+            reference.readRegion(expected, 1024, 1024, 0, 256, 256);
+            direct.readRegion(actual, 1024, 1024, 0, 256, 256);
+            assertThat(actual).isEqualTo(expected);
+            assertThat(direct.regionsReadDirectly()).isEqualTo(1);
+        }
+    }
+
+    /**
      * Compares both readers on every level with regions of {@code size} px: aligned to the tile
      * grid, at random origins, crossing the right and bottom edges, beyond them, single pixels and
      * the whole level where it fits. Returns, per level, the share of regions the direct reader

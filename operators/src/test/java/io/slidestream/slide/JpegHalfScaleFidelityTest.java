@@ -65,7 +65,7 @@ class JpegHalfScaleFidelityTest {
                                 List.of(
                                         pre.preprocess(full, 512, 512),
                                         pre.preprocess(half, 256, 256)));
-                double cos = cosine(e[0], e[1]);
+                double cos = GpfmTinyFixture.cosine(e[0], e[1]);
                 min = Math.min(min, cos);
                 sum += cos;
             }
@@ -78,17 +78,5 @@ class JpegHalfScaleFidelityTest {
                 String.format("%.5f", min),
                 String.format("%.5f", mean));
         assertThat(min).isGreaterThan(0.9);
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }
