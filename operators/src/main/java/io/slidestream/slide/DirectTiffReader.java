@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,13 +61,14 @@ final class DirectTiffReader implements AutoCloseable {
 
     private final Path file;
     private final Level[] levels;
-    private final TileCache cache = new TileCache(CACHE_BYTES);
-    private final ConcurrentHashMap<Long, CompletableFuture<int[]>> decoding =
+    private final TileCache cache;
+    private final ConcurrentHashMap<Long, CompletableFuture<Void>> decoding =
             new ConcurrentHashMap<>();
     private volatile FileChannel channel;
 
-    private DirectTiffReader(Path file, FileChannel channel, Level[] levels) {
+    private DirectTiffReader(Path file, FileChannel channel, Level[] levels, long cacheBytes) {
         this.file = file;
+        this.cache = new TileCache(cacheBytes);
         this.channel = channel;
         this.levels = levels;
     }
@@ -94,6 +94,11 @@ final class DirectTiffReader implements AutoCloseable {
      * through OpenSlide.
      */
     static DirectTiffReader open(Path file, OpenSlide slide) {
+        return open(file, slide, CACHE_BYTES);
+    }
+
+    /** {@link #open(Path, OpenSlide)} with a tile cache of {@code cacheBytes} (tests). */
+    static DirectTiffReader open(Path file, OpenSlide slide, long cacheBytes) {
         if (!VENDORS.contains(slide.vendor())) {
             return null;
         }
@@ -126,7 +131,7 @@ final class DirectTiffReader implements AutoCloseable {
                 ch.close();
                 return null;
             }
-            return new DirectTiffReader(file, ch, levels);
+            return new DirectTiffReader(file, ch, levels, cacheBytes);
         } catch (IOException e) {
             LOG.info("reading {} through OpenSlide: its TIFF structure: {}", file, e.toString());
             if (ch != null) {
@@ -274,20 +279,24 @@ final class DirectTiffReader implements AutoCloseable {
             long y0 = Math.max(py, tileTop);
             long y1 = Math.min(lastY, tileTop + tileHeight);
             for (long tx = px / tileWidth; tx * tileWidth < lastX; tx++) {
-                int[] tile = tile(l, tx, ty, scale);
+                TileCache.Tile tile = tile(l, tx, ty, scale);
                 if (tile == null) {
                     return false;
                 }
-                long tileLeft = tx * tileWidth;
-                long x0 = Math.max(px, tileLeft);
-                int run = (int) (Math.min(lastX, tileLeft + tileWidth) - x0);
-                for (long row = y0; row < y1; row++) {
-                    System.arraycopy(
-                            tile,
-                            (int) ((row - tileTop) * tileWidth + (x0 - tileLeft)),
-                            dest,
-                            (int) ((row - py) * width + (x0 - px)),
-                            run);
+                try {
+                    long tileLeft = tx * tileWidth;
+                    long x0 = Math.max(px, tileLeft);
+                    int run = (int) (Math.min(lastX, tileLeft + tileWidth) - x0);
+                    for (long row = y0; row < y1; row++) {
+                        System.arraycopy(
+                                tile.pixels,
+                                (int) ((row - tileTop) * tileWidth + (x0 - tileLeft)),
+                                dest,
+                                (int) ((row - py) * width + (x0 - px)),
+                                run);
+                    }
+                } finally {
+                    cache.release(tile);
                 }
             }
         }
@@ -295,41 +304,38 @@ final class DirectTiffReader implements AutoCloseable {
     }
 
     /**
-     * The decoded tile (cached), or {@code null} when it does not decode cleanly. Threads that ask
-     * for a tile another thread is decoding wait for that decode instead of repeating it
-     * (neighbouring regions on different threads share edge tiles).
+     * The decoded tile (cached), acquired for reading (release it with {@link TileCache#release}),
+     * or {@code null} when it does not decode cleanly. Threads that ask for a tile another thread
+     * is decoding wait for that decode instead of repeating it (neighbouring regions on different
+     * threads share edge tiles).
      */
-    private int[] tile(Level l, long tx, long ty, int scale) {
+    private TileCache.Tile tile(Level l, long tx, long ty, int scale) {
         long index = ty * l.tilesAcross + tx;
         long key = ((long) l.index << 48) | ((long) scale << 44) | index;
-        int[] tile = cache.get(key);
-        if (tile != null) {
-            return tile;
-        }
-        CompletableFuture<int[]> mine = new CompletableFuture<>();
-        CompletableFuture<int[]> other = decoding.putIfAbsent(key, mine);
-        if (other != null) {
-            return other.join();
-        }
-        try {
-            tile = cache.get(key); // decoded between the first look and the claim
-            if (tile == null) {
-                tile = decode(l, index, scale);
-                if (tile != null) {
-                    cache.put(key, tile);
-                }
+        for (int waits = 0; ; waits++) {
+            TileCache.Tile tile = cache.acquire(key);
+            if (tile != null) {
+                return tile;
             }
-            mine.complete(tile);
-            return tile;
-        } catch (RuntimeException | Error e) {
-            mine.complete(null);
-            throw e;
-        } finally {
-            decoding.remove(key);
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> other = waits < 2 ? decoding.putIfAbsent(key, mine) : null;
+            if (other != null) {
+                other.join(); // then look again: the decode put the tile in the cache
+                continue;
+            }
+            try {
+                return decode(l, index, scale, key);
+            } finally {
+                if (waits < 2) {
+                    decoding.remove(key, mine);
+                }
+                mine.complete(null);
+            }
         }
     }
 
-    private int[] decode(Level l, long index, int scale) {
+    /** Decodes a tile into a recycled or new array and caches it, acquired; null on failure. */
+    private TileCache.Tile decode(Level l, long index, int scale, long key) {
         long offset = l.offsets[(int) index];
         long count = l.byteCounts[(int) index];
         if (count < 4 || count > Integer.MAX_VALUE - l.prefix.length) {
@@ -360,9 +366,9 @@ final class DirectTiffReader implements AutoCloseable {
             LOG.debug("tile {} of level {} of {}: {}", index, l.index, file, error);
             return null;
         }
-        int[] tile = new int[outWidth * outHeight];
-        decoder.copyDecoded(tile, tile.length);
-        return tile;
+        int[] pixels = cache.array(outWidth * outHeight);
+        decoder.copyDecoded(pixels, pixels.length);
+        return cache.putAcquired(key, pixels);
     }
 
     private void readFully(ByteBuffer buf, long position) throws IOException {
@@ -399,33 +405,103 @@ final class DirectTiffReader implements AutoCloseable {
         cache.clear();
     }
 
-    /** Decoded tiles by (level, tile index), least recently used first out, bounded in bytes. */
-    private static final class TileCache {
+    /**
+     * Decoded tiles by (level, scale, tile index), least recently used first out, bounded in bytes.
+     * A tile is acquired while its pixels are copied; the array of an evicted tile goes back to a
+     * small free list once no reader holds it, and the next decode of that size reuses it, so
+     * steady reading allocates no tile arrays (a tile is 230-260 KB: they were half of what the
+     * whole pipeline allocated).
+     */
+    static final class TileCache {
+        private static final int MAX_FREE = 8;
+
         private final long capacity;
-        private final LinkedHashMap<Long, int[]> tiles = new LinkedHashMap<>(64, 0.75f, true);
+        private final LinkedHashMap<Long, Tile> tiles = new LinkedHashMap<>(64, 0.75f, true);
+        private final java.util.ArrayDeque<int[]> free = new java.util.ArrayDeque<>();
         private long bytes;
+
+        /** One decoded tile; {@code users} and {@code evicted} are guarded by the cache. */
+        static final class Tile {
+            final int[] pixels;
+            private int users;
+            private boolean evicted;
+
+            Tile(int[] pixels) {
+                this.pixels = pixels;
+            }
+        }
 
         TileCache(long capacity) {
             this.capacity = capacity;
         }
 
-        synchronized int[] get(long key) {
-            return tiles.get(key);
+        /** The cached tile, acquired, or null. */
+        synchronized Tile acquire(long key) {
+            Tile tile = tiles.get(key);
+            if (tile != null) {
+                tile.users++;
+            }
+            return tile;
         }
 
-        synchronized void put(long key, int[] tile) {
-            int[] old = tiles.put(key, tile);
-            bytes += 4L * tile.length - (old == null ? 0 : 4L * old.length);
+        /** Caches freshly decoded pixels and returns them acquired. */
+        synchronized Tile putAcquired(long key, int[] pixels) {
+            Tile tile = new Tile(pixels);
+            tile.users = 1;
+            Tile old = tiles.put(key, tile);
+            bytes += 4L * pixels.length;
+            if (old != null) {
+                bytes -= 4L * old.pixels.length;
+                evicted(old);
+            }
             var it = tiles.entrySet().iterator();
             while (bytes > capacity && it.hasNext()) {
-                Map.Entry<Long, int[]> eldest = it.next();
-                bytes -= 4L * eldest.getValue().length;
+                Tile eldest = it.next().getValue();
+                if (eldest == tile) {
+                    continue;
+                }
                 it.remove();
+                bytes -= 4L * eldest.pixels.length;
+                evicted(eldest);
+            }
+            return tile;
+        }
+
+        synchronized void release(Tile tile) {
+            tile.users--;
+            if (tile.evicted && tile.users == 0) {
+                recycle(tile.pixels);
+            }
+        }
+
+        /** An array of exactly {@code length} ints: a recycled one when there is one. */
+        synchronized int[] array(int length) {
+            for (var it = free.iterator(); it.hasNext(); ) {
+                int[] a = it.next();
+                if (a.length == length) {
+                    it.remove();
+                    return a;
+                }
+            }
+            return new int[length];
+        }
+
+        private void evicted(Tile tile) {
+            tile.evicted = true;
+            if (tile.users == 0) {
+                recycle(tile.pixels);
+            }
+        }
+
+        private void recycle(int[] pixels) {
+            if (free.size() < MAX_FREE) {
+                free.push(pixels);
             }
         }
 
         synchronized void clear() {
             tiles.clear();
+            free.clear();
             bytes = 0;
         }
     }

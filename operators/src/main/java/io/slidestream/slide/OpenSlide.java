@@ -93,6 +93,11 @@ public final class OpenSlide implements SlideSource {
      * directly.
      */
     public static OpenSlide open(Path path, SlideReader reader) {
+        return open(path, reader, DirectTiffReader.CACHE_BYTES);
+    }
+
+    /** {@link #open(Path, SlideReader)} with a direct reader's tile cache of this size (tests). */
+    static OpenSlide open(Path path, SlideReader reader, long tileCacheBytes) {
         OpenSlideLibrary lib = OpenSlideLibrary.instance();
         String file = path.toString();
         String vendor = lib.openslide_detect_vendor(file);
@@ -118,7 +123,7 @@ public final class OpenSlide implements SlideSource {
         }
         OpenSlide slide = new OpenSlide(lib, path, osr, vendor);
         if (reader == SlideReader.AUTO) {
-            slide.direct = DirectTiffReader.open(path, slide);
+            slide.direct = DirectTiffReader.open(path, slide, tileCacheBytes);
         }
         return slide;
     }

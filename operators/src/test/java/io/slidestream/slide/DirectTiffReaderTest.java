@@ -91,12 +91,16 @@ class DirectTiffReaderTest {
                 .hasMessage(catchMessage(() -> OpenSlide.open(bad, SlideReader.OPENSLIDE).close()));
     }
 
+    /**
+     * Four threads over random regions with a tile cache of four tiles: tiles are evicted and their
+     * arrays reused for other tiles all the time, and no thread ever sees another tile's pixels.
+     */
     @Test
     void concurrentReadersGetTheSamePixels() throws Exception {
         Path slide = TestSlides.cmu1SmallRegion();
         List<long[]> regions = regions(TestSlides.CMU1_WIDTH, TestSlides.CMU1_HEIGHT, 1, 256, 64);
         try (OpenSlide reference = OpenSlide.open(slide, SlideReader.OPENSLIDE);
-                OpenSlide direct = OpenSlide.open(slide, SlideReader.AUTO)) {
+                OpenSlide direct = OpenSlide.open(slide, SlideReader.AUTO, 4L * 240 * 240 * 4)) {
             ExecutorService pool = Executors.newFixedThreadPool(4);
             try {
                 List<Future<Integer>> results = new ArrayList<>();
