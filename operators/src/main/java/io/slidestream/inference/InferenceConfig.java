@@ -29,6 +29,7 @@ public final class InferenceConfig implements Serializable {
     private final ExecutionProvider provider;
     private final int deviceId;
     private final int intraOpThreads;
+    private final boolean intraOpSpinning;
     private final boolean tensorrtFp16;
     private final String tensorrtCacheDir;
     private final String tileHeadPath;
@@ -46,6 +47,7 @@ public final class InferenceConfig implements Serializable {
         this.provider = b.provider;
         this.deviceId = b.deviceId;
         this.intraOpThreads = b.intraOpThreads;
+        this.intraOpSpinning = b.intraOpSpinning;
         this.tensorrtFp16 = b.tensorrtFp16;
         this.tensorrtCacheDir = b.tensorrtCacheDir;
         this.tileHeadPath = b.tileHeadPath;
@@ -70,6 +72,7 @@ public final class InferenceConfig implements Serializable {
         b.provider(ExecutionProvider.parse(conf.get(InferenceOptions.PROVIDER)));
         b.deviceId(conf.get(InferenceOptions.DEVICE_ID));
         b.intraOpThreads(conf.get(InferenceOptions.INTRA_OP_THREADS));
+        b.intraOpSpinning(conf.get(InferenceOptions.INTRA_OP_SPINNING));
         b.tensorrtFp16(conf.get(InferenceOptions.TENSORRT_FP16));
         conf.getOptional(InferenceOptions.TENSORRT_CACHE_DIR).ifPresent(b::tensorrtCacheDir);
         conf.getOptional(InferenceOptions.TILE_HEAD_PATH).ifPresent(b::tileHeadPath);
@@ -119,6 +122,11 @@ public final class InferenceConfig implements Serializable {
         return intraOpThreads;
     }
 
+    /** Whether ONNX Runtime's idle intra-op threads spin ({@code inference.intra-op-spinning}). */
+    public boolean intraOpSpinning() {
+        return intraOpSpinning;
+    }
+
     public boolean tensorrtFp16() {
         return tensorrtFp16;
     }
@@ -152,6 +160,7 @@ public final class InferenceConfig implements Serializable {
         b.provider = provider;
         b.deviceId = deviceId;
         b.intraOpThreads = intraOpThreads;
+        b.intraOpSpinning = intraOpSpinning;
         b.tensorrtFp16 = tensorrtFp16;
         b.tensorrtCacheDir = tensorrtCacheDir;
         b.tileHeadPath = tileHeadPath;
@@ -173,7 +182,7 @@ public final class InferenceConfig implements Serializable {
                         tileHeadPath().map(p -> p.toAbsolutePath().normalize()).orElse(null)),
                 provider.key(),
                 provider == ExecutionProvider.CPU
-                        ? "threads=" + intraOpThreads
+                        ? "threads=" + intraOpThreads + ",spin=" + intraOpSpinning
                         : "device=" + deviceId,
                 provider == ExecutionProvider.TENSORRT
                         ? "fp16=" + tensorrtFp16 + ",cache=" + tensorrtCacheDir
@@ -242,6 +251,7 @@ public final class InferenceConfig implements Serializable {
                 ExecutionProvider.parse(InferenceOptions.PROVIDER.defaultValue());
         private int deviceId = InferenceOptions.DEVICE_ID.defaultValue();
         private int intraOpThreads = InferenceOptions.INTRA_OP_THREADS.defaultValue();
+        private boolean intraOpSpinning = InferenceOptions.INTRA_OP_SPINNING.defaultValue();
         private boolean tensorrtFp16 = InferenceOptions.TENSORRT_FP16.defaultValue();
         private String tensorrtCacheDir;
         private String tileHeadPath;
@@ -296,6 +306,11 @@ public final class InferenceConfig implements Serializable {
 
         public Builder deviceId(int deviceId) {
             this.deviceId = deviceId;
+            return this;
+        }
+
+        public Builder intraOpSpinning(boolean spinning) {
+            this.intraOpSpinning = spinning;
             return this;
         }
 

@@ -215,6 +215,9 @@ public final class OnnxModel implements AutoCloseable {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (!config.intraOpSpinning()) {
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             switch (config.provider()) {
                 case CPU:
                     if (config.intraOpThreads() > 0) {
