@@ -85,6 +85,17 @@ final class BenchPipelineCommand implements Callable<Integer> {
             description = "Embedding size of --null-model (default 1024, GPFM's).")
     int nullModelDim;
 
+    @Option(
+            names = "--warm-runs",
+            defaultValue = "0",
+            paramLabel = "N",
+            description =
+                    "Run the whole pipeline N times first in this JVM (fresh stores each time) and"
+                            + " measure the run after: the steady state of a long-running job,"
+                            + " without the JIT compiling Flink's, Iceberg's and Parquet's code"
+                            + " (default 0).")
+    int warmRuns;
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Slots (default 2).")
     int parallelism;
 
@@ -167,6 +178,16 @@ final class BenchPipelineCommand implements Callable<Integer> {
         o.parallelism = parallelism;
         o.timeout = Duration.ofHours(resection ? 12 : 1);
         o.overrides = keys;
+        for (int run = 1; run <= warmRuns; run++) {
+            ObjectNode warm = DemoRun.run(o, out);
+            out.printf(
+                    Locale.ROOT,
+                    "%nwarm-up run %d of %d: %.1f tiles/s, %d us CPU per tile (not counted)%n%n",
+                    run,
+                    warmRuns,
+                    warm.path("pipeline_tiles_per_second").asDouble(),
+                    warm.path("pipeline_cpu_us_per_tile").asLong());
+        }
         ObjectNode summary = DemoRun.run(o, out);
 
         double pipelineRate = summary.path("pipeline_tiles_per_second").asDouble();
