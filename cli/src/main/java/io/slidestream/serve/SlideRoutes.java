@@ -138,15 +138,36 @@ final class SlideRoutes {
 
     /** Where slide {@code slideId} is, from its latest result or failure. */
     String uriOf(String slideId) {
-        for (Entry e : feed()) {
-            if (e.slideId().equals(slideId) && e.uri() != null) {
-                return e.uri();
+        // A viewer asks for hundreds of Deep Zoom tiles per slide: answer from the last feed read
+        // when it is recent, and read the tables again only for an unknown slide or an old map.
+        UriMap map = uris;
+        long now = System.nanoTime();
+        String uri = map.uris.get(slideId);
+        if (uri == null || now - map.readAtNanos > URI_MAP_MAX_AGE_NANOS) {
+            Map<String, String> fresh = new java.util.HashMap<>();
+            for (Entry e : feed()) {
+                if (e.uri() != null) {
+                    fresh.putIfAbsent(e.slideId(), e.uri()); // newest first
+                }
             }
+            uris = new UriMap(fresh, now);
+            uri = fresh.get(slideId);
+        }
+        if (uri != null) {
+            return uri;
         }
         throw ApiError.notFound(
                 "SLIDE_NOT_FOUND",
                 "No result and no error of slide '" + slideId + "' in the Iceberg tables");
     }
+
+    /** How long {@link #uriOf} answers from a feed read without reading the tables again. */
+    private static final long URI_MAP_MAX_AGE_NANOS = 30_000_000_000L;
+
+    /** Slide id to URI from one read of the feed (newest scan first), and when it was read. */
+    private record UriMap(Map<String, String> uris, long readAtNanos) {}
+
+    private volatile UriMap uris = new UriMap(Map.of(), Long.MIN_VALUE / 2);
 
     /** Results and failures, newest first. */
     private List<Entry> feed() {
