@@ -11,6 +11,7 @@ import io.slidestream.tiling.TileGeometry;
 import io.slidestream.tiling.TilePlan;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -111,7 +112,7 @@ final class BenchReadCommand implements Callable<Integer> {
         out.flush();
         Map<String, List<ReadBenchmark.Result>> all = new LinkedHashMap<>();
         Map<String, String> served = new LinkedHashMap<>();
-        List<String> rows = new java.util.ArrayList<>();
+        List<String> rows = new ArrayList<>();
         readers.forEach(r -> rows.add(r.key()));
         if (halfScale) {
             rows.add(HALF);

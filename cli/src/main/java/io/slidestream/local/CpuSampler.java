@@ -6,6 +6,7 @@ import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Samples, ten times a second, the CPU time of this JVM and of every process it started (the
@@ -31,6 +32,9 @@ public final class CpuSampler implements AutoCloseable {
                     "other JVM (GC, JIT, unnamed)");
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** A Flink task thread's name ends in "(subtask/parallelism)#attempt". */
+    private static final Pattern FLINK_TASK = Pattern.compile("\\(\\d+/\\d+\\)#\\d+$");
 
     private final List<long[]> samples = new ArrayList<>();
     private final Thread thread;
@@ -104,7 +108,7 @@ public final class CpuSampler implements AutoCloseable {
         if (name.startsWith("embed[") || name.startsWith("onnx-run")) {
             return 1;
         }
-        if (name.matches(".*\\(\\d+/\\d+\\)#\\d+$")) {
+        if (FLINK_TASK.matcher(name).find()) {
             return 2;
         }
         if (name.startsWith("iceberg-")

@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class CpuSamplerTest {
+    /** Keeps the busy loop's result alive, so the JIT cannot drop the loop. */
+    private static volatile double sink;
 
     @Test
     void groupsThreadsByRoleFromTheirNames() {

@@ -299,36 +299,25 @@ public final class OpenSlide implements SlideSource {
                             + ")");
         }
         int n = (int) pixels;
-        if (direct != null) {
-            readLock.lock();
-            try {
-                checkOpen();
-                if (direct.read(dest, x, y, level, width, height)) {
-                    directReads.increment();
-                    return;
-                }
-            } finally {
-                readLock.unlock();
-            }
-        }
-        openSlideReads.increment();
         boolean cached = n <= MAX_CACHED_BUFFER_PIXELS;
-        Memory buffer = cached ? threadBuffer(n) : new Memory(pixels * 4);
+        Memory buffer = null;
+        readLock.lock();
         try {
-            readLock.lock();
-            try {
-                checkOpen();
-                lib.openslide_read_region(osr, buffer, x, y, level, width, height);
-                checkError(
-                        String.format(
-                                "read region x=%d y=%d level=%d %dx%d",
-                                x, y, level, width, height));
-            } finally {
-                readLock.unlock();
+            checkOpen();
+            if (direct != null && direct.read(dest, x, y, level, width, height)) {
+                directReads.increment();
+                return;
             }
+            openSlideReads.increment();
+            buffer = cached ? threadBuffer(n) : new Memory(pixels * 4);
+            lib.openslide_read_region(osr, buffer, x, y, level, width, height);
+            checkError(
+                    String.format(
+                            "read region x=%d y=%d level=%d %dx%d", x, y, level, width, height));
             buffer.read(0, dest, 0, n);
         } finally {
-            if (!cached) {
+            readLock.unlock();
+            if (!cached && buffer != null) {
                 buffer.close();
             }
         }
