@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.slide.SlideReader;
 import io.slidestream.testing.TestSlides;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,23 @@ class SlideStreamJobTest {
                                 "iceberg.warehouse", dir.resolve("warehouse").toUri().toString()));
         extra.forEach(conf::setString);
         return conf;
+    }
+
+    @Test
+    void readsHowSlidesAreReadAndRefusesAnUnknownReader() {
+        assertThat(config().slideReader()).isEqualTo(SlideReader.AUTO);
+        assertThat(config().jpegHalfScale()).isFalse();
+        SlideStreamConfig openslide =
+                SlideStreamConfig.from(
+                        config(
+                                Map.of(
+                                        "slides.reader", "openslide",
+                                        "slides.jpeg-half-scale", "true")));
+        assertThat(openslide.slideReader()).isEqualTo(SlideReader.OPENSLIDE);
+        assertThat(openslide.jpegHalfScale()).isTrue();
+        assertThatThrownBy(() -> SlideStreamConfig.from(config(Map.of("slides.reader", "fast"))))
+                .isInstanceOf(SlideStreamException.class)
+                .hasMessageContaining("slides.reader is 'fast'; use 'auto'");
     }
 
     @Test
