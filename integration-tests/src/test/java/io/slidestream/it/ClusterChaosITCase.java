@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.commons.io.FileUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -145,7 +146,8 @@ class ClusterChaosITCase {
             awaitCondition(
                     "job " + job + " checkpointed",
                     Duration.ofMinutes(3),
-                    () -> rest.completedCheckpoints(job) >= 1);
+                    () -> rest.completedCheckpoints(job) >= 1,
+                    () -> checkpointDiagnosis(job));
             assertThat(rest.restarts(job)).as("restarts of submission %s", round).isZero();
             assertThat(rest.exceptions(job)).as("failures of submission %s", round).isEmpty();
             double startSeconds = (System.nanoTime() - started) / 1e9;
@@ -257,7 +259,8 @@ class ClusterChaosITCase {
             awaitCondition(
                     "a checkpoint after the last result",
                     Duration.ofMinutes(1),
-                    () -> rest.completedCheckpoints(waves.job) > checkpoints);
+                    () -> rest.completedCheckpoints(waves.job) > checkpoints,
+                    () -> checkpointDiagnosis(waves.job));
             // ... and the source has committed its offsets to Kafka, which it does after the
             // checkpoint, asynchronously: a fresh job starts from them.
             awaitCondition(
@@ -382,7 +385,8 @@ class ClusterChaosITCase {
             awaitCondition(
                     "one more checkpoint",
                     Duration.ofMinutes(2),
-                    () -> rest.completedCheckpoints(job) > checkpoints);
+                    () -> rest.completedCheckpoints(job) > checkpoints,
+                    () -> checkpointDiagnosis(job));
             assertExactlyOnce();
         }
 
@@ -532,10 +536,30 @@ class ClusterChaosITCase {
     }
 
     private static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
+        awaitCondition(what, timeout, condition, () -> "");
+    }
+
+    /** As above; on timeout the failure also says what {@code diagnosis} finds then. */
+    private static void awaitCondition(
+            String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnosis) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("%s within %s", what, timeout).isLessThan(deadline);
+            if (System.nanoTime() >= deadline) {
+                throw new AssertionError(what + " within " + timeout + " " + diagnosis.get());
+            }
             pause(Duration.ofMillis(250));
+        }
+    }
+
+    /** The job's checkpointing and where its task threads are, for a checkpoint that is late. */
+    private String checkpointDiagnosis(String job) {
+        try {
+            return "\n"
+                    + rest.checkpointDiagnosis(job)
+                    + "\ntask threads:"
+                    + rest.taskThreadStacks();
+        } catch (RuntimeException e) {
+            return "(no diagnosis: " + e + ")";
         }
     }
 

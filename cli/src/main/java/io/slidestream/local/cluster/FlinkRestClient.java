@@ -177,6 +177,98 @@ public final class FlinkRestClient {
     }
 
     /**
+     * Why a job is not checkpointing, in a few lines: its state, each vertex's task states, the
+     * checkpoint counts, the last failed checkpoint's cause and, for each checkpoint in progress,
+     * the vertices that have not acknowledged it yet.
+     */
+    public String checkpointDiagnosis(String jobId) {
+        StringBuilder out = new StringBuilder();
+        JsonNode job = get("/jobs/" + jobId);
+        out.append("job ").append(job.path("state").asText()).append("; tasks:");
+        for (JsonNode vertex : job.path("vertices")) {
+            out.append("\n  ")
+                    .append(vertex.path("name").asText())
+                    .append(' ')
+                    .append(nonZero(vertex.path("tasks")));
+        }
+        JsonNode checkpoints = get("/jobs/" + jobId + "/checkpoints");
+        out.append("\ncheckpoints ").append(nonZero(checkpoints.path("counts")));
+        JsonNode failed = checkpoints.path("latest").path("failed");
+        if (!failed.isMissingNode() && !failed.isNull()) {
+            out.append("\nlast failed: ")
+                    .append(failed.path("id").asLong())
+                    .append(' ')
+                    .append(failed.path("failure_message").asText());
+        }
+        for (JsonNode entry : checkpoints.path("history")) {
+            if (!"IN_PROGRESS".equals(entry.path("status").asText())) {
+                continue;
+            }
+            long id = entry.path("id").asLong();
+            out.append("\nin progress: ")
+                    .append(id)
+                    .append(", acknowledged ")
+                    .append(entry.path("num_acknowledged_subtasks").asInt())
+                    .append('/')
+                    .append(entry.path("num_subtasks").asInt())
+                    .append("; waiting for:");
+            JsonNode details = get("/jobs/" + jobId + "/checkpoints/details/" + id);
+            for (JsonNode vertex : details.path("tasks")) {
+                int acknowledged = vertex.path("num_acknowledged_subtasks").asInt();
+                int subtasks = vertex.path("num_subtasks").asInt();
+                if (acknowledged < subtasks) {
+                    String name = "?";
+                    for (JsonNode v : job.path("vertices")) {
+                        if (v.path("id").asText().equals(vertex.path("id").asText())) {
+                            name = v.path("name").asText();
+                        }
+                    }
+                    out.append("\n  ").append(name).append(' ');
+                    out.append(acknowledged).append('/').append(subtasks);
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The stacks of the busy task threads (named "{@code vertex (i/n)#attempt}"; idle ones, waiting
+     * for mail, are left out) of every TaskManager, from Flink's thread dump endpoint: where each
+     * subtask is stuck, for a hang's diagnosis.
+     */
+    public String taskThreadStacks() {
+        StringBuilder out = new StringBuilder();
+        for (JsonNode tm : taskManagers()) {
+            String id = tm.path("id").asText();
+            for (JsonNode thread :
+                    get("/taskmanagers/" + id + "/thread-dump").path("threadInfos")) {
+                String stack = thread.path("stringifiedThreadInfo").asText();
+                if (thread.path("threadName").asText().matches(".*\\(\\d+/\\d+\\)#\\d+")
+                        && !stack.contains("processMailsWhenDefaultActionUnavailable")) {
+                    out.append("\n[").append(id).append("] ");
+                    stack.lines().limit(12).forEach(l -> out.append(l.strip()).append("\n    "));
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    private static String nonZero(JsonNode counts) {
+        StringBuilder out = new StringBuilder();
+        counts.fields()
+                .forEachRemaining(
+                        e -> {
+                            if (e.getValue().asLong() != 0) {
+                                out.append(out.length() == 0 ? "" : ", ")
+                                        .append(e.getKey())
+                                        .append('=')
+                                        .append(e.getValue().asLong());
+                            }
+                        });
+        return "{" + out + "}";
+    }
+
+    /**
      * How many failures the job has handled so far, each followed by one restart: the entries of
      * its exception history (up to {@code web.exception-history-size}). Unlike the {@code
      * numRestarts} metric, which the REST endpoint samples every few seconds, it is current.
