@@ -1,5 +1,6 @@
 package io.slidestream.cli;
 
+import io.slidestream.preprocess.PreprocessBenchmark;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.ReadBenchmark;
@@ -11,6 +12,7 @@ import io.slidestream.tiling.TileGeometry;
 import io.slidestream.tiling.TilePlan;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -161,6 +163,7 @@ final class BenchReadCommand implements Callable<Integer> {
         }
         served.values().forEach(line -> out.println("served by " + line));
         printSummary(out, all);
+        printFloat16Costs(out, g.readPx());
         out.flush();
         return 0;
     }
@@ -197,6 +200,28 @@ final class BenchReadCommand implements Callable<Integer> {
                     H100_TILES_PER_SECOND,
                     H100_TILES_PER_SECOND * us / 1e6);
         }
+    }
+
+    /**
+     * What preprocessing straight to float16 costs the reader threads, and what converting float32
+     * tensors would cost the one batch thread that feeds the GPU, for a model that takes float16.
+     */
+    private void printFloat16Costs(PrintWriter out, int readPx) {
+        PreprocessBenchmark.Float16Costs fp16 =
+                PreprocessBenchmark.float16Costs(readPx, inputPx, Duration.ofSeconds(2));
+        out.printf(
+                Locale.ROOT,
+                "float16 models: preprocess %d -> %d px straight to float16 %.0f us/tile (float32"
+                        + " %.0f) on the reader threads; converting a float32 tensor on the batch"
+                        + " thread instead would cost it %.0f us/tile (%.0f%% of its core at %d"
+                        + " tiles/s)%n",
+                readPx,
+                inputPx,
+                fp16.preprocessFloat16(),
+                fp16.preprocessFloat32(),
+                fp16.convertFloat32(),
+                fp16.convertFloat32() * H100_TILES_PER_SECOND / 1e4,
+                H100_TILES_PER_SECOND);
     }
 
     /** The row of the direct reader with slides.jpeg-half-scale. */

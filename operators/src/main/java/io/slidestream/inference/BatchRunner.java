@@ -9,5 +9,5 @@ import java.util.List;
  */
 @FunctionalInterface
 public interface BatchRunner<R> {
-    List<R> run(List<float[]> inputs) throws Exception;
+    List<R> run(List<TileTensor> inputs) throws Exception;
 }

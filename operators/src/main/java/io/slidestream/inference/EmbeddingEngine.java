@@ -3,7 +3,9 @@ package io.slidestream.inference;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -16,10 +18,11 @@ import org.slf4j.LoggerFactory;
  * output names, C, H, W and D; only the batch dimension may be dynamic. A model that does not fit
  * is refused with {@code MODEL_INVALID} naming the expected and the found shapes.
  *
- * <p>{@link #embed} copies the callers' CHW tensors into one reused direct batch buffer and runs
- * the session; it is synchronised, because the buffer is shared. In the stream it is called only by
- * the {@link MicroBatcher} thread. The engine computes the model id (see {@link ModelCard}) and
- * runs a warm-up batch at start when configured.
+ * <p>{@link #embed} copies the callers' CHW tensors (float32, or float16 for a float16 model, see
+ * {@link TileTensor}) into one reused direct batch buffer and runs the session; it is synchronised,
+ * because the buffer is shared. In the stream it is called only by the {@link MicroBatcher} thread.
+ * The engine computes the model id (see {@link ModelCard}) and runs a warm-up batch at start when
+ * configured.
  */
 public final class EmbeddingEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingEngine.class);
@@ -120,7 +123,20 @@ public final class EmbeddingEngine implements AutoCloseable {
      * {@link #maxBatch()} tiles. Returns one embedding of length {@link #dimension()} per tile, in
      * order.
      */
-    public synchronized float[][] embed(List<float[]> tiles) {
+    public float[][] embed(List<float[]> tiles) {
+        List<TileTensor> tensors = new ArrayList<>(tiles.size());
+        for (float[] t : tiles) {
+            tensors.add(TileTensor.of(t));
+        }
+        return embedTensors(tensors);
+    }
+
+    /**
+     * Embeds {@code tiles}, float32 or float16 ({@link TileTensor}); at most {@link #maxBatch()}.
+     * For a float16 model, float16 tensors are copied into the batch as they are and float32 ones
+     * converted here; for a float32 model, float16 tensors are widened.
+     */
+    public synchronized float[][] embedTensors(List<TileTensor> tiles) {
         int n = tiles.size();
         if (n == 0) {
             return new float[0][];
@@ -129,10 +145,19 @@ public final class EmbeddingEngine implements AutoCloseable {
             throw new IllegalArgumentException(
                     "batch of " + n + " is larger than the engine's " + maxBatch);
         }
-        FloatBuffer buf = model.input(n * tileValues);
-        for (float[] t : tiles) {
-            requireTileLength(t);
-            buf.put(t);
+        for (TileTensor t : tiles) {
+            requireTileLength(t.length());
+        }
+        if (model.isFp16Input()) {
+            ShortBuffer buf = model.halfInput(n * tileValues);
+            for (TileTensor t : tiles) {
+                t.putHalves(buf);
+            }
+        } else {
+            FloatBuffer buf = model.input(n * tileValues);
+            for (TileTensor t : tiles) {
+                t.putFloats(buf);
+            }
         }
         OnnxModel.Output out =
                 model.run(new long[] {n, channels, height, width}, requestedOutputs).get(0);
@@ -144,12 +169,12 @@ public final class EmbeddingEngine implements AutoCloseable {
     }
 
     /** Checks one caller's tensor before it reaches a batch, so a wrong one fails alone. */
-    void requireTileLength(float[] chw) {
-        if (chw == null || chw.length != tileValues) {
+    void requireTileLength(int values) {
+        if (values != tileValues) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
                     "tile tensor has "
-                            + (chw == null ? "no values" : chw.length + " values")
+                            + (values == 0 ? "no values" : values + " values")
                             + " but model "
                             + modelId
                             + " takes CHW "
@@ -199,6 +224,14 @@ public final class EmbeddingEngine implements AutoCloseable {
 
     public int maxBatch() {
         return maxBatch;
+    }
+
+    /**
+     * True when the model takes float16: tiles are best preprocessed straight to float16 ({@link
+     * TileTensor#ofHalves}), so that no conversion runs on the batch thread.
+     */
+    public boolean takesHalves() {
+        return model.isFp16Input();
     }
 
     /** Name (from the card or the file) plus the ONNX file's checksum prefix. */

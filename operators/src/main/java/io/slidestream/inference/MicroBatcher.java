@@ -87,7 +87,7 @@ public final class MicroBatcher<R> implements AutoCloseable {
      * or fails with a {@link SlideStreamException}: {@code TIMEOUT}, {@code INFERENCE_FAILED} (run
      * failed, queue full, batcher closed).
      */
-    public CompletableFuture<R> submit(float[] input) {
+    public CompletableFuture<R> submit(TileTensor input) {
         CompletableFuture<R> future = new CompletableFuture<>();
         if (!running) {
             future.completeExceptionally(closed());
@@ -173,7 +173,7 @@ public final class MicroBatcher<R> implements AutoCloseable {
 
     /** Runs a batch; on failure runs its halves, down to single inputs that fail alone. */
     private void run(List<Request<R>> batch) {
-        List<float[]> inputs = new ArrayList<>(batch.size());
+        List<TileTensor> inputs = new ArrayList<>(batch.size());
         for (Request<R> r : batch) {
             inputs.add(r.input);
         }
@@ -217,9 +217,9 @@ public final class MicroBatcher<R> implements AutoCloseable {
      * ENGINE_FAILED}, an infrastructure failure the caller must not record as the tile's);
      * otherwise the input is ({@code INFERENCE_FAILED}).
      */
-    private SlideStreamException blame(float[] input, Exception inputFailure) {
+    private SlideStreamException blame(TileTensor input, Exception inputFailure) {
         try {
-            List<R> probe = runner.run(List.of(new float[input.length]));
+            List<R> probe = runner.run(List.of(input.zeros()));
             if (probe != null && probe.size() == 1) {
                 return failure(inputFailure);
             }
@@ -303,10 +303,10 @@ public final class MicroBatcher<R> implements AutoCloseable {
     }
 
     private static final class Request<R> {
-        final float[] input;
+        final TileTensor input;
         final CompletableFuture<R> future;
 
-        Request(float[] input, CompletableFuture<R> future) {
+        Request(TileTensor input, CompletableFuture<R> future) {
             this.input = input;
             this.future = future;
         }

@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * the tile head and the slide head share. It opens the file with the configured execution provider,
  * describes the model's inputs and outputs so callers can check their contract, and runs the model
  * from a reusable direct staging buffer (no per-run copy of the input into native memory and no
- * per-run allocation of it). Float16 inputs and outputs are converted at this edge, so callers only
- * see float32.
+ * per-run allocation of it). Float16 outputs are widened to float32 at this edge; a float16 input
+ * is staged either as float16 bits ({@link #halfInput}, converted by the caller's threads) or as
+ * float32 ({@link #input}), converted here.
  *
  * <p>Every session call runs on the model's own thread, whose stack is {@link #RUN_STACK_BYTES}:
  * ONNX Runtime's CPU kernels keep large buffers on the calling thread's stack, and with a batch of
@@ -86,6 +87,9 @@ public final class OnnxModel implements AutoCloseable {
 
     private FloatBuffer stagingFloats;
     private ByteBuffer stagingFp16;
+
+    /** Whether the next run's input was staged as float16 bits ({@link #halfInput}). */
+    private boolean stagedHalves;
 
     private OnnxModel(
             Path path,
@@ -377,6 +381,27 @@ public final class OnnxModel implements AutoCloseable {
      * between runs; grown only when a larger input is asked for.
      */
     public FloatBuffer input(int values) {
+        stage(values);
+        stagedHalves = false;
+        stagingFloats.clear().limit(values);
+        return stagingFloats;
+    }
+
+    /**
+     * For a float16 model: the staging buffer for the next {@link #run} as float16 bits, position
+     * 0, limit {@code values}; run then hands it to ONNX Runtime without a conversion.
+     */
+    public ShortBuffer halfInput(int values) {
+        if (!fp16Input) {
+            throw new IllegalStateException(
+                    "model " + path.getFileName() + " takes float32 input, not float16");
+        }
+        stage(values);
+        stagedHalves = true;
+        return stagingFp16.asShortBuffer().limit(values);
+    }
+
+    private void stage(int values) {
         if (stagingFloats == null || stagingFloats.capacity() < values) {
             staging =
                     ByteBuffer.allocateDirect(values * Float.BYTES).order(ByteOrder.nativeOrder());
@@ -387,8 +412,6 @@ public final class OnnxModel implements AutoCloseable {
                                     .order(ByteOrder.nativeOrder())
                             : null;
         }
-        stagingFloats.clear().limit(values);
-        return stagingFloats;
     }
 
     /**
@@ -521,8 +544,10 @@ public final class OnnxModel implements AutoCloseable {
                     env, stagingFloats.duplicate().position(0).limit(values), shape);
         }
         ShortBuffer half = stagingFp16.asShortBuffer();
-        for (int i = 0; i < values; i++) {
-            half.put(i, Fp16Conversions.floatToFp16(stagingFloats.get(i)));
+        if (!stagedHalves) {
+            for (int i = 0; i < values; i++) {
+                half.put(i, Fp16Conversions.floatToFp16(stagingFloats.get(i)));
+            }
         }
         return OnnxTensor.createTensor(
                 env, half.position(0).limit(values), shape, OnnxJavaType.FLOAT16);

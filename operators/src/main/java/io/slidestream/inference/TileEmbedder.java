@@ -121,9 +121,10 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     /**
      * Tensors to preprocess into, reused: a tensor goes back once its inference has completed (the
      * engine copied it into its batch), so no tile allocates its 600 KB tensor. At most
-     * inference.capacity tensors are in flight per subtask, which bounds the pool.
+     * inference.capacity tensors are in flight per subtask, which bounds the pool. Float16 tensors
+     * when the model takes float16: the reader threads convert, not the batch thread.
      */
-    private transient ArrayBlockingQueue<float[]> tensors;
+    private transient ArrayBlockingQueue<TileTensor> tensors;
 
     /** Slide id to the error code of its failed read; bounded, least recently used out. */
     private transient Map<String, FailedScan> failedSlides;
@@ -258,14 +259,22 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             answer(task, inFlight, TileEmbeddingResult.skipped(task, slideFailed));
             return;
         }
-        float[] chw = tensors.poll();
+        TileTensor chw = tensors.poll();
         if (chw == null) {
-            chw = new float[preprocessor.tensorLength()];
+            int values = preprocessor.tensorLength();
+            chw =
+                    engine.takesHalves()
+                            ? TileTensor.ofHalves(new short[values])
+                            : TileTensor.of(new float[values]);
         }
         try {
             int[] rgb = rgbBuffer(task.readPx * task.readPx);
             int edge = readTile(task, rgb);
-            preprocessor.preprocess(rgb, edge, edge, chw, 0);
+            if (chw.isHalf()) {
+                preprocessor.preprocessHalf(rgb, edge, edge, chw.halves(), 0);
+            } else {
+                preprocessor.preprocess(rgb, edge, edge, chw.floats(), 0);
+            }
         } catch (RuntimeException e) {
             tensors.offer(chw);
             readFailed(task, inFlight, e);
@@ -281,7 +290,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             return;
         }
         CompletableFuture<TileInference> future = engine.submit(chw);
-        float[] tensor = chw;
+        TileTensor tensor = chw;
         // Completed (embedded, failed or cancelled): the engine no longer reads the tensor.
         future.whenComplete((inference, error) -> tensors.offer(tensor));
         inFlight.inference = future;

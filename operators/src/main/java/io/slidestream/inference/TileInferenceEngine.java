@@ -100,7 +100,7 @@ public class TileInferenceEngine implements AutoCloseable {
     private static BatchRunner<TileInference> runner(
             EmbeddingEngine engine, TileHeadClassifier head) {
         return inputs -> {
-            float[][] embeddings = engine.embed(inputs);
+            float[][] embeddings = engine.embedTensors(inputs);
             float[][] probabilities = head == null ? null : head.classify(embeddings);
             List<TileInference> out = new ArrayList<>(embeddings.length);
             for (int i = 0; i < embeddings.length; i++) {
@@ -112,17 +112,25 @@ public class TileInferenceEngine implements AutoCloseable {
         };
     }
 
+    /** Queues one float32 CHW tile; see {@link #submit(TileTensor)}. */
+    public CompletableFuture<TileInference> submit(float[] chw) {
+        return submit(TileTensor.of(chw));
+    }
+
     /**
      * Queues one CHW tile; never blocks. A tensor of the wrong length fails at once with {@code
-     * INVALID_REQUEST}; see {@link MicroBatcher#submit} for the other outcomes.
+     * INVALID_REQUEST}; see {@link MicroBatcher#submit} for the other outcomes. For a model that
+     * {@link #takesHalves() takes float16}, a float16 tensor spares the batch thread the
+     * conversion.
      */
-    public CompletableFuture<TileInference> submit(float[] chw) {
-        if (chw == null || chw.length != tileValues) {
+    public CompletableFuture<TileInference> submit(TileTensor chw) {
+        int values = chw.length();
+        if (values != tileValues) {
             return CompletableFuture.failedFuture(
                     new SlideStreamException(
                             ErrorCode.INVALID_REQUEST,
                             "tile tensor has "
-                                    + (chw == null ? "no values" : chw.length + " values")
+                                    + (values == 0 ? "no values" : values + " values")
                                     + " but model "
                                     + modelId
                                     + " takes "
@@ -174,6 +182,11 @@ public class TileInferenceEngine implements AutoCloseable {
 
     public int tileValues() {
         return tileValues;
+    }
+
+    /** True when the model takes float16, so callers should submit float16 tensors. */
+    public boolean takesHalves() {
+        return embeddingEngine != null && embeddingEngine.takesHalves();
     }
 
     /** The embedding model behind the batcher (absent only for engines built on other runners). */

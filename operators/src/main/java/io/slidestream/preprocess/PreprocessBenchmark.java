@@ -1,5 +1,6 @@
 package io.slidestream.preprocess;
 
+import ai.onnxruntime.platform.Fp16Conversions;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import java.lang.management.ManagementFactory;
@@ -45,12 +46,45 @@ public final class PreprocessBenchmark {
         int[] tile = syntheticTile(tilePx, 42L);
         float[] tensor = new float[preprocessor.tensorLength()];
         long budget = measure.toNanos();
-        run(preprocessor, tile, tilePx, tensor, budget);
-        return run(preprocessor, tile, tilePx, tensor, budget);
+        Runnable work = () -> preprocessor.preprocess(tile, tilePx, tilePx, tensor, 0);
+        run(work, budget);
+        return run(work, budget);
     }
 
-    private static Rate run(
-            TilePreprocessor preprocessor, int[] tile, int tilePx, float[] tensor, long budget) {
+    /**
+     * For a model that takes float16, on this thread: CPU microseconds per tile for preprocessing
+     * {@code tilePx} tiles to float32 and straight to float16, and for converting one float32
+     * tensor to float16 value by value (what the batch thread pays per tile when it is given
+     * float32), each measured for at least {@code measure} after a warm-up.
+     */
+    public static Float16Costs float16Costs(int tilePx, int inputSize, Duration measure) {
+        TilePreprocessor preprocessor = new TilePreprocessor(inputSize);
+        int[] tile = syntheticTile(tilePx, 42L);
+        float[] floats = new float[preprocessor.tensorLength()];
+        short[] halves = new short[floats.length];
+        long budget = measure.toNanos();
+        Runnable toFloats = () -> preprocessor.preprocess(tile, tilePx, tilePx, floats, 0);
+        Runnable toHalves = () -> preprocessor.preprocessHalf(tile, tilePx, tilePx, halves, 0);
+        Runnable convert =
+                () -> {
+                    for (int i = 0; i < floats.length; i++) {
+                        halves[i] = Fp16Conversions.floatToFp16(floats[i]);
+                    }
+                };
+        double[] micros = new double[3];
+        Runnable[] work = {toFloats, toHalves, convert};
+        for (int w = 0; w < work.length; w++) {
+            run(work[w], budget);
+            micros[w] = run(work[w], budget).cpuMicrosPerTile();
+        }
+        return new Float16Costs(micros[0], micros[1], micros[2]);
+    }
+
+    /** CPU microseconds per tile of the three float16 paths, see {@link #float16Costs}. */
+    public record Float16Costs(
+            double preprocessFloat32, double preprocessFloat16, double convertFloat32) {}
+
+    private static Rate run(Runnable work, long budget) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         boolean cpuTime = threads.isCurrentThreadCpuTimeSupported();
         long cpuStart = cpuTime ? threads.getCurrentThreadCpuTime() : 0;
@@ -58,7 +92,7 @@ public final class PreprocessBenchmark {
         long elapsed;
         long tiles = 0;
         do {
-            preprocessor.preprocess(tile, tilePx, tilePx, tensor, 0);
+            work.run();
             tiles++;
             elapsed = System.nanoTime() - start;
         } while (elapsed < budget);
@@ -74,6 +108,10 @@ public final class PreprocessBenchmark {
 
         public double perCpuSecond() {
             return tiles / cpuSeconds;
+        }
+
+        public double cpuMicrosPerTile() {
+            return cpuSeconds * 1e6 / tiles;
         }
     }
 

@@ -187,6 +187,54 @@ class EmbeddingEngineTest {
         }
     }
 
+    @Test
+    void takesFloat16TensorsMadeByTheCallerAsTheyAre() throws Exception {
+        Path model = OnnxTestModels.fp16ChannelMean(tmp.resolve("fp16-mean.onnx"), 8);
+        try (EmbeddingEngine engine =
+                EmbeddingEngine.open(GpfmTinyFixture.config(3).modelPath(model).build())) {
+            assertThat(engine.takesHalves()).isTrue();
+            java.util.Random random = new java.util.Random(7);
+            List<float[]> floats = new java.util.ArrayList<>();
+            List<TileTensor> halves = new java.util.ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                float[] values = new float[3 * 8 * 8];
+                short[] bits = new short[values.length];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) random.nextGaussian();
+                    bits[i] = ai.onnxruntime.platform.Fp16Conversions.floatToFp16(values[i]);
+                }
+                floats.add(values);
+                halves.add(TileTensor.ofHalves(bits));
+            }
+            float[][] converted = engine.embed(floats);
+            float[][] given = engine.embedTensors(halves);
+            // One batch mixing both kinds, in both orders.
+            float[][] mixed =
+                    engine.embedTensors(
+                            List.of(halves.get(0), TileTensor.of(floats.get(1)), halves.get(2)));
+
+            for (int t = 0; t < 3; t++) {
+                assertThat(given[t]).as("tile %d", t).containsExactly(converted[t]);
+                assertThat(mixed[t]).as("tile %d, mixed batch", t).containsExactly(converted[t]);
+            }
+        }
+    }
+
+    @Test
+    void widensFloat16TensorsForAFloat32Model() {
+        try (EmbeddingEngine engine = EmbeddingEngine.open(GpfmTinyFixture.config(1).build())) {
+            assertThat(engine.takesHalves()).isFalse();
+            float[] values = new float[engine.tileValues()];
+            short[] bits = new short[values.length];
+            for (int i = 0; i < values.length; i++) {
+                bits[i] = ai.onnxruntime.platform.Fp16Conversions.floatToFp16((i % 17) / 8f - 1f);
+                values[i] = ai.onnxruntime.platform.Fp16Conversions.fp16ToFloat(bits[i]);
+            }
+            assertThat(engine.embedTensors(List.of(TileTensor.ofHalves(bits)))[0])
+                    .containsExactly(engine.embed(List.of(values))[0]);
+        }
+    }
+
     private static org.assertj.core.data.Offset<Float> within() {
         return org.assertj.core.data.Offset.offset(1e-3f);
     }

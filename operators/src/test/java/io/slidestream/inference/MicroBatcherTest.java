@@ -32,20 +32,20 @@ class MicroBatcherTest {
         final CountDownLatch release = new CountDownLatch(1);
 
         @Override
-        public List<Float> run(List<float[]> inputs) throws InterruptedException {
+        public List<Float> run(List<TileTensor> inputs) throws InterruptedException {
             sizes.add(inputs.size());
             firstBatchStarted.countDown();
             release.await();
             List<Float> out = new ArrayList<>();
-            for (float[] in : inputs) {
-                out.add(in[0]);
+            for (TileTensor in : inputs) {
+                out.add(in.floats()[0]);
             }
             return out;
         }
     }
 
-    private static float[] tile(float v) {
-        return new float[] {v};
+    private static TileTensor tile(float v) {
+        return TileTensor.of(new float[] {v});
     }
 
     @Test
@@ -91,13 +91,13 @@ class MicroBatcherTest {
                 inputs -> {
                     queued.await();
                     sizes.add(inputs.size());
-                    for (float[] in : inputs) {
-                        if (Float.isNaN(in[0])) {
+                    for (TileTensor in : inputs) {
+                        if (Float.isNaN(in.floats()[0])) {
                             throw new IllegalArgumentException("NaN tile");
                         }
                     }
                     List<Float> out = new ArrayList<>();
-                    inputs.forEach(in -> out.add(in[0]));
+                    inputs.forEach(in -> out.add(in.floats()[0]));
                     return out;
                 };
         try (MicroBatcher<Float> batcher =

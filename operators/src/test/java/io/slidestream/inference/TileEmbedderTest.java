@@ -5,9 +5,11 @@ import static io.slidestream.inference.GpfmTinyFixture.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
+import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.CorruptSlides;
@@ -90,6 +92,48 @@ class TileEmbedderTest {
                                     r.embedding.headProbabilities,
                                     GpfmTinyFixture.tissueProbabilities(file)))
                     .isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void preprocessesStraightToFloat16ForAFloat16Model(@TempDir Path dir) throws Exception {
+        Path model = OnnxTestModels.fp16ChannelMean(dir.resolve("fp16-mean.onnx"), 224);
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).modelPath(model).readerThreads(2).build();
+        Path cmu1 = TestSlides.cmu1SmallRegion();
+        List<TileTask> tasks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            // 224 px reads (no resize), 256 and 512 px reads (resized to 224).
+            int readPx = new int[] {224, 256, 512}[i % 3];
+            tasks.add(task("cmu1", cmu1, i, 6, 256L * i, 512, readPx));
+        }
+        List<TileEmbeddingResult> out;
+        try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
+                harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
+            harness.open();
+            for (TileTask t : tasks) {
+                harness.processElement(new StreamRecord<>(t, t.tileIndex));
+            }
+            harness.endInput();
+            out = new ArrayList<>(harness.extractOutputValues());
+        }
+        out.sort(Comparator.comparingInt(r -> r.task.tileIndex));
+        assertThat(out).hasSize(6).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
+        // The same tiles as float32 tensors, converted to float16 on the batch thread.
+        TilePreprocessor preprocessor = new TilePreprocessor(224);
+        try (EmbeddingEngine engine = EmbeddingEngine.open(config);
+                OpenSlide slide = OpenSlide.open(cmu1, SlideReader.OPENSLIDE)) {
+            assertThat(engine.takesHalves()).isTrue();
+            for (TileEmbeddingResult r : out) {
+                TileTask t = r.task;
+                int[] rgb = new int[t.readPx * t.readPx];
+                slide.readRegion(rgb, t.x, t.y, 0, t.readPx, t.readPx);
+                float[] expected =
+                        engine.embed(List.of(preprocessor.preprocess(rgb, t.readPx, t.readPx)))[0];
+                assertThat(r.embedding.embedding)
+                        .as("tile %d (%d px)", t.tileIndex, t.readPx)
+                        .containsExactly(expected);
+            }
         }
     }
 

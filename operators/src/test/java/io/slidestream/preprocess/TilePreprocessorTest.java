@@ -3,6 +3,7 @@ package io.slidestream.preprocess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.onnxruntime.platform.Fp16Conversions;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import java.awt.image.BufferedImage;
@@ -121,6 +122,43 @@ class TilePreprocessorTest {
                     .isEqualTo(((rgb[i] >> 8 & 0xff) / 255f - 0.456f) / 0.224f);
             assertThat(tensor[2 * plane + i]).isEqualTo(((rgb[i] & 0xff) / 255f - 0.406f) / 0.225f);
         }
+    }
+
+    @Test
+    void writesFloat16BitsOfExactlyTheFloat32Tensor() {
+        // Same size (no resize), 256 and 512 px reads resized to 224, wider and taller tiles.
+        int[][] sizes = {{224, 224}, {256, 256}, {512, 512}, {300, 224}, {224, 250}};
+        int n = preprocessor.tensorLength();
+        for (int[] size : sizes) {
+            int[] rgb = PilBicubicResizerTest.randomImage(size[0], size[1], size[0] * 31L);
+            float[] floats = preprocessor.preprocess(rgb, size[0], size[1]);
+            short[] halves = new short[n + 5];
+
+            preprocessor.preprocessHalf(rgb, size[0], size[1], halves, 5);
+
+            for (int i = 0; i < n; i++) {
+                if (halves[5 + i] != Fp16Conversions.floatToFp16(floats[i])) {
+                    throw new AssertionError(
+                            String.format(
+                                    "%dx%d: value %d is %04x in float16, the float32 %s converts"
+                                            + " to %04x",
+                                    size[0],
+                                    size[1],
+                                    i,
+                                    halves[5 + i],
+                                    floats[i],
+                                    Fp16Conversions.floatToFp16(floats[i])));
+                }
+            }
+            assertThat(halves[0]).isZero();
+        }
+        assertThatThrownBy(
+                        () ->
+                                preprocessor.preprocessHalf(
+                                        new int[224 * 224], 224, 224, new short[n], 1))
+                .isInstanceOfSatisfying(
+                        SlideStreamException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
     }
 
     @Test
