@@ -315,4 +315,64 @@ public final class ReadBenchmark {
             throw new IllegalStateException("a benchmark reader failed", e.getCause());
         }
     }
+
+    /**
+     * The rows of {@code slidestream bench read} for a grid of {@code px} tiles at level 0 of one
+     * slide, both readers, without the command line: {@code SLIDE PASSES THREADS PX...} (e.g.
+     * {@code slide.svs 3 8 256 512}). It needs only this module's classes and natives, so {@code
+     * tools/read-bench-bundle.sh} can carry it to a machine without a JDK or Maven (a GPU node).
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4) {
+            System.err.println("usage: ReadBenchmark SLIDE PASSES THREADS PX...");
+            System.exit(2);
+        }
+        java.nio.file.Path slide = java.nio.file.Path.of(args[0]);
+        int passes = Integer.parseInt(args[1]);
+        List<Integer> threads = List.of(1, Integer.parseInt(args[2]));
+        System.out.printf(
+                "%s, %d cores, %s%n",
+                slide, Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"));
+        SlideMetadata meta;
+        try (OpenSlide s = OpenSlide.open(slide)) {
+            meta = s.metadata(java.util.OptionalDouble.empty());
+        }
+        for (int i = 3; i < args.length; i++) {
+            int px = Integer.parseInt(args[i]);
+            Tiles tiles =
+                    Tiles.grid((int) (meta.width() / px), (int) (meta.height() / px), px, 0, px);
+            for (SlideReader reader : List.of(SlideReader.OPENSLIDE, SlideReader.AUTO)) {
+                ReadBenchmark bench =
+                        new ReadBenchmark(
+                                () -> OpenSlide.open(slide, reader),
+                                tiles,
+                                new TilePreprocessor(TilePreprocessor.DEFAULT_INPUT_SIZE),
+                                passes);
+                for (Result r : bench.run(threads)) {
+                    System.out.printf(
+                            java.util.Locale.ROOT,
+                            "%d px %-9s %-18s %2d threads %8.0f tiles/s %8.0f cpu us/tile%n",
+                            px,
+                            reader.key(),
+                            r.mode().label(),
+                            r.threads(),
+                            r.medianTilesPerSecond(),
+                            r.medianCpuMicrosPerTile());
+                }
+            }
+            io.slidestream.preprocess.PreprocessBenchmark.Float16Costs fp16 =
+                    io.slidestream.preprocess.PreprocessBenchmark.float16Costs(
+                            px,
+                            TilePreprocessor.DEFAULT_INPUT_SIZE,
+                            java.time.Duration.ofSeconds(2));
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "%d px preprocess: float32 %.0f, float16 %.0f, float32 -> float16 conversion"
+                            + " %.0f cpu us/tile%n",
+                    px,
+                    fp16.preprocessFloat32(),
+                    fp16.preprocessFloat16(),
+                    fp16.convertFloat32());
+        }
+    }
 }
