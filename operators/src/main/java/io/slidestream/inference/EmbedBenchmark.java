@@ -1,8 +1,10 @@
 package io.slidestream.inference;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.platform.Fp16Conversions;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import java.io.IOException;
@@ -10,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -144,7 +147,9 @@ public final class EmbedBenchmark {
             TileInferenceEngine engine = slot1.engine();
             modelId = engine.modelId();
             EmbeddingEngine embedding = engine.embeddingEngine().orElseThrow();
-            float[][] pool = tilePool(embedding.tileValues(), Math.min(callers, 64));
+            List<TileTensor> pool =
+                    tilePool(
+                            embedding.tileValues(), Math.min(callers, 64), embedding.takesHalves());
             out.printf("benchmarking %s: %d rounds of %d tiles%n", modelId, rounds, tiles);
             for (int r = 0; r < rounds; r++) {
                 double a = embedding.model().onRunThread(() -> bareLoop(embedding, pool, batches));
@@ -185,21 +190,34 @@ public final class EmbedBenchmark {
      * (a): one ready batch tensor, {@code session.run} in a loop; nothing else. Runs on the model's
      * run thread (large stack), as every session call does.
      */
-    private static double bareLoop(EmbeddingEngine engine, float[][] pool, int batches)
+    private static double bareLoop(EmbeddingEngine engine, List<TileTensor> pool, int batches)
             throws OrtException {
         int n = engine.maxBatch();
-        FloatBuffer batch =
-                ByteBuffer.allocateDirect(n * engine.tileValues() * Float.BYTES)
-                        .order(ByteOrder.nativeOrder())
-                        .asFloatBuffer();
-        for (int i = 0; i < n; i++) {
-            batch.put(pool[i % pool.length]);
-        }
-        batch.rewind();
-        OrtSession session = engine.model().session();
         long[] shape = {n, engine.channels(), engine.height(), engine.width()};
-        try (OnnxTensor input =
-                OnnxTensor.createTensor(engine.model().environment(), batch, shape)) {
+        ByteBuffer bytes =
+                ByteBuffer.allocateDirect(n * engine.tileValues() * (engine.takesHalves() ? 2 : 4))
+                        .order(ByteOrder.nativeOrder());
+        OrtSession session = engine.model().session();
+        OnnxTensor tensor;
+        if (engine.takesHalves()) {
+            ShortBuffer batch = bytes.asShortBuffer();
+            for (int i = 0; i < n; i++) {
+                pool.get(i % pool.size()).putHalves(batch);
+            }
+            tensor =
+                    OnnxTensor.createTensor(
+                            engine.model().environment(),
+                            batch.rewind(),
+                            shape,
+                            OnnxJavaType.FLOAT16);
+        } else {
+            FloatBuffer batch = bytes.asFloatBuffer();
+            for (int i = 0; i < n; i++) {
+                pool.get(i % pool.size()).putFloats(batch);
+            }
+            tensor = OnnxTensor.createTensor(engine.model().environment(), batch.rewind(), shape);
+        }
+        try (OnnxTensor input = tensor) {
             var feed = Collections.singletonMap(engine.inputName(), input);
             try (OrtSession.Result warm = session.run(feed)) {
                 // The first run after loading pays for allocation; not measured.
@@ -219,13 +237,13 @@ public final class EmbedBenchmark {
      * engines.
      */
     private static double throughBatcher(
-            List<TileInferenceEngine> engines, float[][] pool, int tiles, int callers)
+            List<TileInferenceEngine> engines, List<TileTensor> pool, int tiles, int callers)
             throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(callers);
         try {
             // Warm-up: one round of single tiles through every engine.
             for (TileInferenceEngine e : engines) {
-                e.submit(pool[0]).get(10, TimeUnit.MINUTES);
+                e.submit(pool.get(0)).get(10, TimeUnit.MINUTES);
             }
             AtomicInteger next = new AtomicInteger();
             List<Future<?>> done = new ArrayList<>();
@@ -237,7 +255,7 @@ public final class EmbedBenchmark {
                                 () -> {
                                     for (int i; (i = next.getAndIncrement()) < tiles; ) {
                                         CompletableFuture<TileInference> f =
-                                                engine.submit(pool[i % pool.length]);
+                                                engine.submit(pool.get(i % pool.size()));
                                         f.get(10, TimeUnit.MINUTES);
                                     }
                                     return null;
@@ -252,12 +270,23 @@ public final class EmbedBenchmark {
         }
     }
 
-    private static float[][] tilePool(int values, int count) {
+    /** Random tiles; float16 (converted once, here) for a model that takes float16. */
+    private static List<TileTensor> tilePool(int values, int count, boolean halves) {
         SplittableRandom random = new SplittableRandom(42);
-        float[][] pool = new float[count][values];
-        for (float[] t : pool) {
+        List<TileTensor> pool = new ArrayList<>(count);
+        for (int t = 0; t < count; t++) {
+            float[] floats = new float[values];
             for (int i = 0; i < values; i++) {
-                t[i] = (float) (random.nextDouble() * 4 - 2);
+                floats[i] = (float) (random.nextDouble() * 4 - 2);
+            }
+            if (halves) {
+                short[] bits = new short[values];
+                for (int i = 0; i < values; i++) {
+                    bits[i] = Fp16Conversions.floatToFp16(floats[i]);
+                }
+                pool.add(TileTensor.ofHalves(bits));
+            } else {
+                pool.add(TileTensor.of(floats));
             }
         }
         return pool;

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EmbedBenchmarkTest {
 
@@ -29,5 +31,23 @@ class EmbedBenchmarkTest {
         assertThat(SharedInferenceEngines.loadedEngines()).isEqualTo(enginesBefore);
         assertThat(printed.toString(StandardCharsets.UTF_8))
                 .contains("(a) bare OrtSession.run loop", "ratio b/a", "VmHWM");
+    }
+
+    @Test
+    void measuresAFloat16ModelFedWithFloat16Tiles(@TempDir Path dir) throws Exception {
+        Path model = OnnxTestModels.fp16ChannelMean(dir.resolve("fp16-mean.onnx"), 16);
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).modelPath(model).capacity(4).queueCapacity(8).build();
+        SharedInferenceEngines.closeIdle();
+
+        EmbedBenchmark.Figures f =
+                EmbedBenchmark.run(
+                        config,
+                        2,
+                        1,
+                        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+
+        assertThat(f.bareTilesPerSecond).isPositive();
+        assertThat(f.batcherTilesPerSecond).isPositive();
     }
 }
