@@ -103,7 +103,7 @@ public final class PilBicubicResizer {
                                     + " buffer",
                             planes == null ? 0 : planes.length, dstWidth, dstHeight, 3L * plane));
         }
-        resize(src, srcWidth, srcHeight, dstWidth, dstHeight, planes, null, 0, null);
+        resize(src, srcWidth, srcHeight, dstWidth, dstHeight, Target.planes(planes));
     }
 
     /**
@@ -122,20 +122,79 @@ public final class PilBicubicResizer {
             int offset) {
         checkBuffer("src", src, srcWidth, srcHeight);
         checkSize("target", dstWidth, dstHeight);
-        resize(src, srcWidth, srcHeight, dstWidth, dstHeight, null, tensor, offset, luts);
+        resize(
+                src,
+                srcWidth,
+                srcHeight,
+                dstWidth,
+                dstHeight,
+                new Target(null, tensor, luts, null, null, offset));
     }
 
-    /** The resize; the result goes to {@code planes} when given, else through {@code luts}. */
-    private static void resize(
+    /**
+     * As {@link #resizeToTensor}, through tables of float16 bits into a CHW float16 tensor (for
+     * models that take float16).
+     */
+    static void resizeToHalfTensor(
             int[] src,
             int srcWidth,
             int srcHeight,
             int dstWidth,
             int dstHeight,
+            short[][] halfLuts,
+            short[] tensor,
+            int offset) {
+        checkBuffer("src", src, srcWidth, srcHeight);
+        checkSize("target", dstWidth, dstHeight);
+        resize(
+                src,
+                srcWidth,
+                srcHeight,
+                dstWidth,
+                dstHeight,
+                new Target(null, null, null, tensor, halfLuts, offset));
+    }
+
+    /**
+     * Where the 8-bit results go: three byte planes, or through per-channel tables into a float32
+     * or a float16 CHW tensor at {@code offset}. Exactly one of planes, floats and halves is set.
+     */
+    private record Target(
             byte[] planes,
-            float[] tensor,
-            int offset,
-            float[][] luts) {
+            float[] floats,
+            float[][] luts,
+            short[] halves,
+            short[][] halfLuts,
+            int offset) {
+        static Target planes(byte[] planes) {
+            return new Target(planes, null, null, null, null, 0);
+        }
+
+        /** Writes one channel's row of 8-bit values at CHW index {@code o} (plane-relative). */
+        void row(int c, int o, int[] values, int width) {
+            if (floats != null) {
+                float[] lut = luts[c];
+                int to = offset + o;
+                for (int x = 0; x < width; x++) {
+                    floats[to + x] = lut[clip8(values[x])];
+                }
+            } else if (halves != null) {
+                short[] lut = halfLuts[c];
+                int to = offset + o;
+                for (int x = 0; x < width; x++) {
+                    halves[to + x] = lut[clip8(values[x])];
+                }
+            } else {
+                for (int x = 0; x < width; x++) {
+                    planes[o + x] = (byte) clip8(values[x]);
+                }
+            }
+        }
+    }
+
+    /** The resize, its result written to {@code target}. */
+    private static void resize(
+            int[] src, int srcWidth, int srcHeight, int dstWidth, int dstHeight, Target target) {
         boolean horizontal = dstWidth != srcWidth;
         boolean vertical = dstHeight != srcHeight;
         Scratch scratch = SCRATCH.get();
@@ -169,18 +228,9 @@ public final class PilBicubicResizer {
             }
         }
         if (vertical) {
-            verticalPass(
-                    rowsOut,
-                    dstWidth,
-                    firstRow,
-                    vt,
-                    scratch.acc(dstWidth),
-                    planes,
-                    tensor,
-                    offset,
-                    luts);
+            verticalPass(rowsOut, dstWidth, firstRow, vt, scratch.acc(dstWidth), target);
         } else {
-            toOutput(rowsOut, dstWidth, rows, planes, tensor, offset, luts);
+            toOutput(rowsOut, dstWidth, rows, scratch.acc(dstWidth), target);
         }
     }
 
@@ -296,15 +346,7 @@ public final class PilBicubicResizer {
      * row, clipped to 8 bits and written to the R, G and B planes (or tensor planes).
      */
     private static void verticalPass(
-            int[][] rowsIn,
-            int width,
-            int firstRow,
-            Coefficients t,
-            int[][] acc,
-            byte[] planes,
-            float[] tensor,
-            int offset,
-            float[][] luts) {
+            int[][] rowsIn, int width, int firstRow, Coefficients t, int[][] acc, Target target) {
         int plane = t.outSize * width;
         int ksize = t.ksize;
         for (int yy = 0; yy < t.outSize; yy++) {
@@ -312,47 +354,28 @@ public final class PilBicubicResizer {
             int k0 = yy * ksize;
             weightedSum(acc, rowsIn, ymin, t.count[yy], t.fixed, k0, width);
             for (int c = 0; c < 3; c++) {
-                int[] sums = acc[c];
-                int o = c * plane + yy * width;
-                if (tensor != null) {
-                    float[] lut = luts[c];
-                    int to = offset + o;
-                    for (int x = 0; x < width; x++) {
-                        tensor[to + x] = lut[clip8(sums[x])];
-                    }
-                } else {
-                    for (int x = 0; x < width; x++) {
-                        planes[o + x] = (byte) clip8(sums[x]);
-                    }
-                }
+                target.row(c, c * plane + yy * width, acc[c], width);
             }
         }
     }
 
-    /** Already final packed rows (no vertical pass) to the planes or tensor. */
+    /**
+     * Already final packed rows (no vertical pass) to the target, one channel row at a time through
+     * {@code channels} (three rows of at least {@code width}).
+     */
     private static void toOutput(
-            int[][] rowsIn,
-            int width,
-            int rows,
-            byte[] planes,
-            float[] tensor,
-            int offset,
-            float[][] luts) {
+            int[][] rowsIn, int width, int rows, int[][] channels, Target target) {
         int plane = rows * width;
         for (int y = 0; y < rows; y++) {
             int[] row = rowsIn[y];
-            int o = y * width;
             for (int x = 0; x < width; x++) {
                 int p = row[x];
-                if (tensor != null) {
-                    tensor[offset + o + x] = luts[0][(p >> 16) & 0xff];
-                    tensor[offset + plane + o + x] = luts[1][(p >> 8) & 0xff];
-                    tensor[offset + 2 * plane + o + x] = luts[2][p & 0xff];
-                } else {
-                    planes[o + x] = (byte) (p >> 16);
-                    planes[plane + o + x] = (byte) (p >> 8);
-                    planes[2 * plane + o + x] = (byte) p;
-                }
+                channels[0][x] = ((p >> 16) & 0xff) << PRECISION_BITS;
+                channels[1][x] = ((p >> 8) & 0xff) << PRECISION_BITS;
+                channels[2][x] = (p & 0xff) << PRECISION_BITS;
+            }
+            for (int c = 0; c < 3; c++) {
+                target.row(c, c * plane + y * width, channels[c], width);
             }
         }
     }

@@ -50,9 +50,6 @@ public final class TilePreprocessor {
     /** The tables' values as float16 bits, for models that take float16. */
     private final short[][] halfLuts;
 
-    /** Per-thread 8-bit planes for a resize whose result goes to float16. */
-    private final ThreadLocal<byte[]> planes;
-
     /** ImageNet normalisation at {@link #DEFAULT_INPUT_SIZE}. */
     public TilePreprocessor() {
         this(DEFAULT_INPUT_SIZE);
@@ -104,8 +101,6 @@ public final class TilePreprocessor {
                 halfLuts[c][v] = Fp16Conversions.floatToFp16(luts[c][v]);
             }
         }
-        int planeBytes = 3 * inputSize * inputSize;
-        this.planes = ThreadLocal.withInitial(() -> new byte[planeBytes]);
     }
 
     /**
@@ -180,14 +175,14 @@ public final class TilePreprocessor {
                             "Tensor buffer of %d values cannot take %d at offset %d",
                             dest == null ? 0 : dest.length, tensorLength(), offset));
         }
-        int plane = inputSize * inputSize;
-        short[] r = halfLuts[0];
-        short[] g = halfLuts[1];
-        short[] b = halfLuts[2];
-        int og = offset + plane;
-        int ob = offset + 2 * plane;
         if (width == inputSize && height == inputSize) {
             requirePixels(rgb, width, height);
+            int plane = inputSize * inputSize;
+            short[] r = halfLuts[0];
+            short[] g = halfLuts[1];
+            short[] b = halfLuts[2];
+            int og = offset + plane;
+            int ob = offset + 2 * plane;
             for (int i = 0; i < plane; i++) {
                 int p = rgb[i];
                 dest[offset + i] = r[(p >> 16) & 0xff];
@@ -196,13 +191,8 @@ public final class TilePreprocessor {
             }
             return;
         }
-        byte[] bytes = planes.get();
-        PilBicubicResizer.resizeToPlanes(rgb, width, height, inputSize, inputSize, bytes);
-        for (int i = 0; i < plane; i++) {
-            dest[offset + i] = r[bytes[i] & 0xff];
-            dest[og + i] = g[bytes[plane + i] & 0xff];
-            dest[ob + i] = b[bytes[2 * plane + i] & 0xff];
-        }
+        PilBicubicResizer.resizeToHalfTensor(
+                rgb, width, height, inputSize, inputSize, halfLuts, dest, offset);
     }
 
     /** Preprocesses an image of any type and size into a new CHW float array. */
