@@ -107,59 +107,22 @@ public final class PilBicubicResizer {
     }
 
     /**
-     * Resizes packed RGB and maps each 8-bit result through a per-channel table straight into a CHW
-     * float tensor at {@code offset} (the normalisation of {@link TilePreprocessor}, fused so the
-     * 8-bit image is never stored).
+     * Resizes packed RGB into {@code target}: through a per-channel table straight into a CHW
+     * float32 or float16 tensor (the normalisation of {@link TilePreprocessor}, fused so the 8-bit
+     * image is never stored), or into 8-bit planes.
      */
-    static void resizeToTensor(
-            int[] src,
-            int srcWidth,
-            int srcHeight,
-            int dstWidth,
-            int dstHeight,
-            float[][] luts,
-            float[] tensor,
-            int offset) {
+    static void resizeInto(
+            int[] src, int srcWidth, int srcHeight, int dstWidth, int dstHeight, Target target) {
         checkBuffer("src", src, srcWidth, srcHeight);
         checkSize("target", dstWidth, dstHeight);
-        resize(
-                src,
-                srcWidth,
-                srcHeight,
-                dstWidth,
-                dstHeight,
-                new Target(null, tensor, luts, null, null, offset));
-    }
-
-    /**
-     * As {@link #resizeToTensor}, through tables of float16 bits into a CHW float16 tensor (for
-     * models that take float16).
-     */
-    static void resizeToHalfTensor(
-            int[] src,
-            int srcWidth,
-            int srcHeight,
-            int dstWidth,
-            int dstHeight,
-            short[][] halfLuts,
-            short[] tensor,
-            int offset) {
-        checkBuffer("src", src, srcWidth, srcHeight);
-        checkSize("target", dstWidth, dstHeight);
-        resize(
-                src,
-                srcWidth,
-                srcHeight,
-                dstWidth,
-                dstHeight,
-                new Target(null, null, null, tensor, halfLuts, offset));
+        resize(src, srcWidth, srcHeight, dstWidth, dstHeight, target);
     }
 
     /**
      * Where the 8-bit results go: three byte planes, or through per-channel tables into a float32
      * or a float16 CHW tensor at {@code offset}. Exactly one of planes, floats and halves is set.
      */
-    private record Target(
+    record Target(
             byte[] planes,
             float[] floats,
             float[][] luts,
@@ -168,6 +131,16 @@ public final class PilBicubicResizer {
             int offset) {
         static Target planes(byte[] planes) {
             return new Target(planes, null, null, null, null, 0);
+        }
+
+        /** A float32 tensor at {@code offset}, each value {@code luts[channel][byte]}. */
+        static Target floats(float[] tensor, int offset, float[][] luts) {
+            return new Target(null, tensor, luts, null, null, offset);
+        }
+
+        /** A float16 tensor at {@code offset}, each value {@code halfLuts[channel][byte]}. */
+        static Target halves(short[] tensor, int offset, short[][] halfLuts) {
+            return new Target(null, null, null, tensor, halfLuts, offset);
         }
 
         /** Writes one channel's row of 8-bit values at CHW index {@code o} (plane-relative). */

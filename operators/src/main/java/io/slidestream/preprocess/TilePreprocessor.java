@@ -151,14 +151,14 @@ public final class TilePreprocessor {
      */
     public void preprocess(int[] rgb, int width, int height, float[] dest, int offset) {
         checkDestination(dest, offset);
-        int plane = inputSize * inputSize;
-        if (width == inputSize && height == inputSize) {
-            requirePixels(rgb, width, height);
-            normaliseDirect(rgb, plane, dest, offset);
-            return;
-        }
-        PilBicubicResizer.resizeToTensor(
-                rgb, width, height, inputSize, inputSize, luts, dest, offset);
+        // A tile of the input size is not resized, only mapped through the tables.
+        PilBicubicResizer.resizeInto(
+                rgb,
+                width,
+                height,
+                inputSize,
+                inputSize,
+                PilBicubicResizer.Target.floats(dest, offset, luts));
     }
 
     /**
@@ -175,24 +175,13 @@ public final class TilePreprocessor {
                             "Tensor buffer of %d values cannot take %d at offset %d",
                             dest == null ? 0 : dest.length, tensorLength(), offset));
         }
-        if (width == inputSize && height == inputSize) {
-            requirePixels(rgb, width, height);
-            int plane = inputSize * inputSize;
-            short[] r = halfLuts[0];
-            short[] g = halfLuts[1];
-            short[] b = halfLuts[2];
-            int og = offset + plane;
-            int ob = offset + 2 * plane;
-            for (int i = 0; i < plane; i++) {
-                int p = rgb[i];
-                dest[offset + i] = r[(p >> 16) & 0xff];
-                dest[og + i] = g[(p >> 8) & 0xff];
-                dest[ob + i] = b[p & 0xff];
-            }
-            return;
-        }
-        PilBicubicResizer.resizeToHalfTensor(
-                rgb, width, height, inputSize, inputSize, halfLuts, dest, offset);
+        PilBicubicResizer.resizeInto(
+                rgb,
+                width,
+                height,
+                inputSize,
+                inputSize,
+                PilBicubicResizer.Target.halves(dest, offset, halfLuts));
     }
 
     /** Preprocesses an image of any type and size into a new CHW float array. */
@@ -212,30 +201,6 @@ public final class TilePreprocessor {
                     ErrorCode.INVALID_REQUEST, "No image given to preprocess");
         }
         preprocess(toPackedRgb(image), image.getWidth(), image.getHeight(), dest, offset);
-    }
-
-    private static void requirePixels(int[] rgb, int width, int height) {
-        if (rgb == null || rgb.length < width * height) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    String.format(
-                            "The tile buffer holds %d pixels, a %dx%d tile needs %d",
-                            rgb == null ? 0 : rgb.length, width, height, width * height));
-        }
-    }
-
-    private void normaliseDirect(int[] rgb, int plane, float[] dest, int offset) {
-        float[] r = lutR;
-        float[] g = lutG;
-        float[] b = lutB;
-        int og = offset + plane;
-        int ob = offset + 2 * plane;
-        for (int i = 0; i < plane; i++) {
-            int p = rgb[i];
-            dest[offset + i] = r[(p >> 16) & 0xff];
-            dest[og + i] = g[(p >> 8) & 0xff];
-            dest[ob + i] = b[p & 0xff];
-        }
     }
 
     private void checkDestination(float[] dest, int offset) {
