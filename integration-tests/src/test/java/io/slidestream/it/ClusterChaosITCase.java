@@ -370,8 +370,12 @@ class ClusterChaosITCase {
                         .isIn("RUNNING", "RESTARTING", "CREATED", "INITIALIZING");
                 assertThat(System.nanoTime())
                         .as(
-                                "results of %s within %s; job exceptions: %s",
-                                planned.keySet(), WAVE_TIMEOUT, rest.exceptions(job))
+                                "results of %s within %s; job exceptions: %s; TaskManagers that"
+                                        + " exited on their own: %s",
+                                planned.keySet(),
+                                WAVE_TIMEOUT,
+                                rest.exceptions(job),
+                                stack.flink().exitedTaskManagers())
                         .isLessThan(deadline);
                 pause(Duration.ofMillis(500));
             }
@@ -556,6 +560,8 @@ class ClusterChaosITCase {
         try {
             return "\n"
                     + rest.checkpointDiagnosis(job)
+                    + "\nTaskManagers that exited on their own: "
+                    + stack.flink().exitedTaskManagers()
                     + "\ntask threads:"
                     + rest.taskThreadStacks();
         } catch (RuntimeException e) {

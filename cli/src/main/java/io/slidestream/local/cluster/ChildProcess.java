@@ -163,6 +163,26 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The last line of the log that reports an error (log level ERROR, an {@code Error} or a fatal
+     * exit), or the last line when there is none: why a process that exited on its own did.
+     */
+    public String lastError() {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (int i = all.size() - 1; i >= 0; i--) {
+                String line = all.get(i);
+                if (line.contains(" ERROR ") || line.contains("Error:") || line.contains("Fatal")) {
+                    String l = line.strip();
+                    return l.length() > 300 ? l.substring(0, 300) + " ..." : l;
+                }
+            }
+            return all.isEmpty() ? "(empty log)" : all.get(all.size() - 1).strip();
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     private void removeHook() {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);

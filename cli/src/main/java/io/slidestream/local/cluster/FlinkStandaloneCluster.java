@@ -39,6 +39,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private final FlinkRestClient rest;
     private final int restPort;
     private final Map<String, ChildProcess> taskManagers = new LinkedHashMap<>();
+
+    /** TaskManagers that exited without being killed, with the reason their log gives. */
+    private final List<String> exited = new ArrayList<>();
+
     private final List<String> javaOptions = new ArrayList<>();
     private final List<String> jobManagerOptions = new ArrayList<>();
     private final List<String> taskManagerOptions = new ArrayList<>();
@@ -174,8 +178,30 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     /** Resource ids of the TaskManager processes this cluster started and that still run. */
     public synchronized List<String> runningTaskManagers() {
-        taskManagers.values().removeIf(tm -> !tm.isAlive());
+        reapExited();
         return new ArrayList<>(taskManagers.keySet());
+    }
+
+    /**
+     * The TaskManagers that exited on their own (not killed through {@link #killTaskManager}), each
+     * with the last error its log reports, e.g. {@code OutOfMemoryError: Metaspace}.
+     */
+    public synchronized List<String> exitedTaskManagers() {
+        reapExited();
+        return new ArrayList<>(exited);
+    }
+
+    private void reapExited() {
+        taskManagers
+                .entrySet()
+                .removeIf(
+                        e -> {
+                            if (e.getValue().isAlive()) {
+                                return false;
+                            }
+                            exited.add(e.getKey() + " exited: " + e.getValue().lastError());
+                            return true;
+                        });
     }
 
     /** Runs a full GC in TaskManager {@code id} or the {@code jobmanager} ({@code jcmd GC.run}). */
