@@ -100,41 +100,48 @@ public final class CpuSampler implements AutoCloseable {
         }
     }
 
+    /**
+     * Thread-name prefixes of each role, in {@link #ROLES} order and tried in that order; the Flink
+     * task threads are matched by {@link #FLINK_TASK} instead, and Pekko's RPC threads, whose names
+     * contain "pekko", belong to the Flink runtime.
+     */
+    private static final List<List<String>> PREFIXES =
+            List.of(
+                    List.of("tile-reader-"),
+                    List.of("embed[", "onnx-run"),
+                    List.of(),
+                    List.of(
+                            "iceberg-",
+                            "grpc-",
+                            "kafka-producer-network-thread",
+                            "kafka-coordinator-heartbeat-thread"),
+                    List.of(
+                            "data-plane-kafka",
+                            "kafka-",
+                            "broker-",
+                            "controller-",
+                            "quorum-controller",
+                            "raft-",
+                            "log-closing",
+                            "ExpirationReaper",
+                            "LogDirFailureHandler",
+                            "ReplicaFetcher"),
+                    List.of("flink-", "jobmanager-", "AsyncOperations", "Checkpoint"));
+
+    private static final int FLINK_TASKS = 2;
+    private static final int FLINK_RUNTIME = 5;
+
     /** The index in {@link #ROLES} of a thread, from its name. */
     static int role(String name) {
-        if (name.startsWith("tile-reader-")) {
-            return 0;
-        }
-        if (name.startsWith("embed[") || name.startsWith("onnx-run")) {
-            return 1;
-        }
-        if (FLINK_TASK.matcher(name).find()) {
-            return 2;
-        }
-        if (name.startsWith("iceberg-")
-                || name.startsWith("grpc-")
-                || name.startsWith("kafka-producer-network-thread")
-                || name.startsWith("kafka-coordinator-heartbeat-thread")) {
-            return 3;
-        }
-        if (name.startsWith("data-plane-kafka")
-                || name.startsWith("kafka-")
-                || name.startsWith("broker-")
-                || name.startsWith("controller-")
-                || name.startsWith("quorum-controller")
-                || name.startsWith("raft-")
-                || name.startsWith("log-closing")
-                || name.startsWith("ExpirationReaper")
-                || name.startsWith("LogDirFailureHandler")
-                || name.startsWith("ReplicaFetcher")) {
-            return 4;
-        }
-        if (name.startsWith("flink-")
-                || name.startsWith("jobmanager-")
-                || name.startsWith("AsyncOperations")
-                || name.startsWith("Checkpoint")
-                || name.contains("pekko")) {
-            return 5;
+        for (int r = 0; r < PREFIXES.size(); r++) {
+            boolean match =
+                    r == FLINK_TASKS
+                            ? FLINK_TASK.matcher(name).find()
+                            : PREFIXES.get(r).stream().anyMatch(name::startsWith)
+                                    || (r == FLINK_RUNTIME && name.contains("pekko"));
+            if (match) {
+                return r;
+            }
         }
         return ROLES.size() - 1;
     }

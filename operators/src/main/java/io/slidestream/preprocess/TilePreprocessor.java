@@ -2,6 +2,7 @@ package io.slidestream.preprocess;
 
 import ai.onnxruntime.platform.Fp16Conversions;
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.preprocess.PilBicubicResizer.Target;
 import io.slidestream.schemas.ErrorCode;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
@@ -153,12 +154,7 @@ public final class TilePreprocessor {
         checkDestination(dest, offset);
         // A tile of the input size is not resized, only mapped through the tables.
         PilBicubicResizer.resizeInto(
-                rgb,
-                width,
-                height,
-                inputSize,
-                inputSize,
-                PilBicubicResizer.Target.floats(dest, offset, luts));
+                rgb, width, height, inputSize, inputSize, Target.floats(dest, offset, luts));
     }
 
     /**
@@ -176,12 +172,7 @@ public final class TilePreprocessor {
                             dest == null ? 0 : dest.length, tensorLength(), offset));
         }
         PilBicubicResizer.resizeInto(
-                rgb,
-                width,
-                height,
-                inputSize,
-                inputSize,
-                PilBicubicResizer.Target.halves(dest, offset, halfLuts));
+                rgb, width, height, inputSize, inputSize, Target.halves(dest, offset, halfLuts));
     }
 
     /** Preprocesses an image of any type and size into a new CHW float array. */
