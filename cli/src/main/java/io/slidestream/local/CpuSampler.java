@@ -13,9 +13,10 @@ import java.util.regex.Pattern;
  * embedded stack's Milvus Lite server), and of this JVM's threads grouped by role (from their
  * names: tile readers, Flink task threads, the embedded Kafka broker, ...), so that a benchmark can
  * state what a window of a run cost and where: {@link #cpuNanosBetween} interpolates between the
- * samples around the window's ends. CPU of threads that are not Java threads (the garbage
- * collector, the JIT compiler) and of threads that ended between samples falls to the rest of the
- * JVM. The sampling thread is a daemon and ends with {@link #close()}.
+ * samples around the window's ends. The garbage collector's and the JIT compiler's threads are not
+ * Java threads: on Linux their CPU is read from {@code /proc/self/task} (by their native names, see
+ * {@link NativeThreads}); elsewhere, and for threads that ended between samples, it falls to the
+ * rest of the JVM. The sampling thread is a daemon and ends with {@link #close()}.
  */
 public final class CpuSampler implements AutoCloseable {
     private static final long PERIOD_MILLIS = 100;
@@ -29,7 +30,9 @@ public final class CpuSampler implements AutoCloseable {
                     "store clients (Iceberg, Milvus, Kafka client pools)",
                     "embedded Kafka broker",
                     "Flink runtime (JobManager, checkpoints, RPC)",
-                    "other JVM (GC, JIT, unnamed)");
+                    "garbage collector",
+                    "JIT compiler",
+                    "other JVM (VM thread, unnamed, ended threads)");
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -37,6 +40,7 @@ public final class CpuSampler implements AutoCloseable {
     private static final Pattern FLINK_TASK = Pattern.compile("\\(\\d+/\\d+\\)#\\d+$");
 
     private final List<long[]> samples = new ArrayList<>();
+    private final NativeThreads nativeThreads = new NativeThreads();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -91,6 +95,10 @@ public final class CpuSampler implements AutoCloseable {
                 threads += cpu;
             }
         }
+        long[] gcJit = nativeThreads.cpuNanos();
+        sample[3 + GARBAGE_COLLECTOR] = gcJit[0];
+        sample[3 + JIT_COMPILER] = gcJit[1];
+        threads += gcJit[0] + gcJit[1];
         sample[1] = jvmCpuNanosNow();
         sample[2] = childrenCpuNanosNow();
         sample[3 + ROLES.size() - 1] += Math.max(0, sample[1] - threads);
@@ -130,8 +138,10 @@ public final class CpuSampler implements AutoCloseable {
 
     private static final int FLINK_TASKS = 2;
     private static final int FLINK_RUNTIME = 5;
+    private static final int GARBAGE_COLLECTOR = 6;
+    private static final int JIT_COMPILER = 7;
 
-    /** The index in {@link #ROLES} of a thread, from its name. */
+    /** The index in {@link #ROLES} of a Java thread, from its name. */
     static int role(String name) {
         for (int r = 0; r < PREFIXES.size(); r++) {
             boolean match =

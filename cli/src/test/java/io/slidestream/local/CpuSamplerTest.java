@@ -23,6 +23,27 @@ class CpuSamplerTest {
     }
 
     @Test
+    void attributesCollectionsToTheGarbageCollector() {
+        int gc = CpuSampler.ROLES.indexOf("garbage collector");
+        try (CpuSampler sampler = CpuSampler.start()) {
+            long from = System.nanoTime();
+            // Full collections of a heap holding about a million live objects: well over the 10 ms
+            // resolution of the kernel's per-thread CPU figures.
+            Object[] live = new Object[1_000_000];
+            for (int round = 0; round < 5; round++) {
+                for (int i = 0; i < live.length; i++) {
+                    live[i] = new int[] {i, round};
+                }
+                System.gc();
+            }
+            double[] cpu = sampler.cpuNanosBetween(from, System.nanoTime());
+            assertThat(live[live.length - 1]).isNotNull();
+            // [0] JVM, [1] children, [2 + role]
+            assertThat(cpu[2 + gc]).isPositive().isLessThanOrEqualTo(cpu[0]);
+        }
+    }
+
+    @Test
     void attributesABusyThreadsCpuToItsRole() throws Exception {
         CountDownLatch busyDone = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
