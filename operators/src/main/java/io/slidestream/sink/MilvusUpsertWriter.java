@@ -4,7 +4,6 @@ import com.google.gson.JsonObject;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.exception.MilvusClientException;
 import io.milvus.v2.service.vector.request.DeleteReq;
-import io.milvus.v2.service.vector.request.UpsertReq;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollection;
@@ -22,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buffers records as Milvus entities and upserts them in batches into one collection; records the
- * converter marks as {@linkplain MilvusEntityConverter#removes removals} delete their key instead
- * (in the same buffer: the later operation on a key wins).
+ * Buffers records as Milvus entities and upserts them in batches into one collection (column by
+ * column, {@link MilvusColumnUpserter}); records the converter marks as {@linkplain
+ * MilvusEntityConverter#removes removals} delete their key instead (in the same buffer: the later
+ * operation on a key wins).
  *
  * <p>Stream behaviour: each record becomes one entity with a deterministic primary key; the buffer
  * is keyed by it (a key seen twice before a send is sent once, last copy wins) and is sent when it
@@ -76,6 +76,10 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
     private final LinkedHashSet<Long> deletes = new LinkedHashSet<>();
 
     private MilvusClientV2 client;
+
+    /** Sends the upserts (column by column); {@link #client} does the rest. */
+    private MilvusColumnUpserter upserter;
+
     private int collectionDimension;
     private boolean collectionReady;
     private boolean timerPending;
@@ -334,11 +338,7 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
                                 + "' does not exist and its vector length is unknown: set"
                                 + " milvus.dimension");
             }
-            client.upsert(
-                    UpsertReq.builder()
-                            .collectionName(collectionName)
-                            .data(new ArrayList<>(buffer.values()))
-                            .build());
+            upserter.upsert(collectionName, definition, buffer.values());
             upserted.inc(buffer.size());
             buffer.clear();
         }
@@ -359,6 +359,9 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
     private void ensureReady() {
         if (client == null) {
             client = MilvusCollectionAdmin.connect(config);
+        }
+        if (upserter == null) {
+            upserter = MilvusColumnUpserter.connect(config);
         }
         if (!collectionReady) {
             collectionDimension =
@@ -431,6 +434,14 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
                 LOG.debug("Closing the Milvus client failed", e);
             }
             client = null;
+        }
+        if (upserter != null) {
+            try {
+                upserter.close();
+            } catch (RuntimeException e) {
+                LOG.debug("Closing the Milvus upsert client failed", e);
+            }
+            upserter = null;
         }
     }
 }
