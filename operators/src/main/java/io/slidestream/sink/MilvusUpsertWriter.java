@@ -428,20 +428,20 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
 
     private void closeClient() {
         if (client != null) {
-            try {
-                client.close();
-            } catch (RuntimeException e) {
-                LOG.debug("Closing the Milvus client failed", e);
-            }
+            closeQuietly(client::close, "client");
             client = null;
         }
         if (upserter != null) {
-            try {
-                upserter.close();
-            } catch (RuntimeException e) {
-                LOG.debug("Closing the Milvus upsert client failed", e);
-            }
+            closeQuietly(upserter::close, "upsert client");
             upserter = null;
+        }
+    }
+
+    private static void closeQuietly(Runnable close, String what) {
+        try {
+            close.run();
+        } catch (RuntimeException e) {
+            LOG.debug("Closing the Milvus {} failed", what, e);
         }
     }
 }
