@@ -519,8 +519,13 @@ public final class OnnxModel implements AutoCloseable {
                 OnnxTensor t = (OnnxTensor) v;
                 // getFloatBuffer() widens float16 outputs to float32.
                 FloatBuffer fb = t.getFloatBuffer();
-                float[] data = new float[fb.remaining()];
-                fb.get(data);
+                float[] data;
+                if (fb.hasArray() && fb.arrayOffset() == 0 && fb.array().length == fb.remaining()) {
+                    data = fb.array(); // already a fresh copy of the output: keep it
+                } else {
+                    data = new float[fb.remaining()];
+                    fb.get(data);
+                }
                 out.add(new Output(name, t.getInfo().getShape(), data));
             }
             return out;

@@ -142,10 +142,12 @@ final class MilvusColumnUpserter implements AutoCloseable {
         }
     }
 
+    /** The array's values; the Float objects of an entity built in this process are reused. */
     private static List<Float> floats(JsonArray array) {
         List<Float> out = new ArrayList<>(array.size());
         for (JsonElement e : array) {
-            out.add(e.getAsFloat());
+            Number n = e.getAsNumber();
+            out.add(n instanceof Float f ? f : n.floatValue());
         }
         return out;
     }

@@ -11,6 +11,7 @@ import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.data.binary.BinaryArrayData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.types.RowKind;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
@@ -57,6 +58,8 @@ public final class TileRowConverter implements MapFunction<TileEmbedding, RowDat
             return delete;
         }
         float[] head = tile.headProbabilities == null ? new float[0] : tile.headProbabilities;
+        // The embedding in Flink's binary array layout: serialising the row to the Iceberg writer
+        // copies its bytes, where a GenericArrayData is converted by boxing every float.
         return GenericRowData.of(
                 key,
                 StringData.fromString(tile.slideId),
@@ -69,7 +72,7 @@ public final class TileRowConverter implements MapFunction<TileEmbedding, RowDat
                 tile.tissue,
                 tile.tileIndex,
                 tile.tileCount,
-                new GenericArrayData(tile.embedding),
+                BinaryArrayData.fromPrimitiveArray(tile.embedding),
                 new GenericArrayData(head),
                 SlideStatistics.argmax(head),
                 TimestampData.fromEpochMillis(tile.scannedAtMillis),
