@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * Refine#0}, {@code C2 CompilerThre}, ...), so a thread's name, read once per thread id, tells its
  * role; each sample then reads only the {@code stat} files of those threads. A thread that ends
  * keeps its last reading in the total, so the figures never go back. Where {@code /proc} is missing
- * (not Linux) every figure is 0. Not thread-safe: one sampling thread calls it.
+ * (not Linux) every figure is 0. Thread-safe: calls are serialised (the sampling thread and a
+ * caller asking for a last sample may call at once).
  */
 final class NativeThreads {
     static final int GC = 0;
@@ -52,7 +53,7 @@ final class NativeThreads {
     }
 
     /** CPU nanoseconds so far of the garbage collector's ({@code [0]}) and JIT's ({@code [1]}). */
-    long[] cpuNanos() {
+    synchronized long[] cpuNanos() {
         long[] out = ended.clone();
         if (!Files.isDirectory(tasks)) {
             return out;
