@@ -163,6 +163,44 @@ public final class PilBicubicResizer {
                 }
             }
         }
+
+        /**
+         * Writes {@code width} final packed pixels ({@code 0x00RRGGBB}) from {@code pixels[from]}
+         * to the three planes ({@code plane} apart) at plane-relative index {@code o}: one pass,
+         * each byte straight through its table.
+         */
+        void packedRow(int[] pixels, int from, int o, int width, int plane) {
+            if (floats != null) {
+                float[] r = luts[0];
+                float[] g = luts[1];
+                float[] b = luts[2];
+                int to = offset + o;
+                for (int x = 0; x < width; x++) {
+                    int p = pixels[from + x];
+                    floats[to + x] = r[(p >> 16) & 0xff];
+                    floats[to + plane + x] = g[(p >> 8) & 0xff];
+                    floats[to + 2 * plane + x] = b[p & 0xff];
+                }
+            } else if (halves != null) {
+                short[] r = halfLuts[0];
+                short[] g = halfLuts[1];
+                short[] b = halfLuts[2];
+                int to = offset + o;
+                for (int x = 0; x < width; x++) {
+                    int p = pixels[from + x];
+                    halves[to + x] = r[(p >> 16) & 0xff];
+                    halves[to + plane + x] = g[(p >> 8) & 0xff];
+                    halves[to + 2 * plane + x] = b[p & 0xff];
+                }
+            } else {
+                for (int x = 0; x < width; x++) {
+                    int p = pixels[from + x];
+                    planes[o + x] = (byte) (p >> 16);
+                    planes[o + plane + x] = (byte) (p >> 8);
+                    planes[o + 2 * plane + x] = (byte) p;
+                }
+            }
+        }
     }
 
     /** The resize, its result written to {@code target}. */
@@ -170,6 +208,13 @@ public final class PilBicubicResizer {
             int[] src, int srcWidth, int srcHeight, int dstWidth, int dstHeight, Target target) {
         boolean horizontal = dstWidth != srcWidth;
         boolean vertical = dstHeight != srcHeight;
+        if (!horizontal && !vertical) {
+            // Already the target size: only mapped to the target, straight from the source.
+            for (int y = 0; y < srcHeight; y++) {
+                target.packedRow(src, y * srcWidth, y * srcWidth, srcWidth, srcWidth * srcHeight);
+            }
+            return;
+        }
         Scratch scratch = SCRATCH.get();
         int firstRow = 0;
         int rows = srcHeight;
@@ -203,7 +248,9 @@ public final class PilBicubicResizer {
         if (vertical) {
             verticalPass(rowsOut, dstWidth, firstRow, vt, scratch.acc(dstWidth), target);
         } else {
-            toOutput(rowsOut, dstWidth, rows, scratch.acc(dstWidth), target);
+            for (int y = 0; y < rows; y++) {
+                target.packedRow(rowsOut[y], 0, y * dstWidth, dstWidth, rows * dstWidth);
+            }
         }
     }
 
@@ -328,27 +375,6 @@ public final class PilBicubicResizer {
             weightedSum(acc, rowsIn, ymin, t.count[yy], t.fixed, k0, width);
             for (int c = 0; c < 3; c++) {
                 target.row(c, c * plane + yy * width, acc[c], width);
-            }
-        }
-    }
-
-    /**
-     * Already final packed rows (no vertical pass) to the target, one channel row at a time through
-     * {@code channels} (three rows of at least {@code width}).
-     */
-    private static void toOutput(
-            int[][] rowsIn, int width, int rows, int[][] channels, Target target) {
-        int plane = rows * width;
-        for (int y = 0; y < rows; y++) {
-            int[] row = rowsIn[y];
-            for (int x = 0; x < width; x++) {
-                int p = row[x];
-                channels[0][x] = ((p >> 16) & 0xff) << PRECISION_BITS;
-                channels[1][x] = ((p >> 8) & 0xff) << PRECISION_BITS;
-                channels[2][x] = (p & 0xff) << PRECISION_BITS;
-            }
-            for (int c = 0; c < 3; c++) {
-                target.row(c, c * plane + y * width, channels[c], width);
             }
         }
     }
