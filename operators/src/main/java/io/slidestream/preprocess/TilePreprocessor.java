@@ -151,7 +151,7 @@ public final class TilePreprocessor {
      * offset + tensorLength())} as CHW float32. The high byte of each pixel is ignored.
      */
     public void preprocess(int[] rgb, int width, int height, float[] dest, int offset) {
-        checkDestination(dest, offset);
+        checkDestination(dest == null ? 0 : dest.length, offset);
         // A tile of the input size is not resized, only mapped through the tables.
         PilBicubicResizer.resizeInto(
                 rgb, width, height, inputSize, inputSize, Target.floats(dest, offset, luts));
@@ -164,13 +164,7 @@ public final class TilePreprocessor {
      * The conversion is folded into the per-channel tables, so it costs nothing per value.
      */
     public void preprocessHalf(int[] rgb, int width, int height, short[] dest, int offset) {
-        if (dest == null || offset < 0 || (long) offset + tensorLength() > dest.length) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    String.format(
-                            "Tensor buffer of %d values cannot take %d at offset %d",
-                            dest == null ? 0 : dest.length, tensorLength(), offset));
-        }
+        checkDestination(dest == null ? 0 : dest.length, offset);
         PilBicubicResizer.resizeInto(
                 rgb, width, height, inputSize, inputSize, Target.halves(dest, offset, halfLuts));
     }
@@ -194,17 +188,15 @@ public final class TilePreprocessor {
         preprocess(toPackedRgb(image), image.getWidth(), image.getHeight(), dest, offset);
     }
 
-    private void checkDestination(float[] dest, int offset) {
-        if (dest == null || offset < 0 || (long) offset + tensorLength() > dest.length) {
+    /** A destination of {@code length} values (0 when there is none) must hold a tensor. */
+    private void checkDestination(int length, int offset) {
+        if (offset < 0 || (long) offset + tensorLength() > length) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
                     String.format(
-                            "Tensor buffer of %d floats cannot take %d floats at offset %d; size"
+                            "Tensor buffer of %d values cannot take %d values at offset %d; size"
                                     + " batch buffers as batchSize * %d",
-                            dest == null ? 0 : dest.length,
-                            tensorLength(),
-                            offset,
-                            tensorLength()));
+                            length, tensorLength(), offset, tensorLength()));
         }
     }
 

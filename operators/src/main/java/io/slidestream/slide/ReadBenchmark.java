@@ -1,14 +1,19 @@
 package io.slidestream.slide;
 
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.preprocess.PreprocessBenchmark;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -327,7 +332,7 @@ public final class ReadBenchmark {
             System.err.println("usage: ReadBenchmark SLIDE PASSES THREADS PX...");
             System.exit(2);
         }
-        java.nio.file.Path slide = java.nio.file.Path.of(args[0]);
+        Path slide = Path.of(args[0]);
         int passes = Integer.parseInt(args[1]);
         List<Integer> threads = List.of(1, Integer.parseInt(args[2]));
         System.out.printf(
@@ -335,7 +340,7 @@ public final class ReadBenchmark {
                 slide, Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"));
         SlideMetadata meta;
         try (OpenSlide s = OpenSlide.open(slide)) {
-            meta = s.metadata(java.util.OptionalDouble.empty());
+            meta = s.metadata(OptionalDouble.empty());
         }
         for (int i = 3; i < args.length; i++) {
             int px = Integer.parseInt(args[i]);
@@ -350,7 +355,7 @@ public final class ReadBenchmark {
                                 passes);
                 for (Result r : bench.run(threads)) {
                     System.out.printf(
-                            java.util.Locale.ROOT,
+                            Locale.ROOT,
                             "%d px %-9s %-18s %2d threads %8.0f tiles/s %8.0f cpu us/tile%n",
                             px,
                             reader.key(),
@@ -360,13 +365,11 @@ public final class ReadBenchmark {
                             r.medianCpuMicrosPerTile());
                 }
             }
-            io.slidestream.preprocess.PreprocessBenchmark.Float16Costs fp16 =
-                    io.slidestream.preprocess.PreprocessBenchmark.float16Costs(
-                            px,
-                            TilePreprocessor.DEFAULT_INPUT_SIZE,
-                            java.time.Duration.ofSeconds(2));
+            PreprocessBenchmark.Float16Costs fp16 =
+                    PreprocessBenchmark.float16Costs(
+                            px, TilePreprocessor.DEFAULT_INPUT_SIZE, Duration.ofSeconds(2));
             System.out.printf(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "%d px preprocess: float32 %.0f, float16 %.0f, float32 -> float16 conversion"
                             + " %.0f cpu us/tile%n",
                     px,
