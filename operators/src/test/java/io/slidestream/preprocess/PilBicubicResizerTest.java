@@ -96,6 +96,25 @@ class PilBicubicResizerTest {
     }
 
     @Test
+    void clipsSumsExactlyAsPillowsClip8() {
+        int bits = PilBicubicResizer.PRECISION_BITS;
+        List<Integer> sums = new ArrayList<>(List.of(Integer.MIN_VALUE, Integer.MAX_VALUE, 0, -1));
+        for (int v = -2; v <= 257; v++) {
+            sums.add(v << bits);
+            sums.add((v << bits) - 1);
+            sums.add((v << bits) + 1);
+        }
+        for (long s = Integer.MIN_VALUE; s <= Integer.MAX_VALUE; s += 65_537) {
+            sums.add((int) s);
+        }
+        for (int sum : sums) {
+            assertThat(PilBicubicResizer.clip8(sum))
+                    .as("clip8(%d)", sum)
+                    .isEqualTo(Math.min(255, Math.max(0, sum >> bits)));
+        }
+    }
+
+    @Test
     void matchesPillowOutputOnSmallImages() throws IOException {
         List<String[]> cases = pillowCases();
         assertThat(cases).hasSize(9);
