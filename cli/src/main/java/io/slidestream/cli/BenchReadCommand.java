@@ -65,7 +65,9 @@ final class BenchReadCommand implements Callable<Integer> {
     @Option(
             names = "--passes",
             paramLabel = "N",
-            description = "Measured passes per row, after one warm-up pass (default: 5).")
+            description =
+                    "Measured passes per row, after warm-up passes of at least 1,000 tiles"
+                            + " (default: 5).")
     int passes = 5;
 
     @Option(
@@ -279,9 +281,10 @@ final class BenchReadCommand implements Callable<Integer> {
                 inputPx);
         out.printf(
                 Locale.ROOT,
-                "method: 1 warm-up + %d measured passes per row; each pass opens a fresh slide"
+                "method: %d warm-up + %d measured passes per row; each pass opens a fresh slide"
                         + " handle (empty tile caches, file bytes from the OS page cache); threads"
                         + " share that one handle%n",
+                ReadBenchmark.warmUpPasses(tiles.count()),
                 passes);
         out.printf(
                 Locale.ROOT,

@@ -27,22 +27,28 @@ import java.util.function.Supplier;
  * {@link OpenSlide} handle, as production shares one handle per slide. This is what {@code
  * slidestream bench read} prints.
  *
- * <p><b>Method.</b> For every (mode, thread count) row the benchmark runs one warm-up pass and then
- * {@code passes} measured passes. Each pass opens a fresh handle through the supplied opener, so
- * OpenSlide's tile cache starts empty and a pass never re-reads tiles decoded by the pass before
- * (which would turn it into a cache benchmark); the file's bytes still come from the operating
- * system's page cache after the first pass, so the figures are decode-bound, not disk-bound. Only
- * the reads are timed, not opening the handle. The threads take tiles from a shared counter, so a
- * slow tile does not leave a thread idle while another has a queue. Besides the wall-clock rate
- * each pass records the CPU time its threads spent per tile (OpenSlide decodes on the calling
- * thread, so this includes the native decode): on a shared, loaded machine the wall-clock rate
- * falls with the load while the CPU time per tile stays close to the true cost.
+ * <p><b>Method.</b> For every (mode, thread count) row the benchmark runs warm-up passes until at
+ * least {@value #WARM_UP_TILES} tiles have been read (one pass at least: a plan of 20 tiles of 512
+ * px would otherwise be measured before the JIT has finished compiling the resize: 3.0 instead of
+ * 2.4 ms per tile with 500 warm-up tiles) and then {@code passes} measured passes. Each pass opens
+ * a fresh handle through the supplied opener, so OpenSlide's tile cache starts empty and a pass
+ * never re-reads tiles decoded by the pass before (which would turn it into a cache benchmark); the
+ * file's bytes still come from the operating system's page cache after the first pass, so the
+ * figures are decode-bound, not disk-bound. Only the reads are timed, not opening the handle. The
+ * threads take tiles from a shared counter, so a slow tile does not leave a thread idle while
+ * another has a queue. Besides the wall-clock rate each pass records the CPU time its threads spent
+ * per tile (OpenSlide decodes on the calling thread, so this includes the native decode): on a
+ * shared, loaded machine the wall-clock rate falls with the load while the CPU time per tile stays
+ * close to the true cost.
  *
  * <p><b>State.</b> None between runs: every run makes its own thread pool and closes every handle
  * it opened. Buffers (one {@code int[]} per thread, one tensor per thread) are allocated once per
  * pass, never per tile. A failing read ends the run with the slide's {@link SlideStreamException}.
  */
 public final class ReadBenchmark {
+
+    /** Tiles each row reads before it measures, so that the JIT has compiled the tile path. */
+    static final int WARM_UP_TILES = 1000;
 
     /** What each tile goes through. */
     public enum Mode {
@@ -168,7 +174,7 @@ public final class ReadBenchmark {
      *     slideOpener.open(path)})
      * @param tiles the tiles each pass reads, every one once
      * @param preprocessor the preprocessing of {@link Mode#READ_PREPROCESS}
-     * @param passes measured passes per row (a warm-up pass comes on top)
+     * @param passes measured passes per row (warm-up passes come on top)
      */
     public ReadBenchmark(
             Supplier<OpenSlide> opener, Tiles tiles, TilePreprocessor preprocessor, int passes) {
@@ -220,7 +226,15 @@ public final class ReadBenchmark {
         return results;
     }
 
-    /** One row: a warm-up pass, then {@code passes} measured passes. */
+    /**
+     * Warm-up passes per row over a plan of {@code tiles}: {@value #WARM_UP_TILES} tiles, one at
+     * least.
+     */
+    public static int warmUpPasses(int tiles) {
+        return Math.max(1, (WARM_UP_TILES + tiles - 1) / Math.max(1, tiles));
+    }
+
+    /** One row: {@link #warmUpPasses} warm-up passes, then {@code passes} measured passes. */
     public Result run(Mode mode, int threads) {
         ExecutorService pool =
                 Executors.newFixedThreadPool(
@@ -231,7 +245,9 @@ public final class ReadBenchmark {
                             return t;
                         });
         try {
-            pass(pool, mode, threads);
+            for (int w = warmUpPasses(tiles.count()); w > 0; w--) {
+                pass(pool, mode, threads);
+            }
             double[] rates = new double[passes];
             double[] cpu = new double[passes];
             for (int p = 0; p < passes; p++) {

@@ -58,8 +58,9 @@ class ReadBenchmarkTest {
 
         List<ReadBenchmark.Result> results = bench.run(List.of(1, 2));
 
-        // 2 thread counts x 2 modes, each 1 warm-up + 3 measured passes
-        assertThat(opened).hasSize(16).allMatch(OpenSlide::isClosed);
+        // 2 thread counts x 2 modes, each 1,000 warm-up tiles (125 passes of 8) + 3 measured passes
+        assertThat(ReadBenchmark.warmUpPasses(8)).isEqualTo(125);
+        assertThat(opened).hasSize(4 * (125 + 3)).allMatch(OpenSlide::isClosed);
         assertThat(opened).doesNotHaveDuplicates();
         assertThat(results)
                 .extracting(ReadBenchmark.Result::mode, ReadBenchmark.Result::threads)
@@ -77,6 +78,15 @@ class ReadBenchmarkTest {
             assertThat(r.medianTilesPerSecond())
                     .isBetween(r.worstTilesPerSecond(), r.bestTilesPerSecond());
         }
+    }
+
+    @Test
+    void warmsUpOnAtLeastAThousandTilesAndOnePass() {
+        assertThat(ReadBenchmark.warmUpPasses(88))
+                .isEqualTo(12); // 256 px tiles of CMU-1-Small-Region
+        assertThat(ReadBenchmark.warmUpPasses(20)).isEqualTo(50); // its 512 px tiles
+        assertThat(ReadBenchmark.warmUpPasses(1000)).isEqualTo(1);
+        assertThat(ReadBenchmark.warmUpPasses(15_000)).isEqualTo(1);
     }
 
     @Test
