@@ -26,6 +26,8 @@ import io.slidestream.source.DecodedEventRouter;
 import io.slidestream.tiling.LatestScanGate;
 import io.slidestream.tiling.SlidePlannerOperator;
 import io.slidestream.tiling.SlideTiler;
+import io.slidestream.tiling.TileCreditCoordinator;
+import io.slidestream.tiling.TileCreditReturn;
 import io.slidestream.types.SlideStreamTypes;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -273,6 +275,11 @@ public final class SlideStreamJob {
                         .uid(DECODE_UID)
                         .name("Decode slides.scanned events");
 
+        // The planners emit tile tasks only within this budget; every result of the embed stage
+        // returns its task's credit.
+        TileCreditCoordinator.Budget budget =
+                TileCreditCoordinator.Budget.of(config.tiling(), config.inference().capacity());
+
         // Keyed by slide so the planner can keep a slide's remaining tasks in state and emit them
         // chunk by chunk, letting checkpoint barriers through between chunks.
         // The pass-through in front of the planner carries the JobManager-side cleanup.
@@ -282,13 +289,14 @@ public final class SlideStreamJob {
                         .transform(
                                 SlideTiler.NAME,
                                 SlideStreamTypes.TILE_TASK,
-                                new SlidePlannerOperator(
+                                SlidePlannerOperator.factory(
                                         new SlideTiler(
                                                 config.tiling(),
                                                 config.allowedRoots(),
                                                 config.slideReader(),
                                                 config.defaultMpp(),
-                                                config.inference().modelPath())))
+                                                config.inference().modelPath()),
+                                        budget))
                         .uid(SlideTiler.UID)
                         .name(SlideTiler.NAME);
 
@@ -296,14 +304,16 @@ public final class SlideStreamJob {
         // happen inside the async embed operator, so pixels and tensors never cross the network and
         // its checkpointed in-flight inputs are tasks, not tensors.
         SingleOutputStreamOperator<TileEmbeddingResult> embedded =
-                TileEmbedder.embed(
-                                tasks.rebalance(),
-                                config.inference(),
-                                config.allowedRoots(),
-                                config.slideReader(),
-                                config.jpegHalfScale())
-                        .uid(TileEmbedder.UID)
-                        .name(TileEmbedder.NAME);
+                TileCreditReturn.attach(
+                        TileEmbedder.embed(
+                                        tasks.rebalance(),
+                                        config.inference(),
+                                        config.allowedRoots(),
+                                        config.slideReader(),
+                                        config.jpegHalfScale())
+                                .uid(TileEmbedder.UID)
+                                .name(TileEmbedder.NAME),
+                        budget);
 
         SingleOutputStreamOperator<TileEmbedding> tiles =
                 embedded.process(new TileEmbeddingRouter())

@@ -20,12 +20,14 @@ public final class AggregateConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final Duration slideTimeout;
+    private final Duration slideMaxDuration;
     private final Duration doneRetention;
     private final int topK;
     private final List<String> tissueClasses;
 
     private AggregateConfig(Builder b) {
         this.slideTimeout = b.slideTimeout;
+        this.slideMaxDuration = b.slideMaxDuration;
         this.doneRetention = b.doneRetention;
         this.topK = b.topK;
         this.tissueClasses = List.copyOf(b.tissueClasses);
@@ -35,6 +37,7 @@ public final class AggregateConfig implements Serializable {
     public static AggregateConfig fromConfiguration(ReadableConfig config) {
         return builder()
                 .slideTimeout(config.get(AggregateOptions.SLIDE_TIMEOUT))
+                .slideMaxDuration(config.get(AggregateOptions.SLIDE_MAX_DURATION))
                 .doneRetention(config.get(AggregateOptions.DONE_RETENTION))
                 .topK(config.get(AggregateOptions.TOP_K))
                 .tissueClasses(
@@ -47,9 +50,14 @@ public final class AggregateConfig implements Serializable {
         return new Builder();
     }
 
-    /** Processing time from a slide's first tile to its partial result. */
+    /** Processing time without a new tile after which a slide is emitted as a partial result. */
     public Duration slideTimeout() {
         return slideTimeout;
+    }
+
+    /** The longest a slide stays open from its first tile. */
+    public Duration slideMaxDuration() {
+        return slideMaxDuration;
     }
 
     /** How long an emitted slide is remembered to drop its late tiles; zero for not at all. */
@@ -78,19 +86,22 @@ public final class AggregateConfig implements Serializable {
         AggregateConfig c = (AggregateConfig) o;
         return topK == c.topK
                 && slideTimeout.equals(c.slideTimeout)
+                && slideMaxDuration.equals(c.slideMaxDuration)
                 && doneRetention.equals(c.doneRetention)
                 && tissueClasses.equals(c.tissueClasses);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(slideTimeout, doneRetention, topK, tissueClasses);
+        return Objects.hash(slideTimeout, slideMaxDuration, doneRetention, topK, tissueClasses);
     }
 
     @Override
     public String toString() {
         return "AggregateConfig{slideTimeout="
                 + slideTimeout
+                + ", slideMaxDuration="
+                + slideMaxDuration
                 + ", doneRetention="
                 + doneRetention
                 + ", topK="
@@ -103,6 +114,7 @@ public final class AggregateConfig implements Serializable {
     /** Builds an {@link AggregateConfig}; {@link #build()} checks every value. */
     public static final class Builder {
         private Duration slideTimeout = AggregateOptions.SLIDE_TIMEOUT.defaultValue();
+        private Duration slideMaxDuration = AggregateOptions.SLIDE_MAX_DURATION.defaultValue();
         private Duration doneRetention = AggregateOptions.DONE_RETENTION.defaultValue();
         private int topK = AggregateOptions.TOP_K.defaultValue();
         private List<String> tissueClasses = new ArrayList<>();
@@ -111,6 +123,11 @@ public final class AggregateConfig implements Serializable {
 
         public Builder slideTimeout(Duration slideTimeout) {
             this.slideTimeout = slideTimeout;
+            return this;
+        }
+
+        public Builder slideMaxDuration(Duration slideMaxDuration) {
+            this.slideMaxDuration = slideMaxDuration;
             return this;
         }
 
@@ -135,6 +152,14 @@ public final class AggregateConfig implements Serializable {
                 throw invalid(
                         "%s must be a positive duration (for example '1 h'), got '%s'",
                         timeoutKey, slideTimeout);
+            }
+            if (slideMaxDuration == null || slideMaxDuration.compareTo(slideTimeout) < 0) {
+                throw invalid(
+                        "%s must be a duration of at least %s (%s), got '%s'",
+                        AggregateOptions.SLIDE_MAX_DURATION.key(),
+                        timeoutKey,
+                        slideTimeout,
+                        slideMaxDuration);
             }
             String retentionKey = AggregateOptions.DONE_RETENTION.key();
             if (doneRetention == null || doneRetention.isNegative()) {

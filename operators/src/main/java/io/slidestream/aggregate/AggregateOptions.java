@@ -16,14 +16,28 @@ public final class AggregateOptions {
                     .durationType()
                     .defaultValue(Duration.ofHours(1))
                     .withDescription(
-                            "Processing time from a slide's first tile after which the slide window"
-                                    + " gives up waiting and emits a partial result (complete ="
-                                    + " false) from the tiles it has. Must exceed the time the"
-                                    + " slowest slide needs to be embedded. Tiles that fail to be"
-                                    + " read or embedded do not wait for it: they count as"
-                                    + " arrived, so such a slide closes at once (an incomplete"
-                                    + " result of its embedded tiles, or none if no tile was"
-                                    + " embedded; the failure goes to the dead letter).");
+                            "How long a slide may go without a new tile (processing time, from"
+                                    + " its first tile on) before the slide window gives up"
+                                    + " waiting and emits a partial result (complete = false,"
+                                    + " incomplete_reason STALLED) from the tiles it has. Time a"
+                                    + " slide waits behind other slides does not count: its"
+                                    + " timeout starts with its first tile, and the tile tasks in"
+                                    + " flight are bounded (tiling.max-tiles-in-flight). Tiles"
+                                    + " that fail to be read or embedded do not wait for it: they"
+                                    + " count as arrived, so such a slide closes at once (an"
+                                    + " incomplete result of its embedded tiles, or none if no"
+                                    + " tile was embedded; the failure goes to the dead letter).");
+
+    public static final ConfigOption<Duration> SLIDE_MAX_DURATION =
+            ConfigOptions.key("aggregate.slide-max-duration")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(24))
+                    .withDescription(
+                            "The longest a slide may stay open, from its first tile, even while"
+                                    + " its tiles keep arriving: then it is emitted as a partial"
+                                    + " result (incomplete_reason MAX_DURATION). At least"
+                                    + " aggregate.slide-timeout; must exceed the time the largest"
+                                    + " slide takes to embed.");
 
     public static final ConfigOption<Duration> DONE_RETENTION =
             ConfigOptions.key("aggregate.done-retention")

@@ -11,10 +11,14 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.types.SlideStreamTypes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.GlobalWindow;
 import org.apache.flink.util.Collector;
@@ -69,6 +73,8 @@ public class SlideAggregator
 
     private final int topK;
     private final List<String> tissueClasses;
+    private final Duration slideTimeout;
+    private final Duration slideMaxDuration;
     private final SlideHeadFactory headFactory;
 
     private transient SlideHead head;
@@ -80,6 +86,8 @@ public class SlideAggregator
     public SlideAggregator(AggregateConfig config, SlideHeadFactory headFactory) {
         this.topK = config.topK();
         this.tissueClasses = config.tissueClasses();
+        this.slideTimeout = config.slideTimeout();
+        this.slideMaxDuration = config.slideMaxDuration();
         this.headFactory = headFactory;
     }
 
@@ -107,6 +115,15 @@ public class SlideAggregator
             Collector<SlideResult> out) {
         long now = context.currentProcessingTime();
         SlideResult result;
+        ValueState<String> closeReason =
+                context.windowState().getState(SlideCompleteTrigger.CLOSE_REASON);
+        String reason;
+        try {
+            reason = closeReason.value();
+            closeReason.clear();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         try {
             SlideBag bag = SlideBag.assemble(slideId, contents);
             if (bag == null) {
@@ -116,7 +133,7 @@ public class SlideAggregator
                         slideId);
                 return;
             }
-            result = aggregate(bag, now);
+            result = aggregate(bag, now, reason);
         } catch (SlideStreamException e) {
             LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
             context.output(FAILED, failure(slideId, firstUri(contents), e, now));
@@ -141,6 +158,14 @@ public class SlideAggregator
 
     /** The slide result of {@code bag}, completed at {@code completedAtMillis}. */
     SlideResult aggregate(SlideBag bag, long completedAtMillis) {
+        return aggregate(bag, completedAtMillis, null);
+    }
+
+    /**
+     * The slide result of {@code bag}, completed at {@code completedAtMillis}; {@code closeReason}
+     * is the trigger's {@link SlideCompleteTrigger.CloseReason} when it fired early, else null.
+     */
+    SlideResult aggregate(SlideBag bag, long completedAtMillis, String closeReason) {
         int n = bag.size();
         float[][] rows = new float[n][];
         for (int i = 0; i < n; i++) {
@@ -172,12 +197,9 @@ public class SlideAggregator
             tileAttention = boxed(byIndex);
         }
 
+        String incompleteReason = bag.complete() ? "" : incompleteReason(bag, closeReason);
         if (!bag.complete()) {
-            LOG.warn(
-                    "Slide {} is incomplete ({} of {} tiles embedded; the others failed, or the timeout or the end of input came first): emitting a partial result",
-                    bag.slideId,
-                    n,
-                    bag.tileCount);
+            LOG.warn("Slide {} is incomplete: {}", bag.slideId, incompleteReason);
         }
         return SlideResult.newBuilder()
                 .setSlideId(bag.slideId)
@@ -198,6 +220,7 @@ public class SlideAggregator
                 .setTissueComposition(composition(bag))
                 .setTopTiles(topTiles)
                 .setTileAttention(tileAttention)
+                .setIncompleteReason(incompleteReason)
                 .build();
     }
 
@@ -281,6 +304,35 @@ public class SlideAggregator
             return tile.uri;
         }
         return null;
+    }
+
+    /** A partial result's {@code incomplete_reason}: its code, a colon, what happened. */
+    private String incompleteReason(SlideBag bag, String closeReason) {
+        int embedded = bag.size();
+        String counts = String.format(" (%d of %d tiles embedded)", embedded, bag.tileCount);
+        if (closeReason == null) {
+            return String.format(
+                    "TILES_FAILED: %d of %d tiles could not be read or embedded (see slide_errors)",
+                    bag.tileCount - embedded, bag.tileCount);
+        }
+        switch (SlideCompleteTrigger.CloseReason.valueOf(closeReason)) {
+            case STALLED:
+                return "STALLED: no new tile for "
+                        + slideTimeout
+                        + " ("
+                        + AggregateOptions.SLIDE_TIMEOUT.key()
+                        + ")"
+                        + counts;
+            case MAX_DURATION:
+                return "MAX_DURATION: open for "
+                        + slideMaxDuration
+                        + " since its first tile ("
+                        + AggregateOptions.SLIDE_MAX_DURATION.key()
+                        + ")"
+                        + counts;
+            default:
+                return "END_OF_INPUT: the input ended before every tile arrived" + counts;
+        }
     }
 
     private static List<Float> boxed(float[] values) {

@@ -15,8 +15,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fires a slide's {@link GlobalWindow} exactly once: when every one of its {@code tileCount} tiles
- * has arrived, or when the slide timeout runs out first (the aggregate then marks the result
- * incomplete), or at the end of a bounded input. Used on a stream keyed by slide id.
+ * has arrived, or when the slide stalls - no new tile for the slide timeout - or has been open for
+ * the slide's longest duration (the aggregate then marks the result incomplete), or at the end of a
+ * bounded input. Used on a stream keyed by slide id.
+ *
+ * <p><b>Why a partial result.</b> When the slide fires before every tile arrived, the trigger
+ * leaves the reason in the window's {@link #CLOSE_REASON} state ({@link CloseReason}), which the
+ * {@link SlideAggregator} reads, writes into the result's {@code incomplete_reason} and clears.
  *
  * <p><b>Counting.</b> Tiles are counted by distinct {@code tileIndex}: a tile seen twice (a replay
  * from an at-least-once stage, a retried inference) does not count twice. The window contents still
@@ -35,11 +40,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>State</b> (keyed by slide, scoped to the global window), while the slide is open: the
  * {@code scanned_at} of the slide run, the number of distinct tiles, a bitset of the tile indices
  * seen (one map entry per 64 tiles, so that an update in RocksDB writes 8 bytes rather than the
- * whole bitset), and the one pending timer. <b>Timers:</b> a processing-time timer at first tile +
- * slide timeout (time a slide waits in a backlog does not count: the planner admits slides a few at
- * a time, so work on a slide begins with its first tile), and an event-time timer at the end of
- * time, which only the final watermark of a bounded input reaches, so that slides still open when a
- * bounded input ends are emitted as partial results instead of being lost.
+ * whole bitset), the processing time of its first and of its latest new tile, and the one pending
+ * timer. <b>Timers:</b> a processing-time timer for the stall check, first registered at first tile
+ * + slide timeout; when it fires and a tile came since, it moves to latest tile + timeout (lazily,
+ * rather than re-registering a timer per tile), but never past first tile + longest duration. Time
+ * a slide waits in a backlog does not count: the timeout runs from the slide's own tiles, and the
+ * planners keep the tile tasks in flight bounded ({@code tiling.max-tiles-in-flight}) so a slide's
+ * next tile is never queued behind more than that. An event-time timer at the end of time, which
+ * only the final watermark of a bounded input reaches, emits slides still open when a bounded input
+ * ends as partial results instead of losing them.
  *
  * <p><b>After the slide fired</b> the bitset, count and both timers are removed at once. What
  * stays, if {@code doneRetention > 0}, is a done marker of two values (the run's {@code scanned_at}
@@ -73,8 +82,33 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     /** The end-of-input timer: only the final watermark of a bounded input reaches it. */
     private static final long END_OF_INPUT = Long.MAX_VALUE;
 
+    /**
+     * Why a slide fired before all its tiles arrived, left in the window's state for the aggregate.
+     */
+    public enum CloseReason {
+        /** No new tile for the slide timeout. */
+        STALLED,
+        /** Open for the longest duration a slide may take. */
+        MAX_DURATION,
+        /** A bounded input ended. */
+        END_OF_INPUT
+    }
+
+    /** The reason a slide fired early (absent when it fired with every tile accounted for). */
+    public static final ValueStateDescriptor<String> CLOSE_REASON =
+            new ValueStateDescriptor<>("slide-close-reason", Types.STRING);
+
     private final long timeoutMillis;
+    private final long maxDurationMillis;
     private final long doneRetentionMillis;
+
+    /** Processing time of the open run's first tile. */
+    private final ValueStateDescriptor<Long> openedDescriptor =
+            new ValueStateDescriptor<>("slide-opened", Types.LONG);
+
+    /** Processing time of the open run's latest new tile. */
+    private final ValueStateDescriptor<Long> progressDescriptor =
+            new ValueStateDescriptor<>("slide-progress", Types.LONG);
 
     /** {@code scanned_at} of the slide run this state belongs to, open or done. */
     private final ValueStateDescriptor<Long> runDescriptor =
@@ -94,22 +128,35 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     private final MapStateDescriptor<Integer, Long> seenDescriptor =
             new MapStateDescriptor<>("slide-tiles-seen", Types.INT, Types.LONG);
 
-    public SlideCompleteTrigger(Duration slideTimeout, Duration doneRetention) {
+    /**
+     * @param slideTimeout how long a slide may go without a new tile
+     * @param maxDuration how long a slide may stay open from its first tile, at most
+     * @param doneRetention how long an emitted slide is remembered (0: not at all)
+     */
+    public SlideCompleteTrigger(
+            Duration slideTimeout, Duration maxDuration, Duration doneRetention) {
         if (slideTimeout.isNegative() || slideTimeout.isZero()) {
             throw new IllegalArgumentException(
                     "the slide timeout must be positive, got " + slideTimeout);
+        }
+        if (maxDuration.compareTo(slideTimeout) < 0) {
+            throw new IllegalArgumentException(
+                    "the longest slide duration must be at least the slide timeout, got "
+                            + maxDuration);
         }
         if (doneRetention.isNegative()) {
             throw new IllegalArgumentException(
                     "the done retention must not be negative, got " + doneRetention);
         }
         this.timeoutMillis = slideTimeout.toMillis();
+        this.maxDurationMillis = maxDuration.toMillis();
         this.doneRetentionMillis = doneRetention.toMillis();
     }
 
     /** A trigger with the timeout and done retention of {@code config}. */
     public static SlideCompleteTrigger of(AggregateConfig config) {
-        return new SlideCompleteTrigger(config.slideTimeout(), config.doneRetention());
+        return new SlideCompleteTrigger(
+                config.slideTimeout(), config.slideMaxDuration(), config.doneRetention());
     }
 
     @Override
@@ -158,10 +205,13 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
                     runScannedAt);
             forgetDone(ctx);
         }
+        long now = ctx.getCurrentProcessingTime();
         if (count == null) {
             count = 0;
             run.update(tile.scannedAtMillis);
-            long deadline = ctx.getCurrentProcessingTime() + timeoutMillis;
+            ctx.getPartitionedState(openedDescriptor).update(now);
+            ctx.getPartitionedState(progressDescriptor).update(now);
+            long deadline = now + timeoutMillis;
             ctx.getPartitionedState(timerDescriptor).update(deadline);
             ctx.registerProcessingTimeTimer(deadline);
             ctx.registerEventTimeTimer(END_OF_INPUT);
@@ -189,10 +239,11 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
         seen.put(word, current | bit);
         count++;
         if (count >= tile.tileCount) {
-            finish(ctx);
+            finish(ctx, null);
             return TriggerResult.FIRE_AND_PURGE;
         }
         received.update(count);
+        ctx.getPartitionedState(progressDescriptor).update(now);
         return TriggerResult.CONTINUE;
     }
 
@@ -205,8 +256,20 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
             return TriggerResult.CONTINUE;
         }
         if (ctx.getPartitionedState(receivedDescriptor).value() != null) {
-            // The slide timeout: emit what arrived; the aggregate marks it incomplete.
-            finish(ctx);
+            Long opened = ctx.getPartitionedState(openedDescriptor).value();
+            Long progress = ctx.getPartitionedState(progressDescriptor).value();
+            // State of a slide opened before these were kept has neither: it times out as before.
+            long cap = opened == null ? time : opened + maxDurationMillis;
+            long stall = progress == null ? time : progress + timeoutMillis;
+            long due = Math.min(cap, stall);
+            if (time < due) {
+                // Tiles came since the check was set: look again a timeout after the latest.
+                timer.update(due);
+                ctx.registerProcessingTimeTimer(due);
+                return TriggerResult.CONTINUE;
+            }
+            // Emit what arrived; the aggregate marks it incomplete and names the reason.
+            finish(ctx, cap <= stall ? CloseReason.MAX_DURATION : CloseReason.STALLED);
             return TriggerResult.FIRE_AND_PURGE;
         }
         // The done marker expired.
@@ -219,7 +282,7 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     public TriggerResult onEventTime(long time, GlobalWindow window, TriggerContext ctx)
             throws Exception {
         if (time == END_OF_INPUT && ctx.getPartitionedState(receivedDescriptor).value() != null) {
-            finish(ctx);
+            finish(ctx, CloseReason.END_OF_INPUT);
             return TriggerResult.FIRE_AND_PURGE;
         }
         return TriggerResult.CONTINUE;
@@ -240,10 +303,19 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
         ctx.getPartitionedState(receivedDescriptor).clear();
         ctx.getPartitionedState(timerDescriptor).clear();
         ctx.getPartitionedState(seenDescriptor).clear();
+        clearProgress(ctx);
+        ctx.getPartitionedState(CLOSE_REASON).clear();
     }
 
-    /** Drops the open slide's progress and timers and leaves the done marker, if one is kept. */
-    private void finish(TriggerContext ctx) throws Exception {
+    /**
+     * Drops the open slide's progress and timers and leaves the done marker, if one is kept, and
+     * the reason for the aggregate when the slide fires early ({@code reason} null otherwise).
+     */
+    private void finish(TriggerContext ctx, CloseReason reason) throws Exception {
+        if (reason != null) {
+            ctx.getPartitionedState(CLOSE_REASON).update(reason.name());
+        }
+        clearProgress(ctx);
         ValueState<Long> timer = ctx.getPartitionedState(timerDescriptor);
         Long deadline = timer.value();
         if (deadline != null) {
@@ -271,6 +343,12 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
         forgetDone(ctx);
         ctx.getPartitionedState(receivedDescriptor).clear();
         ctx.getPartitionedState(seenDescriptor).clear();
+        clearProgress(ctx);
+    }
+
+    private void clearProgress(TriggerContext ctx) {
+        ctx.getPartitionedState(openedDescriptor).clear();
+        ctx.getPartitionedState(progressDescriptor).clear();
     }
 
     /** Removes the done marker of an earlier run and its expiry timer. */
@@ -288,6 +366,8 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     public String toString() {
         return "SlideCompleteTrigger(timeout="
                 + Duration.ofMillis(timeoutMillis)
+                + ", maxDuration="
+                + Duration.ofMillis(maxDurationMillis)
                 + ", doneRetention="
                 + Duration.ofMillis(doneRetentionMillis)
                 + ")";

@@ -61,7 +61,8 @@ public final class SlideResultRowConverter implements MapFunction<SlideResult, R
                 floats(slide.getMeanEmbedding()),
                 new GenericArrayData(fractions),
                 new GenericArrayData(tiles),
-                floats(slide.getTileAttention()));
+                floats(slide.getTileAttention()),
+                StringData.fromString(slide.getIncompleteReason()));
     }
 
     private static GenericArrayData floats(List<Float> values) {

@@ -5,9 +5,20 @@ import io.slidestream.schemas.records.TileTask;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.runtime.operators.coordination.OperatorEventDispatcher;
+import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
+import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.CoordinatedOperatorFactory;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.SimpleUdfStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.TimestampedCollector;
 import org.apache.flink.streaming.api.watermark.Watermark;
 
@@ -22,17 +33,44 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  * <p>The final watermark that precedes the end of input is held back until those tasks are out: the
  * slide window fires every open slide as a partial result when that watermark reaches it, so it
  * must come after the last tile of the slides in flight, not before.
+ *
+ * <p><b>Tile credits.</b> Built through {@link #factory}, the operator has a {@link
+ * TileCreditCoordinator} and the tiler emits a task only with a credit from the job's budget
+ * (answers arrive here as operator events, on the task thread). Built directly (test harnesses),
+ * every task is emitted without one. The tasks emitted at the end of input take no credits.
  */
 public final class SlidePlannerOperator extends KeyedProcessOperator<String, SlideScanned, TileTask>
-        implements BoundedOneInput {
+        implements BoundedOneInput, OperatorEventHandler {
     private static final long serialVersionUID = 1L;
 
     private final SlideTiler tiler;
     private transient boolean finalWatermarkHeld;
+    private transient PlannerCredits credits;
 
     public SlidePlannerOperator(SlideTiler tiler) {
         super(tiler);
         this.tiler = tiler;
+    }
+
+    /**
+     * The factory that runs {@code tiler} with a {@link TileCreditCoordinator} of the {@link
+     * TileCreditCoordinator.Role#PLANNER} role: tile tasks only within {@code budget}.
+     */
+    public static Factory factory(SlideTiler tiler, TileCreditCoordinator.Budget budget) {
+        return new Factory(new SlidePlannerOperator(tiler), budget);
+    }
+
+    /** Takes credits through {@code gateway}, asking for up to {@code requestSize} at a time. */
+    void useCredits(OperatorEventGateway gateway, int requestSize) {
+        credits = PlannerCredits.of(gateway, requestSize);
+        tiler.useCredits(credits);
+    }
+
+    @Override
+    public void handleOperatorEvent(OperatorEvent event) {
+        if (event instanceof TileCreditCoordinator.Grant grant && credits != null) {
+            credits.granted(grant.credits());
+        }
     }
 
     @Override
@@ -60,6 +98,40 @@ public final class SlidePlannerOperator extends KeyedProcessOperator<String, Sli
         }
         if (finalWatermarkHeld) {
             super.processWatermark(Watermark.MAX_WATERMARK);
+        }
+    }
+
+    /** Creates the operator in each task and connects it to its credit coordinator. */
+    public static final class Factory extends SimpleUdfStreamOperatorFactory<TileTask>
+            implements CoordinatedOperatorFactory<TileTask>,
+                    OneInputStreamOperatorFactory<SlideScanned, TileTask> {
+        private static final long serialVersionUID = 1L;
+        private final TileCreditCoordinator.Budget budget;
+        private final int requestSize;
+
+        private Factory(SlidePlannerOperator operator, TileCreditCoordinator.Budget budget) {
+            super(operator);
+            this.budget = budget;
+            this.requestSize = operator.tiler.emitChunkSize();
+        }
+
+        @Override
+        public <T extends StreamOperator<TileTask>> T createStreamOperator(
+                StreamOperatorParameters<TileTask> parameters) {
+            T created = super.createStreamOperator(parameters);
+            SlidePlannerOperator operator = (SlidePlannerOperator) created;
+            OperatorID id = parameters.getStreamConfig().getOperatorID();
+            OperatorEventDispatcher dispatcher = parameters.getOperatorEventDispatcher();
+            operator.useCredits(dispatcher.getOperatorEventGateway(id), requestSize);
+            dispatcher.registerEventHandler(id, operator);
+            return created;
+        }
+
+        @Override
+        public OperatorCoordinator.Provider getCoordinatorProvider(
+                String operatorName, OperatorID operatorID) {
+            return new TileCreditCoordinator.Provider(
+                    operatorID, TileCreditCoordinator.Role.PLANNER, budget);
         }
     }
 }

@@ -140,6 +140,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     /** How often a waiting slide checks whether it may start. */
     static final long ADMISSION_POLL_MILLIS = 100;
 
+    /** How long a slide waits before it looks again for credits it did not get. */
+    static final long CREDIT_POLL_MILLIS = 10;
+
+    private transient PlannerCredits credits;
     private transient SlideOpener opener;
     private transient ValueState<SlideScanned> waiting;
     private transient ValueState<Long> waitingTicket;
@@ -332,6 +336,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 plan.readPx(),
                 plan.readLevel());
         PendingTileTasks tasks = PendingTileTasks.of(plan, uri, scannedAt);
+        if (tasks.taskCount() > tiling.emitChunk()) {
+            // Written once; the chunks that follow only move nextIndex.
+            pending.update(tasks);
+        }
         emitFrom(slideId, tasks, 0, ctx, out);
     }
 
@@ -461,31 +469,55 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     }
 
     /**
-     * Emits one chunk from task {@code from}; then either stores where to go on and registers the
-     * timer for the next chunk, or clears the slide's state.
+     * Emits one chunk from task {@code from}, as far as the tile credits reach; then either stores
+     * where to go on and registers the timer for the next chunk (sooner when the chunk was whole,
+     * later when credits ran short), or clears the slide's state.
      */
     private void emitFrom(
             String slideId, PendingTileTasks tasks, int from, Context ctx, Collector<TileTask> out)
             throws Exception {
-        int end = (int) Math.min((long) from + tiling.emitChunk(), tasks.taskCount());
+        int wanted = (int) Math.min(tiling.emitChunk(), (long) tasks.taskCount() - from);
+        int granted = credits().take(wanted);
+        int end = from + granted;
         for (int i = from; i < end; i++) {
             out.collect(tasks.task(slideId, i));
         }
-        emitted.inc(end - from);
+        emitted.inc(granted);
         if (end == tasks.taskCount()) {
             pending.clear();
             nextIndex.clear();
             release();
             return;
         }
-        if (from == 0) {
+        if (from == 0 && wanted == tasks.taskCount()) {
+            // A slide of one chunk that got too few credits: its plan was not stored at start.
             pending.update(tasks);
         }
-        nextIndex.update(end);
+        if (granted > 0 || from == 0) {
+            nextIndex.update(end);
+        }
         // One millisecond ahead rather than "now": the timer service fires every timer that is
         // due in one loop, so a timer due at the current time could run in the same mail and
         // the chunks would again not let a barrier in between.
+        long delay = granted == wanted ? 1 : CREDIT_POLL_MILLIS;
         ctx.timerService()
-                .registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
+                .registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + delay);
+    }
+
+    /** Tile tasks emitted at a time ({@code tiling.emit-chunk}). */
+    int emitChunkSize() {
+        return tiling.emitChunk();
+    }
+
+    /** Uses {@code account} for the tile credits of this subtask (set before {@code open}). */
+    void useCredits(PlannerCredits account) {
+        this.credits = account;
+    }
+
+    private PlannerCredits credits() {
+        if (credits == null) {
+            credits = PlannerCredits.unlimited();
+        }
+        return credits;
     }
 }

@@ -36,6 +36,7 @@ public final class TilingConfig implements Serializable {
     private final int emitChunk;
     private final Duration scanMemory;
     private final int maxActiveSlides;
+    private final int maxTilesInFlight;
 
     private TilingConfig(Builder b) {
         this.targetMpp = b.targetMpp;
@@ -50,6 +51,7 @@ public final class TilingConfig implements Serializable {
         this.emitChunk = b.emitChunk;
         this.scanMemory = b.scanMemory;
         this.maxActiveSlides = b.maxActiveSlides;
+        this.maxTilesInFlight = b.maxTilesInFlight;
     }
 
     /** The defaults of {@link TilingOptions}. */
@@ -82,6 +84,7 @@ public final class TilingConfig implements Serializable {
                 .emitChunk(read(conf, TilingOptions.EMIT_CHUNK))
                 .scanMemory(read(conf, TilingOptions.SCAN_MEMORY))
                 .maxActiveSlides(read(conf, TilingOptions.MAX_ACTIVE_SLIDES))
+                .maxTilesInFlight(read(conf, TilingOptions.MAX_TILES_IN_FLIGHT))
                 .build();
     }
 
@@ -160,6 +163,14 @@ public final class TilingConfig implements Serializable {
         return maxActiveSlides;
     }
 
+    /**
+     * Tile tasks the job lets be between the planner and the end of the embed stage; 0 for {@link
+     * TilingOptions#MAX_TILES_IN_FLIGHT}'s default, sized from the embed stage.
+     */
+    public int maxTilesInFlight() {
+        return maxTilesInFlight;
+    }
+
     /** A builder holding this config's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder()
@@ -174,7 +185,8 @@ public final class TilingConfig implements Serializable {
                 .mppTolerance(mppTolerance)
                 .emitChunk(emitChunk)
                 .scanMemory(scanMemory)
-                .maxActiveSlides(maxActiveSlides);
+                .maxActiveSlides(maxActiveSlides)
+                .maxTilesInFlight(maxTilesInFlight);
     }
 
     @Override
@@ -197,7 +209,8 @@ public final class TilingConfig implements Serializable {
                 && Double.compare(mppTolerance, c.mppTolerance) == 0
                 && emitChunk == c.emitChunk
                 && scanMemory.equals(c.scanMemory)
-                && maxActiveSlides == c.maxActiveSlides;
+                && maxActiveSlides == c.maxActiveSlides
+                && maxTilesInFlight == c.maxTilesInFlight;
     }
 
     @Override
@@ -214,7 +227,8 @@ public final class TilingConfig implements Serializable {
                 mppTolerance,
                 emitChunk,
                 scanMemory,
-                maxActiveSlides);
+                maxActiveSlides,
+                maxTilesInFlight);
     }
 
     @Override
@@ -243,6 +257,8 @@ public final class TilingConfig implements Serializable {
                 + scanMemory
                 + ", maxActiveSlides="
                 + maxActiveSlides
+                + ", maxTilesInFlight="
+                + maxTilesInFlight
                 + '}';
     }
 
@@ -260,6 +276,7 @@ public final class TilingConfig implements Serializable {
         private int emitChunk = TilingOptions.EMIT_CHUNK.defaultValue();
         private Duration scanMemory = TilingOptions.SCAN_MEMORY.defaultValue();
         private int maxActiveSlides = TilingOptions.MAX_ACTIVE_SLIDES.defaultValue();
+        private int maxTilesInFlight = TilingOptions.MAX_TILES_IN_FLIGHT.defaultValue();
 
         private Builder() {}
 
@@ -321,6 +338,11 @@ public final class TilingConfig implements Serializable {
 
         public Builder maxActiveSlides(int maxActiveSlides) {
             this.maxActiveSlides = maxActiveSlides;
+            return this;
+        }
+
+        public Builder maxTilesInFlight(int maxTilesInFlight) {
+            this.maxTilesInFlight = maxTilesInFlight;
             return this;
         }
 
@@ -388,6 +410,12 @@ public final class TilingConfig implements Serializable {
                     TilingOptions.MAX_ACTIVE_SLIDES,
                     maxActiveSlides,
                     "a number of slides of at least 1, e.g. 2");
+            check(
+                    maxTilesInFlight >= 0,
+                    TilingOptions.MAX_TILES_IN_FLIGHT,
+                    maxTilesInFlight,
+                    "a number of tile tasks of at least 1, or 0 for twice inference.capacity per"
+                            + " embed subtask");
             return new TilingConfig(this);
         }
 

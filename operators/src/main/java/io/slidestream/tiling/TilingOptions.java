@@ -122,5 +122,21 @@ public final class TilingOptions {
                                     + " progressing side by side (and timing out together). Two"
                                     + " lets small slides pass beside a resection.");
 
+    public static final ConfigOption<Integer> MAX_TILES_IN_FLIGHT =
+            ConfigOptions.key("tiling.max-tiles-in-flight")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "Tile tasks the whole job lets be in flight between the planners and"
+                                    + " the end of the embed stage (queued between the operators,"
+                                    + " being read, batched or embedded). A planner emits a task"
+                                    + " only with a credit from this budget, and each task that"
+                                    + " leaves the embed stage gives its credit back; so a backlog"
+                                    + " waits as announcements, never as thousands of queued tile"
+                                    + " tasks ahead of a slide's own tiles, and checkpoints stay"
+                                    + " small. 0 sizes it from the embed stage: twice"
+                                    + " inference.capacity per embed subtask (one capacity being"
+                                    + " read and embedded, one queued in front of it).");
+
     private TilingOptions() {}
 }

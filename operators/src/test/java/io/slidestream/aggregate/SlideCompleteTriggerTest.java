@@ -68,32 +68,91 @@ class SlideCompleteTriggerTest {
     }
 
     @Test
-    void emitsIncompleteResultOnTimeoutAndNothingAfterwards() throws Exception {
+    void emitsIncompleteResultWhenNoTileCameForTheTimeoutAndNothingAfterwards() throws Exception {
         harness = SlideWindowHarness.open(CONFIG, null, START);
         harness.processElement(tile("s1", 0, 4, D), 0L);
         harness.setProcessingTime(START + 60_000);
         harness.processElement(tile("s1", 2, 4, D), 0L);
 
-        // The timeout runs from the first tile, not the latest.
-        harness.setProcessingTime(START + TIMEOUT.toMillis() - 1);
-        assertThat(harness.extractOutputValues()).isEmpty();
+        // The timeout runs from the latest tile, not the first: the slide was still progressing.
         harness.setProcessingTime(START + TIMEOUT.toMillis());
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.setProcessingTime(START + 60_000 + TIMEOUT.toMillis() - 1);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.setProcessingTime(START + 60_000 + TIMEOUT.toMillis());
 
         List<SlideResult> results = harness.extractOutputValues();
         assertThat(results).hasSize(1);
-        assertThat(results.get(0).getComplete()).isFalse();
-        assertThat(results.get(0).getTilesReceived()).isEqualTo(2);
-        assertThat(results.get(0).getTileCount()).isEqualTo(4);
-        assertThat(results.get(0).getMeanEmbedding()).containsExactly(1f, 1.5f, 2f, 2.5f);
-        assertThat(results.get(0).getCompletedAt()).isEqualTo(ONE_MINUTE_LATER.plus(TIMEOUT));
+        SlideResult result = results.get(0);
+        assertThat(result.getComplete()).isFalse();
+        assertThat(result.getTilesReceived()).isEqualTo(2);
+        assertThat(result.getTileCount()).isEqualTo(4);
+        assertThat(result.getMeanEmbedding()).containsExactly(1f, 1.5f, 2f, 2.5f);
+        assertThat(result.getCompletedAt())
+                .isEqualTo(ONE_MINUTE_LATER.plusSeconds(60).plus(TIMEOUT));
+        assertThat(result.getIncompleteReason())
+                .isEqualTo(
+                        "STALLED: no new tile for PT10M (aggregate.slide-timeout) (2 of 4 tiles"
+                                + " embedded)");
 
         // Stragglers, even enough to complete the slide, give no second result.
         harness.processElement(tile("s1", 1, 4, D), 0L);
         harness.processElement(tile("s1", 3, 4, D), 0L);
-        harness.setProcessingTime(START + TIMEOUT.toMillis() + RETENTION.toMillis());
+        harness.setProcessingTime(START + 60_000 + TIMEOUT.toMillis() + RETENTION.toMillis());
         assertThat(harness.extractOutputValues()).hasSize(1);
         assertThat(harness.numKeyedStateEntries()).isZero();
         assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void aSlideThatKeepsProgressingIsCutAtItsLongestDuration() throws Exception {
+        Duration longest = TIMEOUT.multipliedBy(3);
+        harness =
+                SlideWindowHarness.open(
+                        AggregateConfig.builder()
+                                .slideTimeout(TIMEOUT)
+                                .slideMaxDuration(longest)
+                                .doneRetention(RETENTION)
+                                .build(),
+                        null,
+                        START);
+        int tiles = 100;
+        long step = TIMEOUT.toMillis() / 2;
+        long now = START;
+        int sent = 0;
+        // A tile every half timeout: never stalled, but open for longer than allowed.
+        while (now < START + longest.toMillis()) {
+            harness.setProcessingTime(now);
+            assertThat(harness.extractOutputValues()).as("open at %d ms", now - START).isEmpty();
+            harness.processElement(tile("s1", sent++, tiles, D), 0L);
+            now += step;
+        }
+        harness.setProcessingTime(START + longest.toMillis());
+
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).getTilesReceived()).isEqualTo(sent);
+        assertThat(results.get(0).getIncompleteReason())
+                .isEqualTo(
+                        "MAX_DURATION: open for PT30M since its first tile"
+                                + " (aggregate.slide-max-duration) ("
+                                + sent
+                                + " of 100 tiles embedded)");
+        assertThat(results.get(0).getCompletedAt())
+                .isEqualTo(Instant.ofEpochMilli(START + longest.toMillis()));
+    }
+
+    @Test
+    void aCompleteResultNamesNoReason() throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 2, D), 0L);
+        harness.processElement(tile("s1", 1, 2, D), 0L);
+
+        assertThat(harness.extractOutputValues())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getIncompleteReason()).isEmpty());
+        // The reason state was never written, and nothing of the open slide is left.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
     }
 
     @Test
@@ -118,8 +177,9 @@ class SlideCompleteTriggerTest {
     void cleansUpStateAndTimersWhenSlideIsDone() throws Exception {
         harness = SlideWindowHarness.open(CONFIG, null, START);
         harness.processElement(tile("s1", 0, 2, D), 0L);
-        // Tiles, run, count, bitset, pending timer; the timeout and the end-of-input timer.
-        assertThat(harness.numKeyedStateEntries()).isEqualTo(5);
+        // Tiles, run, count, bitset, first and latest tile times, pending timer; the stall check
+        // and the end-of-input timer.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(7);
         assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
         assertThat(harness.numEventTimeTimers()).isEqualTo(1);
 
@@ -215,6 +275,10 @@ class SlideCompleteTriggerTest {
         assertThat(results).hasSize(1);
         assertThat(results.get(0).getComplete()).isFalse();
         assertThat(results.get(0).getTilesReceived()).isEqualTo(1);
+        assertThat(results.get(0).getIncompleteReason())
+                .isEqualTo(
+                        "END_OF_INPUT: the input ended before every tile arrived (1 of 3 tiles"
+                                + " embedded)");
     }
 
     @Test

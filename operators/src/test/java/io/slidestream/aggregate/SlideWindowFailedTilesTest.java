@@ -82,6 +82,10 @@ class SlideWindowFailedTilesTest {
         assertThat(result.getModelId()).isEqualTo(TileEmbeddings.MODEL_ID);
         // Fired on the last marker, not on the timeout an hour later.
         assertThat(result.getCompletedAt()).isEqualTo(ONE_MINUTE_LATER);
+        assertThat(result.getIncompleteReason())
+                .isEqualTo(
+                        "TILES_FAILED: 2 of 4 tiles could not be read or embedded (see"
+                                + " slide_errors)");
         assertThat(SlideWindowHarness.failures(harness)).isEmpty();
         assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
         assertThat(harness.numEventTimeTimers()).isZero();

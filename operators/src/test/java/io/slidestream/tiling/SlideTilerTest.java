@@ -26,6 +26,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -106,6 +107,37 @@ class SlideTilerTest {
             assertThat(harness.numProcessingTimeTimers()).isZero();
             harness.setProcessingTime(100);
             assertThat(harness.extractOutputValues()).hasSize(TILES);
+        }
+    }
+
+    @Test
+    void emitsOnlyTheTasksItHasCreditsForAndAsksForMoreOnceAtATime() throws Exception {
+        List<OperatorEvent> requests = new ArrayList<>();
+        SlidePlannerOperator operator = operator(TILING);
+        operator.useCredits(requests::add, CHUNK);
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(event("s1", slide), 1L);
+            // No credits yet: nothing is emitted, one request is out, the slide looks again later.
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(requests).containsExactly(new TileCreditCoordinator.Request(CHUNK));
+            harness.setProcessingTime(SlideTiler.CREDIT_POLL_MILLIS);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(requests).hasSize(1);
+
+            // Five credits: five tasks, then the next request.
+            operator.handleOperatorEvent(new TileCreditCoordinator.Grant(5));
+            harness.setProcessingTime(2 * SlideTiler.CREDIT_POLL_MILLIS);
+            assertThat(indices(harness.extractOutputValues())).containsExactly(0, 1, 2, 3, 4);
+            assertThat(requests).hasSize(2);
+
+            // Enough for the rest: the slide is emitted to its end, in plan order.
+            operator.handleOperatorEvent(new TileCreditCoordinator.Grant(TILES));
+            for (long t = 3; t < 3 + TILES; t++) {
+                harness.setProcessingTime(t * SlideTiler.CREDIT_POLL_MILLIS);
+            }
+            assertThat(harness.extractOutputValues()).isEqualTo(expectedTasks("s1", 0, TILES));
+            assertThat(harness.numProcessingTimeTimers()).isZero();
         }
     }
 
@@ -449,16 +481,18 @@ class SlideTilerTest {
 
     static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness(
             TilingConfig tiling) throws Exception {
+        return harness(operator(tiling));
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, SlideScanned, TileTask> harness(
+            SlidePlannerOperator operator) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new SlidePlannerOperator(
-                        new SlideTiler(
-                                tiling,
-                                List.of(),
-                                SlideReader.AUTO,
-                                null,
-                                GpfmTinyFixture.model())),
-                SlideScanned::getSlideId,
-                Types.STRING);
+                operator, SlideScanned::getSlideId, Types.STRING);
+    }
+
+    static SlidePlannerOperator operator(TilingConfig tiling) {
+        return new SlidePlannerOperator(
+                new SlideTiler(tiling, List.of(), SlideReader.AUTO, null, GpfmTinyFixture.model()));
     }
 
     static SlideScanned event(String slideId, Path file) {

@@ -24,8 +24,9 @@ import org.apache.iceberg.types.Types;
  *
  * <p><b>Schema version 2</b> renamed {@code tiles.tile_id} to {@code tile_key} (same field id) and
  * added {@code uri}, {@code read_px} and {@code extent_px} (ids 19-21) as optional columns, and
- * {@code slides.tile_attention} (id 41): rows written before have them null. {@code
- * IcebergCatalogs.ensureTables} evolves a version 1 table in place.
+ * {@code slides.tile_attention} (id 41); {@code slides.incomplete_reason} (id 43) came later: rows
+ * written before have them null. {@code IcebergCatalogs.ensureTables} evolves a version 1 table in
+ * place.
  *
  * <p>{@code tiles} and {@code slides} are written in upsert mode on their identifier fields: {@code
  * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id). A duplicate
@@ -167,7 +168,14 @@ public final class IcebergTables {
                                     "tile_attention",
                                     Types.ListType.ofRequired(42, Types.FloatType.get()),
                                     "ABMIL attention of every tile by tile_index; 0 for a tile"
-                                            + " that did not arrive; empty without a head")),
+                                            + " that did not arrive; empty without a head"),
+                            optional(
+                                    43,
+                                    "incomplete_reason",
+                                    Types.StringType.get(),
+                                    "Why the result is partial (TILES_FAILED, STALLED,"
+                                            + " MAX_DURATION, END_OF_INPUT: details); empty when"
+                                            + " complete")),
                     Set.of(2, 4));
 
     /** Unpartitioned: one small row per slide and model, upserted on (slide_id, model_id). */
