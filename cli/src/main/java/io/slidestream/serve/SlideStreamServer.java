@@ -73,7 +73,7 @@ public final class SlideStreamServer implements AutoCloseable {
                                             + ctx.method()
                                             + " "
                                             + ctx.path()
-                                            + "; the README lists the API");
+                                            + "; docs/retrieval.md lists the API");
                         } else {
                             ServeJson.error(
                                     ctx,

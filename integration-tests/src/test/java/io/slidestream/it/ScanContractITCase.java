@@ -38,9 +38,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The scan contract of the README end to end, against real stores (KRaft broker, Milvus Lite,
- * Iceberg JDBC catalog) with the job as {@code run} builds it, everything read back from the stores
- * themselves:
+ * The scan contract of docs/failure-contract.md end to end, against real stores (KRaft broker,
+ * Milvus Lite, Iceberg JDBC catalog) with the job as {@code run} builds it, everything read back
+ * from the stores themselves:
  *
  * <ol>
  *   <li>the same event twice, and a burst of 200 identical events for another slide: each slide

@@ -70,12 +70,13 @@ import org.apache.flink.types.Either;
  *
  * <p><b>Scans.</b> {@link SlideTiler} plans each scan once and issues removals for the tiles a
  * re-scan lacks; {@link LatestScanGate} drops whatever of a superseded scan is still in flight, in
- * front of both the tile sinks and the window (see the README's failure contract).
+ * front of both the tile sinks and the window (see docs/failure-contract.md).
  *
- * <p><b>Savepoint break.</b> Reading moved into the async embed operator (uid {@link
- * TileEmbedder#UID}), whose checkpointed in-flight inputs are now {@code TileTask}s instead of
- * preprocessed tensors, and the {@code read-tiles} operator is gone: savepoints taken before that
- * change cannot be restored (start afresh; the window's {@code TileEmbedding} state is unchanged).
+ * <p><b>Tile credits.</b> The planners emit tile tasks only within the job's budget ({@code
+ * tiling.max-tiles-in-flight}), kept by the planner's {@link TileCreditCoordinator}; {@link
+ * TileCreditReturn}, chained behind the embed stage, gives a credit back for every result.
+ *
+ * <p>Savepoint compatibility between versions: docs/upgrading.md.
  */
 public final class SlideStreamJob {
 

@@ -53,10 +53,7 @@ import org.slf4j.LoggerFactory;
  * in-flight <i>inputs</i>. A tile task is ~200 bytes; a 3x224x224 tensor is 600 KB, so tensors in
  * flight made every checkpoint up to {@code inference.capacity} x 600 KB per subtask. Reading
  * inside the async function also moves reading off the task thread and runs it on {@code
- * inference.reader-threads} threads, overlapping it with inference. <b>Savepoint break:</b> the
- * operator keeps uid {@link #UID} but its checkpointed input type changed from {@code
- * PreprocessedTile} to {@link TileTask}; savepoints taken before this change (which also had a
- * separate {@code read-tiles} operator) cannot be restored; start such jobs afresh.
+ * inference.reader-threads} threads, overlapping it with inference.
  *
  * <p><b>Reader pool: per subtask.</b> Each subtask owns {@code inference.reader-threads} daemon
  * threads and a {@link SlideHandleCache}. At most {@code inference.capacity} tasks of the subtask

@@ -221,7 +221,7 @@ public final class MilvusCollectionAdmin {
                             + MilvusCollections.TILES.defaultName()
                             + " and "
                             + MilvusCollections.SLIDES.defaultName()
-                            + "); the README's Stores section says how to move.");
+                            + "); docs/stores.md says how to move.");
         }
     }
 }

@@ -26,11 +26,10 @@ import java.util.concurrent.TimeUnit;
  * API, for {@link MilvusUpsertWriter}.
  *
  * <p>Why not the v2 client the rest of the sinks use: its {@code upsert} takes rows only, as JSON,
- * and turns every vector back into a {@code List<Float>} through Gson's tree reader, which costs
- * about 105 µs per 1,024-float vector on the calling thread - a third of what the Flink task
- * threads spend per tile. Built into columns here, the same upsert costs the task thread 37-55
- * instead of 141-171 µs per tile entity (measured against Milvus Lite). Entities are still buffered
- * and checkpointed as JSON rows; this class only sends them.
+ * and turns every vector back into a {@code List<Float>} through Gson's tree reader on the calling
+ * thread, which made it the largest cost of the Flink task threads per tile (figures in
+ * docs/performance.md). Entities are still buffered and checkpointed as JSON rows; this class only
+ * sends them, as typed columns.
  *
  * <p><b>Failure</b>: every failure is thrown as the v2 client's {@link MilvusClientException}, so
  * {@link MilvusUpsertWriter#isTransient} judges both clients alike: {@link

@@ -44,7 +44,7 @@ public final class MilvusOptions {
                             "Collection of tile embeddings. Use one collection per model: the"
                                     + " vector dimension is fixed when it is created. The"
                                     + " default name carries the fields' schema version (see"
-                                    + " the README's Stores).");
+                                    + " docs/stores.md).");
 
     public static final ConfigOption<String> SLIDES_COLLECTION =
             ConfigOptions.key("milvus.slides-collection")

@@ -29,17 +29,16 @@ import java.util.function.Supplier;
  *
  * <p><b>Method.</b> For every (mode, thread count) row the benchmark runs warm-up passes until at
  * least {@value #WARM_UP_TILES} tiles have been read (one pass at least: a plan of 20 tiles of 512
- * px would otherwise be measured before the JIT has finished compiling the resize: 3.0 instead of
- * 2.4 ms per tile with 500 warm-up tiles) and then {@code passes} measured passes. Each pass opens
- * a fresh handle through the supplied opener, so OpenSlide's tile cache starts empty and a pass
- * never re-reads tiles decoded by the pass before (which would turn it into a cache benchmark); the
- * file's bytes still come from the operating system's page cache after the first pass, so the
- * figures are decode-bound, not disk-bound. Only the reads are timed, not opening the handle. The
- * threads take tiles from a shared counter, so a slow tile does not leave a thread idle while
- * another has a queue. Besides the wall-clock rate each pass records the CPU time its threads spent
- * per tile (OpenSlide decodes on the calling thread, so this includes the native decode): on a
- * shared, loaded machine the wall-clock rate falls with the load while the CPU time per tile stays
- * close to the true cost.
+ * px would otherwise be measured before the JIT has finished compiling the resize) and then {@code
+ * passes} measured passes. Each pass opens a fresh handle through the supplied opener, so
+ * OpenSlide's tile cache starts empty and a pass never re-reads tiles decoded by the pass before
+ * (which would turn it into a cache benchmark); the file's bytes still come from the operating
+ * system's page cache after the first pass, so the figures are decode-bound, not disk-bound. Only
+ * the reads are timed, not opening the handle. The threads take tiles from a shared counter, so a
+ * slow tile does not leave a thread idle while another has a queue. Besides the wall-clock rate
+ * each pass records the CPU time its threads spent per tile (OpenSlide decodes on the calling
+ * thread, so this includes the native decode): on a shared, loaded machine the wall-clock rate
+ * falls with the load while the CPU time per tile stays close to the true cost.
  *
  * <p><b>State.</b> None between runs: every run makes its own thread pool and closes every handle
  * it opened. Buffers (one {@code int[]} per thread, one tensor per thread) are allocated once per

@@ -42,7 +42,7 @@ public enum SlideReader {
                                     + " (a 40x slide tiled at 0.5 um/px: 512 px reads become 256"
                                     + " px), with slides.reader=auto on JPEG-tiled SVS/TIFF."
                                     + " About a quarter of the decoding work, but not"
-                                    + " pixel-identical to the reference pipeline: the README"
+                                    + " pixel-identical to the reference pipeline: docs/performance.md"
                                     + " states the embedding cosine to the exact path. Off by"
                                     + " default.");
 

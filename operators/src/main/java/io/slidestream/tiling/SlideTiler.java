@@ -77,6 +77,12 @@ import org.slf4j.LoggerFactory;
  * parallelism, the waiting slides hold tickets of several old subtasks, so each new subtask admits
  * all of them at once.
  *
+ * <p><b>Tile credits.</b> Run by {@link SlidePlannerOperator#factory}, the planner emits a task
+ * only with a credit from the job's budget ({@code tiling.max-tiles-in-flight}, see {@link
+ * TileCreditCoordinator}); a chunk that got fewer credits than tasks emits what it got and looks
+ * again after {@value #CREDIT_POLL_MILLIS} ms, so tasks wait here, in plan order, rather than in
+ * the network buffers in front of the readers.
+ *
  * <p><b>State and timers</b>: per slide, the latest scan's {@code scanned_at} and the latest
  * planned scan's footprint (both with the TTL above); only while it waits for admission, its event
  * and ticket (with a poll timer); only while a scan's tasks are being emitted, the remaining plan
@@ -99,10 +105,6 @@ import org.slf4j.LoggerFactory;
  * allowed roots, unknown resolution, or without tissue ({@code NO_TISSUE}) - goes to the {@link
  * #FAILED} side output as a {@link SlideFailed} with stage {@code plan}, leaving no state; the job
  * goes on with the next slide.
- *
- * <p><b>Savepoints.</b> Uid {@value #UID} was a stateless {@code ProcessFunction} before this keyed
- * version; savepoints taken with the old operator cannot be restored into this one (nothing had
- * been released then, so no migration is provided).
  */
 public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileTask>
         implements CheckpointedFunction {

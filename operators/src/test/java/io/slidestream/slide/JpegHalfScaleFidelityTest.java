@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * pixel-identical: CMU-1-Small-Region tiled at 1.0 um/px with a stride of a quarter tile (512 px
  * reads at level 0 every 128 px, resized to the model's 224 px), every tissue tile embedded with
  * the fixture model once from the exact 512 px read and once from the 256 px read decoded at 1/2
- * scale in the DCT domain. Logs the minimum and mean embedding cosine, the figure the README
- * quotes; asserts that every tile was read at half scale and that no tile's embedding is far off.
+ * scale in the DCT domain. Logs the minimum and mean embedding cosine, the figure
+ * docs/performance.md quotes; asserts that every tile was read at half scale and that no tile's
+ * embedding is far off.
  */
 class JpegHalfScaleFidelityTest {
     private static final Logger LOG = LoggerFactory.getLogger(JpegHalfScaleFidelityTest.class);
