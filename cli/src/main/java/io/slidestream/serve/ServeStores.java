@@ -2,6 +2,7 @@ package io.slidestream.serve;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideHandleCache;
@@ -107,7 +108,8 @@ final class ServeStores implements AutoCloseable {
 
     static ApiError unavailable(String what, RuntimeException e) {
         String cause = e instanceof SlideStreamException s ? s.getMessage() : e.toString();
-        return new ApiError(503, "STORE_UNAVAILABLE", what + " does not answer: " + cause);
+        ErrorCode code = ErrorCode.STORE_UNAVAILABLE;
+        return new ApiError(code.httpStatus(), code.name(), what + " does not answer: " + cause);
     }
 
     @Override

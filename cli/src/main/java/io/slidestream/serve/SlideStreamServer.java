@@ -5,7 +5,6 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.schemas.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +58,7 @@ public final class SlideStreamServer implements AutoCloseable {
                     SlideStreamException.class,
                     (e, ctx) ->
                             ServeJson.error(
-                                    ctx, status(e.code()), e.code().name(), e.getMessage()));
+                                    ctx, e.code().httpStatus(), e.code().name(), e.getMessage()));
             app.exception(
                     HttpResponseException.class,
                     (e, ctx) -> {
@@ -112,17 +111,6 @@ public final class SlideStreamServer implements AutoCloseable {
     /** The model the service embeds uploaded images with. */
     public String modelId() {
         return stores.modelId();
-    }
-
-    private static int status(ErrorCode code) {
-        return switch (code) {
-            case INVALID_REQUEST, INVALID_CONFIG -> 400;
-            case ACCESS_DENIED -> 403;
-            case SLIDE_NOT_FOUND -> 404;
-            case UNSUPPORTED_FORMAT, CORRUPT_SLIDE, UNKNOWN_RESOLUTION -> 422;
-            case STORE_UNAVAILABLE -> 503;
-            default -> 500;
-        };
     }
 
     @Override

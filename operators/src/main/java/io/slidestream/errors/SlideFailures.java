@@ -36,11 +36,18 @@ public final class SlideFailures {
     /**
      * A failure record for {@code error}: its own code and message for a {@link
      * SlideStreamException}, {@code INTERNAL} with the exception's text otherwise.
+     *
+     * @throws SlideStreamException {@code error} itself when its code {@linkplain
+     *     ErrorCode#failsOver() fails over}: an infrastructure failure is never recorded as the
+     *     slide's; the task fails and the job restarts from its last checkpoint
      */
     public static SlideFailed of(
             String slideId, String uri, Throwable error, String stage, long failedAtMillis) {
         if (error instanceof SlideStreamException) {
             SlideStreamException e = (SlideStreamException) error;
+            if (e.code().failsOver()) {
+                throw e;
+            }
             return of(slideId, uri, e.code(), e.getMessage(), stage, failedAtMillis);
         }
         return of(

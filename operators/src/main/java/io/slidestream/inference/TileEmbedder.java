@@ -311,7 +311,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                         }
                     } else {
                         SlideStreamException cause = asSlideStreamException(error);
-                        if (cause.code() == ErrorCode.ENGINE_FAILED) {
+                        if (cause.code().failsOver()) {
                             // Not the tile's failure: the engine goes (the restart loads the
                             // model afresh) and the task fails, so the job fails over and the
                             // tile is embedded again after the restart.
