@@ -19,9 +19,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * committed within a couple of checkpoint intervals of their last tile, not when the large slide
  * finishes.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BacklogITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
@@ -135,15 +139,17 @@ class BacklogITCase {
                 }
                 // Poll often: the time a result becomes visible is what is measured.
                 Map<String, Instant> visible = new HashMap<>();
-                long deadline = System.nanoTime() + TIMEOUT.toNanos();
-                while (!visible.containsKey("large")) {
-                    for (SlideResult r : results.poll()) {
-                        visible.putIfAbsent(r.getSlideId(), Instant.now());
-                    }
-                    EndToEndStack.assertRunning(job);
-                    assertThat(System.nanoTime()).as("all results").isLessThan(deadline);
-                    Thread.sleep(50);
-                }
+                Awaitility.await("all results")
+                        .atMost(TIMEOUT)
+                        .pollInterval(Duration.ofMillis(50))
+                        .failFast("the job ended", () -> EndToEndStack.assertRunning(job))
+                        .until(
+                                () -> {
+                                    for (SlideResult r : results.poll()) {
+                                        visible.putIfAbsent(r.getSlideId(), Instant.now());
+                                    }
+                                    return visible.containsKey("large");
+                                });
                 Map<String, SlideResult> byId = new HashMap<>();
                 results.poll().forEach(r -> byId.put(r.getSlideId(), r));
                 Instant largeVisible = visible.get("large");
@@ -175,15 +181,9 @@ class BacklogITCase {
     }
 
     private static void awaitResults(
-            JobClient job, CommittedTopic<SlideResult> results, int expected) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (results.poll().size() < expected) {
-            EndToEndStack.assertRunning(job);
-            assertThat(System.nanoTime())
-                    .as("%d results within %s, have %d", expected, TIMEOUT, results.poll().size())
-                    .isLessThan(deadline);
-            Thread.sleep(250);
-        }
+            JobClient job, CommittedTopic<SlideResult> results, int expected) {
+        EndToEndStack.awaitWhileRunning(
+                job, TIMEOUT, expected + " results", () -> results.poll().size() >= expected);
     }
 
     private static SlideScanned event(String slideId, Path file) {

@@ -18,9 +18,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each failover exactly the running subtasks' engine leases and queue reservations are held, and
  * none once the job is cancelled.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BrokenEngineITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
@@ -131,15 +134,8 @@ class BrokenEngineITCase {
         }
     }
 
-    private static void awaitResults(JobClient job, CommittedTopic<SlideResult> results, int n)
-            throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (results.poll().size() < n) {
-            EndToEndStack.assertRunning(job);
-            assertThat(System.nanoTime())
-                    .as("%d results within %s", n, TIMEOUT)
-                    .isLessThan(deadline);
-            Thread.sleep(250);
-        }
+    private static void awaitResults(JobClient job, CommittedTopic<SlideResult> results, int n) {
+        EndToEndStack.awaitWhileRunning(
+                job, TIMEOUT, n + " results", () -> results.poll().size() >= n);
     }
 }

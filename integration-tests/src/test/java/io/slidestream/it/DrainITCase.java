@@ -32,6 +32,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * emitting when the input ends, and keeps the slides waiting for admission, is {@code
  * SlideTilerTest}'s.)
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class DrainITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();

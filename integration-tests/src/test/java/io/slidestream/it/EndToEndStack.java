@@ -51,6 +51,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * What the end-to-end ITCases share: the {@link EmbeddedStack} (KRaft broker, Milvus Lite, Iceberg
@@ -259,6 +261,9 @@ final class EndToEndStack implements AutoCloseable {
         }
     }
 
+    /** How often the waits of the ITCases look again. */
+    static final Duration POLL = Duration.ofMillis(250);
+
     /** A {@code read_committed} consumer of one output topic, from its beginning. */
     <T extends SpecificRecord> CommittedTopic<T> committed(String topic, AvroCodec<T> codec) {
         return new CommittedTopic<>(bootstrapServers(), topic, codec);
@@ -267,15 +272,26 @@ final class EndToEndStack implements AutoCloseable {
     /**
      * Polls {@code condition} until it holds or {@code timeout} passes; returns whether it held.
      */
-    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(250);
+    static boolean await(Duration timeout, BooleanSupplier condition) {
+        try {
+            Awaitility.await().atMost(timeout).pollInterval(POLL).until(condition::getAsBoolean);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return condition.getAsBoolean();
+    }
+
+    /**
+     * Waits until {@code condition} holds while {@code job} runs: fails at once when the job ends
+     * on its own, and after {@code timeout} with {@code what}.
+     */
+    static void awaitWhileRunning(
+            JobClient job, Duration timeout, String what, BooleanSupplier condition) {
+        Awaitility.await(what)
+                .atMost(timeout)
+                .pollInterval(POLL)
+                .failFast("the job ended", () -> assertRunning(job))
+                .until(condition::getAsBoolean);
     }
 
     /** Fails fast when the job has died instead of waiting for the whole timeout. */
@@ -294,11 +310,14 @@ final class EndToEndStack implements AutoCloseable {
         if (!status.isGloballyTerminalState()) {
             job.cancel().get(30, TimeUnit.SECONDS);
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        Awaitility.await("the cancelled job gone")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () ->
+                                job.getJobStatus()
+                                        .get(10, TimeUnit.SECONDS)
+                                        .isGloballyTerminalState());
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * layouts load strictly into the plain-torch GPFM definition, and a random-weight export (depth 2,
  * GPFM's parameter names) is checked against PyTorch through ONNX Runtime Java.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ExportToolITCase {
 
     @TempDir Path dir;

@@ -15,11 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The Iceberg sinks against a real JDBC catalog on SQLite in a temporary folder, in a Flink
  * MiniCluster with checkpoints on: rows land once committed and read back per slide.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class IcebergSinkITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();

@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What the deployable job jar ({@code jobs/target/slidestream-job.jar}) must and must not carry. It
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * belong in the cluster's {@code lib/} (loaded parent-first, see {@code
  * deploy/conf/flink-config.yaml}), as {@code jobs/target/cluster-lib}.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class JobJarContentsITCase {
     /** 139 MiB when this bound was set; the jar before the include list was 313 MB. */
     static final long MAX_BYTES = 150L << 20;

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -46,6 +47,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +58,7 @@ import org.junit.jupiter.api.io.TempDir;
  * records dead letters, both through the exactly-once {@link KafkaSinks}; a {@code read_committed}
  * consumer then sees exactly the expected records, each once.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class KafkaRoundTripITCase {
     static final String SCANNED = "slides.scanned";
     static final String RESULTS = "slides.results";

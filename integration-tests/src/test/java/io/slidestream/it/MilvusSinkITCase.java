@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -26,9 +27,11 @@ import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with checkpoints on: idempotent upserts, self-search, a server restart mid-write, and an outage
  * longer than the sink's retry window during which checkpoints go on completing.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class MilvusSinkITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
@@ -140,8 +144,9 @@ class MilvusSinkITCase {
         }
         int port = milvus.port();
         milvus.close();
-        // Records keep flowing into the sink while the server is away; it must hold them.
-        Thread.sleep(3000);
+        // Records keep flowing into the sink while the server is away; it must hold them. The
+        // outage's length is part of the fault, not a wait for something to happen.
+        outage(Duration.ofSeconds(3));
         assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
         milvus = MilvusLite.start(dir.resolve("milvus.db"), port);
 
@@ -179,15 +184,15 @@ class MilvusSinkITCase {
         long checkpointsBefore = CheckpointCounter.COMPLETED.get();
         // Away for three retry windows, with checkpoints completing meanwhile (the unsent writes
         // are in them) and the job never failing over.
-        long deadline = away + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() - away < retryWindow.multipliedBy(3).toNanos()
-                || CheckpointCounter.COMPLETED.get() < checkpointsBefore + 5) {
-            assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
-            assertThat(System.nanoTime())
-                    .as("checkpoints while Milvus is away")
-                    .isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        Awaitility.await("checkpoints while Milvus is away")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .failFast("the job ended", () -> job.getJobStatus().get().isGloballyTerminalState())
+                .until(
+                        () ->
+                                System.nanoTime() - away >= retryWindow.multipliedBy(3).toNanos()
+                                        && CheckpointCounter.COMPLETED.get()
+                                                >= checkpointsBefore + 5);
         long checkpointsDuring = CheckpointCounter.COMPLETED.get() - checkpointsBefore;
         milvus = MilvusLite.start(dir.resolve("milvus.db"), port);
 
@@ -202,20 +207,18 @@ class MilvusSinkITCase {
                 (System.nanoTime() - away) / 1e9, retryWindow, checkpointsDuring, count, count);
     }
 
-    private static void awaitCount(MilvusStoreReader reader, String slide, long atLeast)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (reader.countTiles(slide) >= atLeast) {
-                    return;
-                }
-            } catch (RuntimeException collectionNotYetThere) {
-                // The sink creates the collection with its first batch.
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("fewer than " + atLeast + " tiles of " + slide + " in Milvus");
+    private static void awaitCount(MilvusStoreReader reader, String slide, long atLeast) {
+        // The sink creates the collection with its first batch: until then counting fails.
+        Awaitility.await("at least " + atLeast + " tiles of " + slide + " in Milvus")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
+                .until(() -> reader.countTiles(slide) >= atLeast);
+    }
+
+    /** Keeps a fault going for {@code length}: part of the fault, never a synchronisation. */
+    private static void outage(Duration length) throws InterruptedException {
+        Thread.sleep(length.toMillis());
     }
 
     /** Passes records on; counts completed checkpoints and notes restarts (attempt numbers). */

@@ -27,13 +27,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  *       extra tiles gone - and one slide row of the new scan; Kafka keeps both results.
  * </ol>
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ScanContractITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
@@ -260,14 +264,11 @@ class ScanContractITCase {
     private static void awaitPhase(
             JobClient job, String phase, BooleanSupplier reached, Supplier<String> now)
             throws Exception {
-        long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-        while (!reached.getAsBoolean()) {
-            EndToEndStack.assertRunning(job);
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(
-                        phase + " not reached within " + PHASE_TIMEOUT + "; now " + now.get());
-            }
-            Thread.sleep(250);
+        try {
+            EndToEndStack.awaitWhileRunning(job, PHASE_TIMEOUT, phase, reached);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(
+                    phase + " not reached within " + PHASE_TIMEOUT + "; now " + now.get(), e);
         }
     }
 

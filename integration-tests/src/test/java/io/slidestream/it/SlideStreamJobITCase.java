@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -38,6 +39,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  * half-read slide gets one incomplete result of its read tiles, the unread one none at all, and
  * neither has a tile of a failed read in the stores.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SlideStreamJobITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();

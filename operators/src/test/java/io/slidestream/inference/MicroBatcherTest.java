@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -223,11 +224,10 @@ class MicroBatcherTest {
         CompletableFuture<Float> queued = batcher.submit(tile(1));
         CompletableFuture<Void> closing = CompletableFuture.runAsync(batcher::close);
         // Release the running batch only once close has begun, so the queued tile stays queued.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (batcher.accepting() && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertThat(batcher.accepting()).isFalse();
+        Awaitility.await("close has begun")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> !batcher.accepting());
         runner.release.countDown();
         closing.get(10, TimeUnit.SECONDS);
         assertThat(running.get()).isEqualTo(0f);

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** The real H&E slide CMU-1-Small-Region: pixels, concurrency, close, throughput. */
@@ -142,6 +144,7 @@ class OpenSlideCmu1Test {
         CountDownLatch reading = new CountDownLatch(threads);
         AtomicBoolean wrongPixels = new AtomicBoolean();
         AtomicInteger rejected = new AtomicInteger();
+        AtomicInteger reads = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Future<?>> readers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -162,11 +165,16 @@ class OpenSlideCmu1Test {
                                     if (!Arrays.equals(px, reference)) {
                                         wrongPixels.set(true);
                                     }
+                                    reads.incrementAndGet();
                                 }
                             }));
         }
         reading.await();
-        Thread.sleep(50);
+        // Close while the readers are in their loops: each has finished reads already.
+        Awaitility.await("reads under way")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> reads.get() >= 2 * threads);
         slide.close();
         for (Future<?> f : readers) {
             f.get(30, TimeUnit.SECONDS);

@@ -9,10 +9,13 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * itself does on bad input (the exit status and a clean standard error, no stack trace, no hang)
  * and on SIGTERM (the demo drains).
  */
-class SlideStreamCliProcessTest {
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class SlideStreamCliProcessITCase {
 
     @TempDir Path dir;
 
@@ -78,12 +82,16 @@ class SlideStreamCliProcessTest {
                         .start();
         try {
             // SIGTERM as soon as the slide is announced: it is in flight, not done.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-            while (!Files.readString(stdout).contains("published ")) {
-                assertThat(process.isAlive()).as(Files.readString(stdout)).isTrue();
-                assertThat(System.nanoTime()).as("slide published").isLessThan(deadline);
-                Thread.sleep(100);
-            }
+            Awaitility.await("slide published")
+                    .atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofMillis(100))
+                    .failFast(
+                            "the demo exited",
+                            () ->
+                                    assertThat(process.isAlive())
+                                            .as(Files.readString(stdout))
+                                            .isTrue())
+                    .until(() -> Files.readString(stdout).contains("published "));
             process.destroy();
             assertThat(process.waitFor(180, TimeUnit.SECONDS)).as("drained and exited").isTrue();
         } finally {

@@ -20,19 +20,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code publish} and {@code watch} against a real (embedded KRaft) Kafka broker. */
-class KafkaCommandsTest {
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class KafkaCommandsITCase {
     static final FileTime SCANNED = FileTime.from(Instant.parse("2026-11-22T10:00:00Z"));
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -177,10 +181,10 @@ class KafkaCommandsTest {
         Path slide = inbox.resolve("new.svs");
         Files.write(slide, new byte[64]);
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (out.toString().isEmpty() && System.nanoTime() < deadline && watch.isAlive()) {
-            Thread.sleep(50);
-        }
+        Awaitility.await("the watcher's first event")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> !out.toString().isEmpty() || !watch.isAlive());
         watch.interrupt();
         watch.join(Duration.ofSeconds(30).toMillis());
 

@@ -18,11 +18,13 @@ import io.slidestream.sink.TileEntityConverter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link TileEntityConverter}), queried by a stored tile and by a tile image embedded with the
  * gpfm-tiny fixture model.
  */
-class SearchCommandTest {
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class SearchCommandITCase {
     static final int D = 64;
     static final ObjectMapper JSON = new ObjectMapper();
     static final Path GPFM_TINY =

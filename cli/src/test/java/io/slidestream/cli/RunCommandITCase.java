@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * answer reported in seconds, and a configuration whose stores all answer passing ({@code
  * --check-only}, so no job is started).
  */
-class RunCommandTest {
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class RunCommandITCase {
 
     @TempDir static Path dir;
 

@@ -22,9 +22,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * - exactly once in Iceberg, Milvus and Kafka. (Without the savepoint the second run would start
  * from the Kafka offsets committed by the first, past the slide's event, and never finish it.)
  */
-class RunStopResumeTest {
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class RunStopResumeITCase {
 
     private static final int EDGE_TILES = 40;
     private static final Duration TIMEOUT = Duration.ofSeconds(240);
@@ -81,12 +85,7 @@ class RunStopResumeTest {
                 awaitOutput("first", "Starting the SlideStream job", first);
                 publisher.publish(slide, "big");
                 // In flight: some of its tiles are in Milvus, far from all.
-                long deadline = System.nanoTime() + TIMEOUT.toNanos();
-                while (count(reader) < 100) {
-                    assertThat(first.isAlive()).as(log("first")).isTrue();
-                    assertThat(System.nanoTime()).as("tiles in Milvus").isLessThan(deadline);
-                    Thread.sleep(100);
-                }
+                awaitWhileAlive(first, "first", "tiles in Milvus", () -> count(reader) >= 100);
                 first.destroy();
                 assertThat(first.waitFor(120, TimeUnit.SECONDS)).as("first run stops").isTrue();
                 assertThat(first.exitValue()).as(log("first")).isZero();
@@ -98,11 +97,8 @@ class RunStopResumeTest {
                 Process second = run(stores, "second");
                 try {
                     awaitOutput("second", "Resuming from", second);
-                    while (results.poll().isEmpty()) {
-                        assertThat(second.isAlive()).as(log("second")).isTrue();
-                        assertThat(System.nanoTime()).as("the result").isLessThan(deadline);
-                        Thread.sleep(250);
-                    }
+                    awaitWhileAlive(
+                            second, "second", "the result", () -> !results.poll().isEmpty());
                 } finally {
                     second.destroy();
                     second.waitFor(120, TimeUnit.SECONDS);
@@ -116,7 +112,7 @@ class RunStopResumeTest {
                         .containsEntry("big", (long) tiles)
                         .hasSize(1);
                 System.out.printf(
-                        "RunStopResumeTest: stopped with %d of %d tiles in Milvus; the resumed run"
+                        "RunStopResumeITCase: stopped with %d of %d tiles in Milvus; the resumed run"
                                 + " finished the slide: 1 result, %d Iceberg rows, %d vectors%n",
                         atStop, tiles, tiles, tiles);
             }
@@ -160,13 +156,21 @@ class RunStopResumeTest {
                 .start();
     }
 
-    private void awaitOutput(String name, String text, Process process) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!log(name).contains(text)) {
-            assertThat(process.isAlive()).as(log(name)).isTrue();
-            assertThat(System.nanoTime()).as("'%s' from %s", text, name).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+    private void awaitOutput(String name, String text, Process process) {
+        awaitWhileAlive(
+                process, name, "'" + text + "' from " + name, () -> log(name).contains(text));
+    }
+
+    /** Waits for {@code condition}; fails at once, with its log, when {@code process} exits. */
+    private void awaitWhileAlive(
+            Process process, String name, String what, Callable<Boolean> condition) {
+        Awaitility.await(what)
+                .atMost(TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .failFast(
+                        "the " + name + " run exited",
+                        () -> assertThat(process.isAlive()).as(log(name)).isTrue())
+                .until(condition);
     }
 
     private String log(String name) {
