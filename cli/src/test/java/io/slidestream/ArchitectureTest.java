@@ -1,19 +1,46 @@
 package io.slidestream;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the module layering: {@code schemas} knows nothing of Flink's runtime, {@code operators}
- * knows nothing of the job wiring, configuration loading or the command line, and the cluster job
- * ({@code jobs}) knows nothing of the command line and the embedded local stack ({@code cli}).
+ * Keeps the module layering, one layer per module: {@code schemas} → {@code operators} (what runs
+ * in the job) → {@code jobs} (the job's wiring and configuration) → {@code local} (embedded stack,
+ * demo, cluster harness), {@code serve} (the retrieval service) → {@code bench} → {@code cli} (the
+ * commands). {@code test-support} (synthetic slides) stands alone and only the tests, {@code
+ * local}, {@code bench} and {@code cli} use it. Every class of SlideStream belongs to a layer, so a
+ * new package must be placed here first. {@code schemas} also stays free of Flink's runtime.
  */
 class ArchitectureTest {
+
+    private static final String[] SCHEMAS = {"io.slidestream.schemas.."};
+    private static final String[] TEST_SUPPORT = {"io.slidestream.synthetic.."};
+    private static final String[] OPERATORS = {
+        "io.slidestream.slide..",
+        "io.slidestream.tiling..",
+        "io.slidestream.preprocess..",
+        "io.slidestream.inference..",
+        "io.slidestream.aggregate..",
+        "io.slidestream.sink..",
+        "io.slidestream.source..",
+        "io.slidestream.errors..",
+        "io.slidestream.runtime..",
+        "io.slidestream.types.."
+    };
+    private static final String[] JOBS = {"io.slidestream.job..", "io.slidestream.config.."};
+    private static final String[] LOCAL = {"io.slidestream.local.."};
+    private static final String[] SERVE = {"io.slidestream.serve.."};
+    private static final String[] BENCH = {"io.slidestream.bench.."};
+    private static final String[] CLI = {"io.slidestream.cli.."};
 
     private static JavaClasses classes;
 
@@ -22,14 +49,67 @@ class ArchitectureTest {
         classes =
                 new ClassFileImporter()
                         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                        // The operators' test jar (fixtures, harnesses) is test code too.
+                        .withImportOption(
+                                location -> !location.asURI().toString().contains("-tests.jar"))
                         .importPackages("io.slidestream");
+    }
+
+    @Test
+    void modulesDependOnlyDownwards() {
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("schemas")
+                .definedBy(SCHEMAS)
+                .layer("test-support")
+                .definedBy(TEST_SUPPORT)
+                .layer("operators")
+                .definedBy(OPERATORS)
+                .layer("jobs")
+                .definedBy(JOBS)
+                .layer("local")
+                .definedBy(LOCAL)
+                .layer("serve")
+                .definedBy(SERVE)
+                .layer("bench")
+                .definedBy(BENCH)
+                .layer("cli")
+                .definedBy(CLI)
+                .whereLayer("cli")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("bench")
+                .mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("serve")
+                .mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("local")
+                .mayOnlyBeAccessedByLayers("bench", "cli")
+                .whereLayer("jobs")
+                .mayOnlyBeAccessedByLayers("local", "serve", "bench", "cli")
+                .whereLayer("operators")
+                .mayOnlyBeAccessedByLayers("jobs", "local", "serve", "bench", "cli")
+                .whereLayer("test-support")
+                .mayOnlyBeAccessedByLayers("local", "bench", "cli")
+                .whereLayer("schemas")
+                .mayOnlyBeAccessedByLayers("operators", "jobs", "local", "serve", "bench", "cli")
+                .check(classes);
+    }
+
+    @Test
+    void everyClassBelongsToALayer() {
+        classes()
+                .should()
+                .resideInAnyPackage(
+                        Stream.of(SCHEMAS, TEST_SUPPORT, OPERATORS, JOBS, LOCAL, SERVE, BENCH, CLI)
+                                .flatMap(Arrays::stream)
+                                .toArray(String[]::new))
+                .check(classes);
     }
 
     @Test
     void schemasAreFreeOfFlinkRuntimeClasses() {
         noClasses()
                 .that()
-                .resideInAPackage("io.slidestream.schemas..")
+                .resideInAnyPackage(SCHEMAS)
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage(
@@ -40,52 +120,15 @@ class ArchitectureTest {
     }
 
     @Test
-    void operatorsDoNotDependOnJobsOrTheCommandLine() {
-        noClasses()
+    void testSupportStandsAlone() {
+        classes()
                 .that()
-                .resideInAnyPackage(
-                        "io.slidestream.slide..",
-                        "io.slidestream.tiling..",
-                        "io.slidestream.preprocess..",
-                        "io.slidestream.inference..",
-                        "io.slidestream.aggregate..",
-                        "io.slidestream.sink..",
-                        "io.slidestream.source..",
-                        "io.slidestream.errors..")
+                .resideInAnyPackage(TEST_SUPPORT)
                 .should()
-                .dependOnClassesThat()
+                .onlyDependOnClassesThat()
                 .resideInAnyPackage(
-                        "io.slidestream.cli..", "io.slidestream.job..", "io.slidestream.local..")
-                .check(classes);
-    }
-
-    @Test
-    void theClusterJobDoesNotDependOnTheCommandLineOrTheLocalStack() {
-        // The job module is what goes into the deployable job jar; cli and local stay out of it.
-        noClasses()
-                .that()
-                .resideInAnyPackage("io.slidestream.job..", "io.slidestream.config..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage("io.slidestream.cli..", "io.slidestream.local..")
-                .check(classes);
-    }
-
-    @Test
-    void schemasDoNotDependOnOperators() {
-        noClasses()
-                .that()
-                .resideInAPackage("io.slidestream.schemas..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage(
-                        "io.slidestream.slide..",
-                        "io.slidestream.tiling..",
-                        "io.slidestream.inference..",
-                        "io.slidestream.aggregate..",
-                        "io.slidestream.sink..",
-                        "io.slidestream.cli..",
-                        "io.slidestream.job..")
+                        Stream.concat(Stream.of("java..", "javax.."), Arrays.stream(TEST_SUPPORT))
+                                .toArray(String[]::new))
                 .check(classes);
     }
 }

@@ -1,7 +1,7 @@
 package io.slidestream.cli;
 
+import io.slidestream.bench.ChaosSoak;
 import io.slidestream.local.DemoRun;
-import io.slidestream.local.cluster.ChaosSoak;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -1,6 +1,6 @@
 package io.slidestream.cli;
 
-import io.slidestream.inference.EmbedBenchmark;
+import io.slidestream.bench.EmbedBenchmark;
 import io.slidestream.inference.InferenceConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;

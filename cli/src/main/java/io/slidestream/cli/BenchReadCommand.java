@@ -1,9 +1,9 @@
 package io.slidestream.cli;
 
-import io.slidestream.preprocess.PreprocessBenchmark;
+import io.slidestream.bench.PreprocessBenchmark;
+import io.slidestream.bench.ReadBenchmark;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.slide.OpenSlide;
-import io.slidestream.slide.ReadBenchmark;
 import io.slidestream.slide.SlideMetadata;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.SlideReader;

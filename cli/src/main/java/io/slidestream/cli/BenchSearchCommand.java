@@ -2,9 +2,9 @@ package io.slidestream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.slidestream.bench.SearchBenchmark;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.local.MilvusLite;
-import io.slidestream.local.SearchBenchmark;
 import io.slidestream.sink.MilvusConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.local.DemoRun;
+import io.slidestream.serve.SlideStreamServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,8 +117,19 @@ final class DemoCommand implements Callable<Integer> {
         Path cmu1 = home.resolve(".cache/slides/CMU-1-Small-Region.tiff");
         o.cmu1 = Files.isRegularFile(cmu1) ? cmu1 : null;
         o.follow = follow;
-        o.serve = serve;
-        o.servePort = servePort;
+        if (serve) {
+            o.dashboard =
+                    (config, printer) -> {
+                        SlideStreamServer server =
+                                SlideStreamServer.start(config, "127.0.0.1", servePort);
+                        printer.println(
+                                "Dashboard on http://127.0.0.1:"
+                                        + server.port()
+                                        + "/ - Ctrl-C stops it (and the demo's stores)");
+                        printer.flush();
+                        return server;
+                    };
+        }
         o.timeout = timeout;
         o.parallelism = parallelism;
         o.overrides = ConfigLoader.parseOverrides(overrides);

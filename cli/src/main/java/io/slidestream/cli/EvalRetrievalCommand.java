@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slidestream.bench.RetrievalEvaluation;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.schemas.ErrorCode;

@@ -2,8 +2,8 @@ package io.slidestream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.SyntheticSlides;
 import io.slidestream.testing.TestSlides;
 import java.nio.file.Path;

@@ -12,7 +12,7 @@ import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideOpener;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.tiling.PlannedSlide;
 import io.slidestream.tiling.TilingConfig;
 import java.lang.management.ManagementFactory;

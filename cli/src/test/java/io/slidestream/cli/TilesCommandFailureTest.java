@@ -3,8 +3,8 @@ package io.slidestream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.SyntheticSlides;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;

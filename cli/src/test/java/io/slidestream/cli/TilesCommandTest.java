@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.SyntheticSlides;
 import io.slidestream.testing.TestSlides;
 import java.awt.image.BufferedImage;

@@ -368,11 +368,11 @@ public final class OnnxModel implements AutoCloseable {
         return describeAll(outputInfo);
     }
 
-    OrtSession session() {
+    public OrtSession session() {
         return session;
     }
 
-    OrtEnvironment environment() {
+    public OrtEnvironment environment() {
         return env;
     }
 
@@ -427,7 +427,7 @@ public final class OnnxModel implements AutoCloseable {
      * Calls {@code work} on the model's run thread (large stack) and waits for it; runs it directly
      * when already there. Runtime exceptions reach the caller unchanged.
      */
-    <T> T onRunThread(Callable<T> work) {
+    public <T> T onRunThread(Callable<T> work) {
         return runThread.call(work);
     }
 

@@ -59,7 +59,7 @@ public final class TileTensor {
     }
 
     /** Appends the values to a float32 batch buffer. */
-    void putFloats(FloatBuffer buffer) {
+    public void putFloats(FloatBuffer buffer) {
         if (halves == null) {
             buffer.put(floats);
             return;
@@ -70,7 +70,7 @@ public final class TileTensor {
     }
 
     /** Appends the values to a float16 batch buffer; a float32 tensor is converted here. */
-    void putHalves(ShortBuffer buffer) {
+    public void putHalves(ShortBuffer buffer) {
         if (halves != null) {
             buffer.put(halves);
             return;

@@ -3,6 +3,7 @@ package io.slidestream.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -37,10 +38,36 @@ public final class GpfmTinyFixture {
         if (url == null) {
             throw new IllegalStateException("test resource gpfm-tiny/" + name + " is missing");
         }
+        if ("jar".equals(url.getProtocol())) {
+            // Another module's tests read this fixture from the operators' test jar: copied to a
+            // file once, since ONNX Runtime and the readers take paths.
+            return extracted(name, url);
+        }
         try {
             return Paths.get(url.toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path extractedDir;
+
+    private static synchronized Path extracted(String name, URL url) {
+        try {
+            if (extractedDir == null) {
+                extractedDir = Files.createTempDirectory("gpfm-tiny-");
+                extractedDir.toFile().deleteOnExit();
+            }
+            Path file = extractedDir.resolve(name);
+            if (!Files.exists(file)) {
+                try (InputStream in = url.openStream()) {
+                    Files.copy(in, file);
+                }
+                file.toFile().deleteOnExit();
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * ONNX file format is protobuf; this writes the handful of fields such a model needs, so the tests
  * need neither Python nor the onnx protobuf classes. Field numbers follow onnx.proto3.
  */
-final class OnnxTestModels {
+public final class OnnxTestModels {
     private static final int FLOAT = 1;
     private static final int FLOAT16 = 10;
 
@@ -21,7 +21,7 @@ final class OnnxTestModels {
      * A float16 model [N, 3, size, size] -> [N, 3]: the mean of each channel, computed in float32
      * between two Casts, so the float16 conversions at the edge are what the test exercises.
      */
-    static Path fp16ChannelMean(Path file, int size) throws IOException {
+    public static Path fp16ChannelMean(Path file, int size) throws IOException {
         byte[] graph =
                 concat(
                         node("Cast", new String[] {"x"}, new String[] {"xf"}, intAttr("to", FLOAT)),

@@ -11,7 +11,7 @@ import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideReader;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.CorruptSlides;
 import io.slidestream.testing.SyntheticSlides;
 import io.slidestream.testing.TestSlides;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;
 import java.nio.file.Files;

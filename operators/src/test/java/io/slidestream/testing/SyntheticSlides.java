@@ -1,7 +1,7 @@
 package io.slidestream.testing;
 
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.slidestream.slide.MppSource;
 import io.slidestream.slide.SlideOpener;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter;
-import io.slidestream.slide.synthetic.SyntheticSlideWriter.Style;
+import io.slidestream.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.SyntheticSlides;
 import java.nio.file.Path;
 import java.util.OptionalDouble;

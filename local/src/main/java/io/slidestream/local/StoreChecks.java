@@ -1,0 +1,101 @@
+package io.slidestream.local;
+
+import io.milvus.v2.client.MilvusClientV2;
+import io.slidestream.config.KafkaConfig;
+import io.slidestream.config.KafkaOptions;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.schemas.ErrorCode;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergConfig;
+import io.slidestream.sink.MilvusCollectionAdmin;
+import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/**
+ * Asks each external store once whether it answers, with a short deadline, so that {@code run}
+ * fails in seconds with a message that names the address and the key to fix, instead of a job that
+ * starts and then restarts against a store that is not there. Each check throws {@link
+ * ErrorCode#STORE_UNAVAILABLE}.
+ */
+public final class StoreChecks {
+
+    private StoreChecks() {}
+
+    /** Kafka: the cluster must describe itself (an admin round trip to a broker). */
+    public static void kafka(KafkaConfig config, Duration timeout) {
+        Properties p = config.clientPropertiesAsProperties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        int millis = (int) timeout.toMillis();
+        p.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(millis));
+        p.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(millis));
+        String key = KafkaOptions.BOOTSTRAP_SERVERS.key();
+        Admin admin;
+        try {
+            admin = Admin.create(p);
+        } catch (RuntimeException e) {
+            throw unavailable("Kafka", config.bootstrapServers(), key, e);
+        }
+        try {
+            admin.describeCluster().nodes().get(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable("Kafka", config.bootstrapServers(), key, e);
+        } catch (ExecutionException e) {
+            throw unavailable("Kafka", config.bootstrapServers(), key, e.getCause());
+        } catch (TimeoutException | RuntimeException e) {
+            throw unavailable("Kafka", config.bootstrapServers(), key, e);
+        } finally {
+            // Without a deadline, close would wait for a call still retrying against no broker.
+            admin.close(Duration.ofSeconds(1));
+        }
+    }
+
+    /** Milvus: a client must connect and list the collections. */
+    public static void milvus(MilvusConfig config, Duration timeout) {
+        MilvusConfig quick = config.toBuilder().rpcTimeout(timeout).build();
+        MilvusClientV2 client;
+        try {
+            client = MilvusCollectionAdmin.connect(quick);
+        } catch (RuntimeException e) {
+            throw unavailable("Milvus", config.uri(), MilvusOptions.URI.key(), e);
+        }
+        try {
+            client.listCollections();
+        } catch (RuntimeException e) {
+            throw unavailable("Milvus", config.uri(), MilvusOptions.URI.key(), e);
+        } finally {
+            client.close();
+        }
+    }
+
+    /**
+     * Iceberg: the catalog must open (a REST catalog answers its config endpoint, a JDBC catalog
+     * connects); {@link IcebergCatalogs#open} already fails with STORE_UNAVAILABLE.
+     */
+    public static void iceberg(IcebergConfig config) {
+        IcebergCatalogs.close(IcebergCatalogs.open(config));
+    }
+
+    private static SlideStreamException unavailable(
+            String store, String address, String key, Throwable cause) {
+        return new SlideStreamException(
+                ErrorCode.STORE_UNAVAILABLE,
+                store
+                        + " is not reachable at "
+                        + address
+                        + " ("
+                        + (cause == null
+                                ? "no answer"
+                                : cause.getClass().getSimpleName() + ": " + cause.getMessage())
+                        + "); start it or fix "
+                        + key,
+                cause);
+    }
+}
