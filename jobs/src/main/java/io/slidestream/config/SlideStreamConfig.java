@@ -105,7 +105,7 @@ public final class SlideStreamConfig {
         Duration longestOpen = checkpointInterval.plus(checkpointTimeout).plus(RESTART_ALLOWANCE);
         if (kafka.transactionTimeout().compareTo(longestOpen) < 0) {
             throw invalid(
-                    "kafka.transaction-timeout",
+                    KafkaOptions.TRANSACTION_TIMEOUT.key(),
                     kafka.transactionTimeout(),
                     "a Kafka transaction stays open for up to job.checkpoint-interval ("
                             + checkpointInterval

@@ -3,9 +3,11 @@ package io.slidestream.local;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slidestream.aggregate.AggregateOptions;
 import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.job.JobSinks;
 import io.slidestream.job.SlideStreamJob;
 import io.slidestream.job.StoreSinks;
@@ -17,6 +19,7 @@ import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.synthetic.SyntheticSlideWriter;
 import java.io.IOException;
@@ -201,25 +204,26 @@ public final class DemoRun {
 
     private Configuration jobConfiguration(EmbeddedStack stack, Path inbox) {
         Map<String, String> keys = new LinkedHashMap<>(stack.configuration().toMap());
-        keys.put("inference.model-path", options.model.toString());
+        keys.put(InferenceOptions.MODEL_PATH.key(), options.model.toString());
         if (options.tileHead != null) {
-            keys.put("inference.tile-head-path", options.tileHead.toString());
+            keys.put(InferenceOptions.TILE_HEAD_PATH.key(), options.tileHead.toString());
         }
         if (options.slideHead != null) {
-            keys.put("inference.slide-head-path", options.slideHead.toString());
+            keys.put(InferenceOptions.SLIDE_HEAD_PATH.key(), options.slideHead.toString());
         }
         if (!options.tissueClasses.isEmpty()) {
-            keys.put("aggregate.tissue-classes", String.join(";", options.tissueClasses));
+            keys.put(
+                    AggregateOptions.TISSUE_CLASSES.key(), String.join(";", options.tissueClasses));
         }
-        keys.put("inference.batch-size", "16");
+        keys.put(InferenceOptions.BATCH_SIZE.key(), "16");
         // Results become visible when a checkpoint completes: a few seconds keeps the demo lively
         // without checkpointing all the time; two batches in flight keep both slots busy.
-        keys.put("job.checkpoint-interval", "5 s");
-        keys.put("inference.capacity", "32");
-        keys.put("job.parallelism", String.valueOf(options.parallelism));
-        keys.put("aggregate.slide-timeout", "5 min");
-        keys.put("slides.allowed-roots", inbox.toString() + ";" + cacheRoot());
-        keys.put("milvus.flush-interval", "1 s");
+        keys.put(JobOptions.CHECKPOINT_INTERVAL.key(), "5 s");
+        keys.put(InferenceOptions.CAPACITY.key(), "32");
+        keys.put(JobOptions.PARALLELISM.key(), String.valueOf(options.parallelism));
+        keys.put(AggregateOptions.SLIDE_TIMEOUT.key(), "5 min");
+        keys.put(JobOptions.ALLOWED_ROOTS.key(), inbox.toString() + ";" + cacheRoot());
+        keys.put(MilvusOptions.FLUSH_INTERVAL.key(), "1 s");
         keys.put(JobOptions.RESTART_STRATEGY.key(), "EXPONENTIAL_DELAY");
         keys.putAll(options.overrides);
         return Configuration.fromMap(keys);
@@ -652,9 +656,9 @@ public final class DemoRun {
                     || key.startsWith("aggregate.")
                     || key.startsWith("iceberg.")
                     || key.startsWith("tiling.")
-                    || key.equals("slides.allowed-roots")
-                    || key.equals("milvus.tiles-collection")
-                    || key.equals("milvus.slides-collection")) {
+                    || key.equals(JobOptions.ALLOWED_ROOTS.key())
+                    || key.equals(MilvusOptions.TILES_COLLECTION.key())
+                    || key.equals(MilvusOptions.SLIDES_COLLECTION.key())) {
                 yaml.append(key)
                         .append(": \"")
                         .append(e.getValue().replace("\\", "\\\\").replace("\"", "\\\""))

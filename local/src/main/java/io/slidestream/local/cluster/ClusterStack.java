@@ -1,11 +1,17 @@
 package io.slidestream.local.cluster;
 
+import io.slidestream.aggregate.AggregateOptions;
+import io.slidestream.config.JobOptions;
+import io.slidestream.config.KafkaOptions;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.local.CommittedTopic;
 import io.slidestream.local.EmbeddedStack;
 import io.slidestream.local.MilvusLite;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergOptions;
+import io.slidestream.sink.MilvusOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -147,15 +153,15 @@ public final class ClusterStack implements AutoCloseable {
      */
     public Path writeJobConfig(String name, Map<String, String> settings) {
         Map<String, String> conf = new LinkedHashMap<>();
-        conf.put("kafka.bootstrap-servers", kafka.bootstrapServers());
-        conf.put("kafka.topic.scanned", SCANNED_TOPIC);
-        conf.put("kafka.topic.results", RESULTS_TOPIC);
-        conf.put("kafka.topic.dead-letter", DEAD_LETTER_TOPIC);
-        conf.put("milvus.uri", milvus.uri());
-        conf.put("iceberg.catalog-type", "rest");
-        conf.put("iceberg.uri", catalog.uri());
-        conf.put("iceberg.warehouse", "s3://" + WAREHOUSE_BUCKET + "/");
-        conf.put("iceberg.namespace", "slidestream");
+        conf.put(KafkaOptions.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
+        conf.put(KafkaOptions.TOPIC_SCANNED.key(), SCANNED_TOPIC);
+        conf.put(KafkaOptions.TOPIC_RESULTS.key(), RESULTS_TOPIC);
+        conf.put(KafkaOptions.TOPIC_DEAD_LETTER.key(), DEAD_LETTER_TOPIC);
+        conf.put(MilvusOptions.URI.key(), milvus.uri());
+        conf.put(IcebergOptions.CATALOG_TYPE.key(), "rest");
+        conf.put(IcebergOptions.URI.key(), catalog.uri());
+        conf.put(IcebergOptions.WAREHOUSE.key(), "s3://" + WAREHOUSE_BUCKET + "/");
+        conf.put(IcebergOptions.NAMESPACE.key(), "slidestream");
         conf.putAll(icebergS3Properties());
         conf.putAll(settings);
         Path file = dir.resolve("jobs").resolve(name + ".yaml");
@@ -176,16 +182,16 @@ public final class ClusterStack implements AutoCloseable {
      */
     public static Map<String, String> faultRunJobSettings(Path model, Path inbox) {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("inference.model-path", model.toAbsolutePath().toString());
-        settings.put("inference.reader-threads", "1");
-        settings.put("inference.intra-op-threads", "1");
-        settings.put("inference.batch-size", "16");
-        settings.put("job.checkpoint-interval", "2 s");
-        settings.put("job.parallelism", "2");
-        settings.put("slides.allowed-roots", inbox.toAbsolutePath().toString());
-        settings.put("aggregate.slide-timeout", "15 min");
-        settings.put("milvus.flush-interval", "1 s");
-        settings.put("milvus.retry.max-wait", "10 s");
+        settings.put(InferenceOptions.MODEL_PATH.key(), model.toAbsolutePath().toString());
+        settings.put(InferenceOptions.READER_THREADS.key(), "1");
+        settings.put(InferenceOptions.INTRA_OP_THREADS.key(), "1");
+        settings.put(InferenceOptions.BATCH_SIZE.key(), "16");
+        settings.put(JobOptions.CHECKPOINT_INTERVAL.key(), "2 s");
+        settings.put(JobOptions.PARALLELISM.key(), "2");
+        settings.put(JobOptions.ALLOWED_ROOTS.key(), inbox.toAbsolutePath().toString());
+        settings.put(AggregateOptions.SLIDE_TIMEOUT.key(), "15 min");
+        settings.put(MilvusOptions.FLUSH_INTERVAL.key(), "1 s");
+        settings.put(MilvusOptions.RETRY_MAX_WAIT.key(), "10 s");
         return settings;
     }
 
