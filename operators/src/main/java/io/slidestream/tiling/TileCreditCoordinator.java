@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * A request the pool cannot serve waits there (one per planner subtask) and is granted as soon as
  * credits come back, so a planner never polls the JobManager.
  *
+ * <p><b>Metrics</b> (the planner's coordinator, on the JobManager): {@code tileTasksInFlight} and
+ * {@code tileTasksInFlightLimit}.
+ *
  * <p><b>Failover.</b> Credits are not checkpointed: a restart loses every task in flight (the
  * planner re-emits from its checkpointed position, the embed stage replays its checkpointed
  * inputs), so when any subtask of either operator is reset the pool forgets what it had handed out
@@ -102,6 +105,9 @@ public final class TileCreditCoordinator implements OperatorCoordinator {
             pool.embedParallelism(context.currentParallelism());
         } else {
             pool.plannerParallelism(context.currentParallelism());
+            // On the JobManager's metrics of the planner: how full the budget is.
+            context.metricGroup().gauge("tileTasksInFlight", pool::outstanding);
+            context.metricGroup().gauge("tileTasksInFlightLimit", pool::capacity);
         }
     }
 
