@@ -19,9 +19,15 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class ServeMain {
 
+    private static final String LOG_CONFIGURATION = "log4j2.configurationFile";
+
     private ServeMain() {}
 
     public static void main(String[] args) throws Exception {
+        // Before the first logger: the service's own configuration, not one a library jar carries.
+        if (System.getProperty(LOG_CONFIGURATION) == null) {
+            System.setProperty(LOG_CONFIGURATION, "log4j2-serve.properties");
+        }
         try {
             run(args);
         } catch (SlideStreamException e) {
