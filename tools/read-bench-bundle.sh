@@ -1,8 +1,8 @@
 #!/bin/bash
-# Packs the read benchmark (io.slidestream.slide.ReadBenchmark: OpenSlide and the direct reader,
+# Packs the read benchmark (io.slidestream.bench.ReadBenchmark: OpenSlide and the direct reader,
 # read and read + preprocess, per-core CPU per tile) into one tarball that runs on a Linux x86-64
 # machine with neither a JDK nor Maven nor OpenSlide, e.g. a GPU node: a jlink'd Java 17 runtime,
-# the operators jar and the few jars it needs, Debian's OpenSlide and libjpeg-turbo with their
+# the bench and operators jars and the few jars they need, Debian's OpenSlide and libjpeg-turbo with their
 # shared libraries (glibc too, used only when the machine's is older), and a slide.
 #
 #   tools/read-bench-bundle.sh SLIDE OUT.tar.xz      (after mvn install -DskipTests)
@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/lib" "$work/native" "$work/glibc"
 (cd "$root" && mvn -q -o dependency:build-classpath -pl operators -Dmdep.outputFile="$work/cp.txt")
-cp "$root/operators/target/slidestream-operators-0.1.0-SNAPSHOT.jar" "$work/lib/"
+cp "$root/operators/target/slidestream-operators-0.1.0-SNAPSHOT.jar" \
+  "$root/bench/target/slidestream-bench-0.1.0-SNAPSHOT.jar" "$work/lib/"
 # The classes the benchmark touches: the schemas' error codes (Avro enums, Jackson), JNA, Flink's
 # configuration options (SlideReader's key), and ONNX Runtime's float16 conversion only (its full
 # jar carries every platform's natives).
@@ -48,7 +49,7 @@ cat > "$work/run.sh" <<RUN
 # PASSES THREADS PX...; the machine's glibc first, the carried one when that fails.
 cd "\$(dirname "\$0")"
 echo "cpu: \$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-cmd=(jre/bin/java -cp "lib/*" io.slidestream.slide.ReadBenchmark "$(basename "$slide")" "\$@")
+cmd=(jre/bin/java -cp "lib/*" io.slidestream.bench.ReadBenchmark "$(basename "$slide")" "\$@")
 LD_LIBRARY_PATH=native "\${cmd[@]}" > out.txt 2>&1 && { grep -v SLF4J out.txt; exit 0; }
 grep -v SLF4J out.txt; echo "retrying with the carried glibc"
 glibc/ld-linux-x86-64.so.2 --library-path native:glibc:jre/lib:jre/lib/server "\${cmd[@]}" 2>&1 | grep -v SLF4J
