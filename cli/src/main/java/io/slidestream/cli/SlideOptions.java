@@ -2,6 +2,7 @@ package io.slidestream.cli;
 
 import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.slide.SlideOpener;
@@ -96,7 +97,7 @@ final class SlideOptions {
         try {
             return SlideReader.parse(configuration().get(SlideReader.OPTION));
         } catch (IllegalArgumentException e) {
-            throw new SlideStreamException(ErrorCode.INVALID_REQUEST, e.getMessage());
+            throw InvalidConfig.because(e.getMessage());
         }
     }
 

@@ -94,7 +94,7 @@ class BenchReadCommandTest {
         CliRun bogus = CliRun.of("tiles", slide.toString(), "-Dslides.reader=fast");
         assertThat(bogus.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
         assertThat(bogus.err())
-                .startsWith("INVALID_REQUEST: slides.reader is 'fast'; use 'auto'")
+                .startsWith("INVALID_CONFIG: slides.reader is 'fast'; use 'auto'")
                 .doesNotContain("\tat ");
         CliRun jobKey = CliRun.of("tiles", slide.toString(), "-Dkafka.bootstrap-servers=x:1");
         assertThat(jobKey.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);

@@ -77,7 +77,7 @@ class RunCommandITCase {
     void refusesAMissingBootstrapServersKeyNamingIt() {
         CliRun run = CliRun.of(run(null, milvus.uri()));
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-        assertThat(run.err()).startsWith("INVALID_REQUEST: ").contains("kafka.bootstrap-servers");
+        assertThat(run.err()).startsWith("INVALID_CONFIG: ").contains("kafka.bootstrap-servers");
     }
 
     @Test
@@ -86,7 +86,7 @@ class RunCommandITCase {
                 CliRun.of(run(broker.bootstrapServers(), milvus.uri(), "-Djob.parallelism=many"));
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
         assertThat(run.err())
-                .startsWith("INVALID_REQUEST: ")
+                .startsWith("INVALID_CONFIG: ")
                 .contains("job.parallelism")
                 .contains("many");
     }
@@ -98,7 +98,7 @@ class RunCommandITCase {
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
         assertThat(run.err())
                 .startsWith(
-                        "INVALID_REQUEST: configuration key 'milvus.url' is not a SlideStream"
+                        "INVALID_CONFIG: configuration key 'milvus.url' is not a SlideStream"
                                 + " option");
     }
 
@@ -106,7 +106,7 @@ class RunCommandITCase {
     void refusesAMissingConfigurationFile() {
         CliRun run = CliRun.of("run", "--config", dir.resolve("absent.yaml").toString());
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-        assertThat(run.err()).startsWith("INVALID_REQUEST: ").contains("absent.yaml");
+        assertThat(run.err()).startsWith("INVALID_CONFIG: ").contains("absent.yaml");
     }
 
     @Test

@@ -1,9 +1,8 @@
 package io.slidestream.config;
 
 import io.slidestream.aggregate.AggregateOptions;
-import io.slidestream.errors.SlideStreamException;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.inference.InferenceOptions;
-import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.MilvusOptions;
 import io.slidestream.slide.SlideReader;
@@ -85,7 +84,7 @@ public final class ConfigKeys {
     }
 
     /**
-     * Fails with INVALID_REQUEST naming the first unknown key under a SlideStream prefix. Map
+     * Fails with INVALID_CONFIG naming the first unknown key under a SlideStream prefix. Map
      * options may be given entry by entry ({@code iceberg.catalog-properties.io-impl: ...}), and
      * {@code kafka.properties.*} passes any Kafka client property.
      */
@@ -98,8 +97,7 @@ public final class ConfigKeys {
         }
         if (!unknown.isEmpty()) {
             String key = unknown.iterator().next();
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
+            throw InvalidConfig.because(
                     "configuration key '"
                             + key
                             + "' is not a SlideStream option"

@@ -1,7 +1,6 @@
 package io.slidestream.config;
 
-import io.slidestream.errors.SlideStreamException;
-import io.slidestream.schemas.ErrorCode;
+import io.slidestream.errors.InvalidConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,8 +23,7 @@ public final class ConfigLoader {
         Map<String, String> flat = new TreeMap<>();
         if (file != null) {
             if (!Files.isRegularFile(file)) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
+                throw InvalidConfig.because(
                         "configuration file "
                                 + file
                                 + " does not exist: pass an existing YAML file"
@@ -35,10 +33,8 @@ public final class ConfigLoader {
             try {
                 yaml = YamlParserUtils.loadYamlFile(file.toFile());
             } catch (Exception e) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
-                        "configuration file " + file + " is not valid YAML: " + e.getMessage(),
-                        e);
+                throw InvalidConfig.because(
+                        "configuration file " + file + " is not valid YAML: " + e.getMessage(), e);
             }
             flatten("", yaml, flat);
         }
@@ -52,8 +48,7 @@ public final class ConfigLoader {
         for (String pair : pairs) {
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
+                throw InvalidConfig.because(
                         "configuration override '"
                                 + pair
                                 + "' is not key=value (example:"

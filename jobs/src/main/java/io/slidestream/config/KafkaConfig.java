@@ -1,5 +1,6 @@
 package io.slidestream.config;
 
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.KafkaSinks;
@@ -57,7 +58,7 @@ public final class KafkaConfig {
         }
     }
 
-    /** Reads and validates; a {@link SlideStreamException} (INVALID_REQUEST) names the bad key. */
+    /** Reads and validates; a {@link SlideStreamException} (INVALID_CONFIG) names the bad key. */
     public static KafkaConfig from(Configuration config) {
         return new KafkaConfig(config);
     }
@@ -130,11 +131,9 @@ public final class KafkaConfig {
                 c.getOptional(KafkaOptions.BOOTSTRAP_SERVERS)
                         .orElseThrow(
                                 () ->
-                                        new SlideStreamException(
-                                                ErrorCode.INVALID_REQUEST,
-                                                "configuration key '"
-                                                        + KafkaOptions.BOOTSTRAP_SERVERS.key()
-                                                        + "' is not set: give the Kafka brokers as"
+                                        InvalidConfig.missing(
+                                                KafkaOptions.BOOTSTRAP_SERVERS.key(),
+                                                "give the Kafka brokers as"
                                                         + " host:port[,host:port...]"));
         for (String server : value.split(",", -1)) {
             String s = server.strip();
@@ -188,7 +187,7 @@ public final class KafkaConfig {
                 String name = e.getKey().substring(KafkaOptions.PROPERTIES_PREFIX.length());
                 if (name.isEmpty()) {
                     throw new SlideStreamException(
-                            ErrorCode.INVALID_REQUEST,
+                            ErrorCode.INVALID_CONFIG,
                             "configuration key '"
                                     + e.getKey()
                                     + "' names no Kafka property; use"
@@ -196,7 +195,7 @@ public final class KafkaConfig {
                 }
                 if (name.equals("transactional.id") || name.equals("group.id")) {
                     throw new SlideStreamException(
-                            ErrorCode.INVALID_REQUEST,
+                            ErrorCode.INVALID_CONFIG,
                             "configuration key '"
                                     + e.getKey()
                                     + "' would override what the job sets itself; use "
@@ -211,9 +210,7 @@ public final class KafkaConfig {
     }
 
     private static SlideStreamException invalid(ConfigOption<?> option, Object value, String why) {
-        return new SlideStreamException(
-                ErrorCode.INVALID_REQUEST,
-                "configuration key '" + option.key() + "' = '" + value + "' " + why);
+        return InvalidConfig.of(option, value, why);
     }
 
     @Override

@@ -1,9 +1,9 @@
 package io.slidestream.config;
 
 import io.slidestream.aggregate.AggregateConfig;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
-import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.slide.SlideReader;
@@ -82,10 +82,7 @@ public final class SlideStreamConfig {
         } catch (IllegalArgumentException e) {
             // Flink's typed reads throw this for a value they cannot parse; the message names the
             // key and the value ("Could not parse value 'x' for key 'job.parallelism'").
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    e.getMessage() + ": fix the value (see the key's documentation)",
-                    e);
+            throw InvalidConfig.unreadable(e);
         }
     }
 
@@ -140,8 +137,7 @@ public final class SlideStreamConfig {
     }
 
     private static SlideStreamException invalid(String key, Object value, String hint) {
-        return new SlideStreamException(
-                ErrorCode.INVALID_REQUEST, key + " = " + value + " is invalid: " + hint);
+        return InvalidConfig.of(key, value, "is invalid: " + hint);
     }
 
     public TilingConfig tiling() {

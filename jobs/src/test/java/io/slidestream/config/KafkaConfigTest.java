@@ -65,31 +65,31 @@ class KafkaConfigTest {
     void namesTheMissingBootstrapServersKey() {
         assertThatThrownBy(() -> KafkaConfig.from(new Configuration()))
                 .isInstanceOf(SlideStreamException.class)
-                .hasMessageContaining("'kafka.bootstrap-servers' is not set")
+                .hasMessageContaining("kafka.bootstrap-servers is not set")
                 .extracting(e -> ((SlideStreamException) e).code())
-                .isEqualTo(ErrorCode.INVALID_REQUEST);
+                .isEqualTo(ErrorCode.INVALID_CONFIG);
     }
 
     @Test
     void namesKeyAndValueOfEveryBadSetting() {
         assertBad(
                 Map.of("kafka.bootstrap-servers", "localhost"),
-                "'kafka.bootstrap-servers' = 'localhost' 'localhost' is not host:port");
+                "kafka.bootstrap-servers = 'localhost' 'localhost' is not host:port");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.topic.results", "bad topic"),
-                "'kafka.topic.results' = 'bad topic' is not a valid Kafka topic name");
+                "kafka.topic.results = 'bad topic' is not a valid Kafka topic name");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.starting-offsets", "yesterday"),
-                "'kafka.starting-offsets' = 'yesterday' cannot be read");
+                "kafka.starting-offsets = 'yesterday' cannot be read");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.transaction-timeout", "0 s"),
-                "'kafka.transaction-timeout' = 'PT0S' must be positive");
+                "kafka.transaction-timeout = 'PT0S' must be positive");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.topic.results", "slides.scanned"),
-                "'kafka.topic.scanned' = 'slides.scanned' is also an output topic");
+                "kafka.topic.scanned = 'slides.scanned' is also an output topic");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.group-id", " "),
-                "'kafka.group-id' = ' ' must not be blank");
+                "kafka.group-id = ' ' must not be blank");
         assertBad(
                 Map.of("kafka.bootstrap-servers", "h:1", "kafka.properties.group.id", "x"),
                 "use kafka.group-id");

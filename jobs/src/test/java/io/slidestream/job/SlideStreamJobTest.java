@@ -123,7 +123,7 @@ class SlideStreamJobTest {
                         () ->
                                 SlideStreamConfig.from(
                                         config(Map.of("job.checkpoint-timeout", "9 min"))))
-                .hasMessageContaining("kafka.transaction-timeout = PT10M is invalid")
+                .hasMessageContaining("kafka.transaction-timeout = 'PT10M' is invalid")
                 .hasMessageContaining("Raise kafka.transaction-timeout");
         assertThat(
                         SlideStreamConfig.from(
@@ -138,7 +138,7 @@ class SlideStreamJobTest {
                         () ->
                                 SlideStreamConfig.from(
                                         config(Map.of("milvus.retry.max-wait", "6 min"))))
-                .hasMessageContaining("job.checkpoint-timeout = PT6M is invalid")
+                .hasMessageContaining("job.checkpoint-timeout = 'PT6M' is invalid")
                 .hasMessageContaining("milvus.retry.max-wait");
     }
 

@@ -1,6 +1,6 @@
 package io.slidestream.aggregate;
 
-import io.slidestream.errors.SlideStreamException;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.schemas.ErrorCode;
 import java.io.Serializable;
 import java.time.Duration;
@@ -13,7 +13,7 @@ import org.apache.flink.configuration.ReadableConfig;
  * The validated settings of the slide window and the slide aggregate, read once from the {@link
  * AggregateOptions} keys (or built in code) and handed to the operators as plain values.
  *
- * <p>Invalid values fail at start with an {@link ErrorCode#INVALID_REQUEST} that names the key and
+ * <p>Invalid values fail at start with an {@link ErrorCode#INVALID_CONFIG} that names the key and
  * the value.
  */
 public final class AggregateConfig implements Serializable {
@@ -149,51 +149,54 @@ public final class AggregateConfig implements Serializable {
         public AggregateConfig build() {
             String timeoutKey = AggregateOptions.SLIDE_TIMEOUT.key();
             if (slideTimeout == null || slideTimeout.isNegative() || slideTimeout.isZero()) {
-                throw invalid(
-                        "%s must be a positive duration (for example '1 h'), got '%s'",
-                        timeoutKey, slideTimeout);
-            }
-            if (slideMaxDuration == null || slideMaxDuration.compareTo(slideTimeout) < 0) {
-                throw invalid(
-                        "%s must be a duration of at least %s (%s), got '%s'",
-                        AggregateOptions.SLIDE_MAX_DURATION.key(),
+                throw InvalidConfig.of(
                         timeoutKey,
                         slideTimeout,
-                        slideMaxDuration);
+                        "is invalid: expected a positive duration, e.g. '1 h'");
+            }
+            if (slideMaxDuration == null || slideMaxDuration.compareTo(slideTimeout) < 0) {
+                throw InvalidConfig.of(
+                        AggregateOptions.SLIDE_MAX_DURATION.key(),
+                        slideMaxDuration,
+                        "is invalid: expected a duration of at least "
+                                + timeoutKey
+                                + " ("
+                                + slideTimeout
+                                + ")");
             }
             String retentionKey = AggregateOptions.DONE_RETENTION.key();
             if (doneRetention == null || doneRetention.isNegative()) {
-                throw invalid(
-                        "%s must be zero or a positive duration (for example '1 h'), got '%s'",
-                        retentionKey, doneRetention);
+                throw InvalidConfig.of(
+                        retentionKey,
+                        doneRetention,
+                        "is invalid: expected zero or a positive duration, e.g. '1 h'");
             }
             if (topK < 0) {
-                throw invalid(
-                        "%s must be zero or more (0 lists no tiles), got %d",
-                        AggregateOptions.TOP_K.key(), topK);
+                throw InvalidConfig.of(
+                        AggregateOptions.TOP_K.key(),
+                        topK,
+                        "is invalid: expected zero or more (0 lists no tiles)");
             }
             String classesKey = AggregateOptions.TISSUE_CLASSES.key();
             List<String> seen = new ArrayList<>();
             for (String label : tissueClasses) {
                 if (label == null || label.isBlank()) {
-                    throw invalid(
-                            "%s has an empty label in %s: give one label per tile-head class,"
-                                    + " separated by ';'",
-                            classesKey, tissueClasses);
+                    throw InvalidConfig.of(
+                            classesKey,
+                            tissueClasses,
+                            "has an empty label: give one label per tile-head class,"
+                                    + " separated by ';'");
                 }
                 if (seen.contains(label.strip())) {
-                    throw invalid(
-                            "%s names '%s' twice in %s: labels must be distinct",
-                            classesKey, label.strip(), tissueClasses);
+                    throw InvalidConfig.of(
+                            classesKey,
+                            tissueClasses,
+                            "names '" + label.strip() + "' twice: labels must be distinct");
                 }
                 seen.add(label.strip());
             }
             tissueClasses = seen;
             return new AggregateConfig(this);
-        }
-
-        private static SlideStreamException invalid(String format, Object... args) {
-            return new SlideStreamException(ErrorCode.INVALID_REQUEST, String.format(format, args));
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.slidestream.inference;
 
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.schemas.ErrorCode;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -401,8 +401,7 @@ public final class InferenceConfig implements Serializable {
         }
 
         private static SlideStreamException invalid(String key, Object value, String why) {
-            return new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST, key + "=" + value + " " + why);
+            return InvalidConfig.of(key, value, why);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.slidestream.sink;
 
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergOptions.CatalogType;
@@ -274,7 +275,6 @@ public final class IcebergConfig implements Serializable {
     }
 
     private static SlideStreamException invalid(String key, Object value, String what) {
-        return new SlideStreamException(
-                ErrorCode.INVALID_CONFIG, key + " = '" + value + "' " + what + ".");
+        return InvalidConfig.of(key, value, what);
     }
 }

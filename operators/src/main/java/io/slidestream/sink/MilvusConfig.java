@@ -1,6 +1,7 @@
 package io.slidestream.sink;
 
 import io.milvus.v2.common.IndexParam;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollections;
@@ -397,7 +398,6 @@ public final class MilvusConfig implements Serializable {
     }
 
     static SlideStreamException invalid(String key, Object value, String what) {
-        return new SlideStreamException(
-                ErrorCode.INVALID_CONFIG, key + " = '" + value + "' " + what + ".");
+        return InvalidConfig.of(key, value, what);
     }
 }

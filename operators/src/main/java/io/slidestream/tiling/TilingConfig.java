@@ -1,7 +1,7 @@
 package io.slidestream.tiling;
 
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.schemas.ErrorCode;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -11,7 +11,7 @@ import org.apache.flink.configuration.Configuration;
 /**
  * The validated, immutable settings of the tiling stage (see {@link TilingOptions} for the meaning
  * of each value). Built once at job start with {@link #builder()} or {@link #fromConfiguration};
- * every check runs in {@link Builder#build()} and a bad value fails with {@code INVALID_REQUEST}
+ * every check runs in {@link Builder#build()} and a bad value fails with {@code INVALID_CONFIG}
  * naming the key and the value. Serializable so operators can carry it.
  */
 public final class TilingConfig implements Serializable {
@@ -66,7 +66,7 @@ public final class TilingConfig implements Serializable {
     /**
      * Reads every {@link TilingOptions} key from {@code conf} (absent keys take their defaults).
      *
-     * @throws SlideStreamException {@code INVALID_REQUEST} when a value does not parse or is out of
+     * @throws SlideStreamException {@code INVALID_CONFIG} when a value does not parse or is out of
      *     range
      */
     public static TilingConfig fromConfiguration(Configuration conf) {
@@ -92,14 +92,10 @@ public final class TilingConfig implements Serializable {
         try {
             return conf.get(option);
         } catch (IllegalArgumentException e) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    String.format(
-                            "%s: cannot read '%s' (%s); %s",
-                            option.key(),
-                            conf.toMap().get(option.key()),
-                            e.getMessage(),
-                            option.description()));
+            throw InvalidConfig.of(
+                    option,
+                    conf.toMap().get(option.key()),
+                    "cannot be read (" + e.getMessage() + "); " + option.description());
         }
     }
 
@@ -347,7 +343,7 @@ public final class TilingConfig implements Serializable {
         }
 
         /**
-         * @throws SlideStreamException {@code INVALID_REQUEST} naming the first bad key and value
+         * @throws SlideStreamException {@code INVALID_CONFIG} naming the first bad key and value
          */
         public TilingConfig build() {
             check(
@@ -421,12 +417,7 @@ public final class TilingConfig implements Serializable {
 
         private static void check(
                 boolean ok, ConfigOption<?> option, Object value, String expected) {
-            if (!ok) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
-                        String.format(
-                                "%s = %s is invalid: expected %s", option.key(), value, expected));
-            }
+            InvalidConfig.check(ok, option, value, expected);
         }
     }
 }

@@ -46,7 +46,7 @@ class AggregateConfigTest {
         assertThatThrownBy(() -> AggregateConfig.fromConfiguration(conf))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
-                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
                 .hasMessageContaining("aggregate.slide-timeout")
                 .hasMessageContaining("PT0S");
     }

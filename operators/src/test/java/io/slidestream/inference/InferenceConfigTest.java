@@ -59,14 +59,14 @@ class InferenceConfigTest {
     void namesTheKeyAndValueOfABadSetting() {
         assertInvalid(
                 InferenceConfig.builder().modelPath("m.onnx").batchSize(0),
-                "inference.batch-size=0 must be at least 1");
-        assertInvalid(InferenceConfig.builder(), "inference.model-path=null is not set");
+                "inference.batch-size = '0' must be at least 1");
+        assertInvalid(InferenceConfig.builder(), "inference.model-path = 'null' is not set");
         assertInvalid(
                 InferenceConfig.builder().modelPath("m.onnx").timeout(Duration.ZERO),
-                "inference.timeout=PT0S must be positive");
+                "inference.timeout = 'PT0S' must be positive");
         assertInvalid(
                 InferenceConfig.builder().modelPath("m.onnx").capacity(100).queueCapacity(10),
-                "inference.queue-capacity=10 is smaller than inference.capacity=100");
+                "inference.queue-capacity = '10' is smaller than inference.capacity=100");
         Configuration conf = new Configuration();
         conf.setString("inference.model-path", "m.onnx");
         conf.setString("inference.provider", "rocm");
@@ -95,7 +95,7 @@ class InferenceConfigTest {
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
-                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG);
                             assertThat(e.getMessage()).contains(message);
                         });
     }

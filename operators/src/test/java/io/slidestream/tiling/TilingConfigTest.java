@@ -97,7 +97,7 @@ class TilingConfigTest {
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
-                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG);
                             assertThat(e.getMessage()).startsWith(key + " = ").contains("expected");
                             assertThat(e.getMessage()).contains(value);
                         });
@@ -111,7 +111,7 @@ class TilingConfigTest {
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
-                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG);
                             assertThat(e.getMessage()).contains("tiling.tile-px").contains("'big'");
                         });
     }
