@@ -258,8 +258,9 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
         if (ctx.getPartitionedState(receivedDescriptor).value() != null) {
             Long opened = ctx.getPartitionedState(openedDescriptor).value();
             Long progress = ctx.getPartitionedState(progressDescriptor).value();
-            // State of a slide opened before these were kept has neither: it times out as before.
-            long cap = opened == null ? time : opened + maxDurationMillis;
+            // A slide opened before these were kept (restored from an older savepoint) has
+            // neither: it stalls at its old deadline unless a tile comes first, and has no cap.
+            long cap = opened == null ? Long.MAX_VALUE : opened + maxDurationMillis;
             long stall = progress == null ? time : progress + timeoutMillis;
             long due = Math.min(cap, stall);
             if (time < due) {

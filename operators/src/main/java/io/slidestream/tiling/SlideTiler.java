@@ -338,11 +338,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 plan.readPx(),
                 plan.readLevel());
         PendingTileTasks tasks = PendingTileTasks.of(plan, uri, scannedAt);
-        if (tasks.taskCount() > tiling.emitChunk()) {
-            // Written once; the chunks that follow only move nextIndex.
-            pending.update(tasks);
-        }
-        emitFrom(slideId, tasks, 0, ctx, out);
+        emitFrom(slideId, tasks, 0, false, ctx, out);
     }
 
     /**
@@ -392,7 +388,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         PendingTileTasks tasks = pending.value();
         Integer next = nextIndex.value();
         if (tasks != null && next != null) {
-            emitFrom(ctx.getCurrentKey(), tasks, next, ctx, out);
+            emitFrom(ctx.getCurrentKey(), tasks, next, true, ctx, out);
             return;
         }
         SlideScanned queued = waiting.value();
@@ -473,10 +469,16 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     /**
      * Emits one chunk from task {@code from}, as far as the tile credits reach; then either stores
      * where to go on and registers the timer for the next chunk (sooner when the chunk was whole,
-     * later when credits ran short), or clears the slide's state.
+     * later when credits ran short), or clears the slide's state. {@code stored}: the slide's tasks
+     * are in state already (written once per slide, only when a chunk leaves some for later).
      */
     private void emitFrom(
-            String slideId, PendingTileTasks tasks, int from, Context ctx, Collector<TileTask> out)
+            String slideId,
+            PendingTileTasks tasks,
+            int from,
+            boolean stored,
+            Context ctx,
+            Collector<TileTask> out)
             throws Exception {
         int wanted = (int) Math.min(tiling.emitChunk(), (long) tasks.taskCount() - from);
         int granted = credits().take(wanted);
@@ -491,11 +493,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             release();
             return;
         }
-        if (from == 0 && wanted == tasks.taskCount()) {
-            // A slide of one chunk that got too few credits: its plan was not stored at start.
+        if (!stored) {
             pending.update(tasks);
         }
-        if (granted > 0 || from == 0) {
+        if (granted > 0 || !stored) {
             nextIndex.update(end);
         }
         // One millisecond ahead rather than "now": the timer service fires every timer that is
