@@ -46,12 +46,13 @@ public final class KafkaConfig {
         transactionalIdPrefix = notBlank(c, KafkaOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = read(c, KafkaOptions.TRANSACTION_TIMEOUT);
         if (transactionTimeout.isNegative() || transactionTimeout.isZero()) {
-            throw invalid(KafkaOptions.TRANSACTION_TIMEOUT, transactionTimeout, "must be positive");
+            throw InvalidConfig.of(
+                    KafkaOptions.TRANSACTION_TIMEOUT, transactionTimeout, "must be positive");
         }
         clientProperties = clientProperties(c);
         String scanned = scannedTopic;
         if (scanned.equals(resultsTopic) || scanned.equals(deadLetterTopic)) {
-            throw invalid(
+            throw InvalidConfig.of(
                     KafkaOptions.TOPIC_SCANNED,
                     scanned,
                     "is also an output topic; the job would read its own output");
@@ -138,7 +139,7 @@ public final class KafkaConfig {
         for (String server : value.split(",", -1)) {
             String s = server.strip();
             if (!HOST_PORT.matcher(s).matches() || port(s) < 1 || port(s) > 65535) {
-                throw invalid(
+                throw InvalidConfig.of(
                         KafkaOptions.BOOTSTRAP_SERVERS,
                         value,
                         "'" + s + "' is not host:port (e.g. localhost:9092)");
@@ -154,7 +155,7 @@ public final class KafkaConfig {
     private static String topic(Configuration c, ConfigOption<String> option) {
         String value = notBlank(c, option);
         if (!TOPIC.matcher(value).matches()) {
-            throw invalid(
+            throw InvalidConfig.of(
                     option,
                     value,
                     "is not a valid Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
@@ -165,7 +166,7 @@ public final class KafkaConfig {
     private static String notBlank(Configuration c, ConfigOption<String> option) {
         String value = read(c, option);
         if (value == null || value.isBlank()) {
-            throw invalid(option, value, "must not be blank");
+            throw InvalidConfig.of(option, value, "must not be blank");
         }
         return value.strip();
     }
@@ -176,7 +177,7 @@ public final class KafkaConfig {
             return c.get(option);
         } catch (IllegalArgumentException e) {
             String raw = c.toMap().get(option.key());
-            throw invalid(option, raw, "cannot be read: " + e.getMessage());
+            throw InvalidConfig.of(option, raw, "cannot be read: " + e.getMessage());
         }
     }
 
@@ -207,10 +208,6 @@ public final class KafkaConfig {
             }
         }
         return Collections.unmodifiableMap(props);
-    }
-
-    private static SlideStreamException invalid(ConfigOption<?> option, Object value, String why) {
-        return InvalidConfig.of(option, value, why);
     }
 
     @Override

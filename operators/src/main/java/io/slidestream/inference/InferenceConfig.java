@@ -1,7 +1,6 @@
 package io.slidestream.inference;
 
 import io.slidestream.errors.InvalidConfig;
-import io.slidestream.errors.SlideStreamException;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -354,7 +353,7 @@ public final class InferenceConfig implements Serializable {
 
         public InferenceConfig build() {
             if (modelPath == null || modelPath.isBlank()) {
-                throw invalid(
+                throw InvalidConfig.of(
                         InferenceOptions.MODEL_PATH.key(),
                         modelPath,
                         "is not set: point it at an ONNX model (tools/export_onnx.py exports GPFM)");
@@ -369,16 +368,17 @@ public final class InferenceConfig implements Serializable {
             atLeast(InferenceOptions.DEVICE_ID.key(), deviceId, 0);
             atLeast(InferenceOptions.INTRA_OP_THREADS.key(), intraOpThreads, 0);
             if (provider == null) {
-                throw invalid(InferenceOptions.PROVIDER.key(), null, "is not set");
+                throw InvalidConfig.of(InferenceOptions.PROVIDER.key(), null, "is not set");
             }
             if (maxWait == null || maxWait.isNegative()) {
-                throw invalid(InferenceOptions.MAX_WAIT.key(), maxWait, "must be zero or positive");
+                throw InvalidConfig.of(
+                        InferenceOptions.MAX_WAIT.key(), maxWait, "must be zero or positive");
             }
             if (timeout == null || timeout.isZero() || timeout.isNegative()) {
-                throw invalid(InferenceOptions.TIMEOUT.key(), timeout, "must be positive");
+                throw InvalidConfig.of(InferenceOptions.TIMEOUT.key(), timeout, "must be positive");
             }
             if (queueCapacity < capacity) {
-                throw invalid(
+                throw InvalidConfig.of(
                         InferenceOptions.QUEUE_CAPACITY.key(),
                         queueCapacity,
                         "is smaller than inference.capacity="
@@ -396,12 +396,8 @@ public final class InferenceConfig implements Serializable {
 
         private static void atLeast(String key, int value, int min) {
             if (value < min) {
-                throw invalid(key, value, "must be at least " + min);
+                throw InvalidConfig.of(key, value, "must be at least " + min);
             }
-        }
-
-        private static SlideStreamException invalid(String key, Object value, String why) {
-            return InvalidConfig.of(key, value, why);
         }
     }
 }

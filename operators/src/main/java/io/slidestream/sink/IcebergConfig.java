@@ -1,7 +1,6 @@
 package io.slidestream.sink;
 
 import io.slidestream.errors.InvalidConfig;
-import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergOptions.CatalogType;
 import java.io.Serializable;
@@ -231,7 +230,7 @@ public final class IcebergConfig implements Serializable {
             switch (catalogType) {
                 case JDBC -> {
                     if (uri == null || !uri.startsWith("jdbc:")) {
-                        throw invalid(
+                        throw InvalidConfig.of(
                                 IcebergOptions.URI.key(),
                                 uri,
                                 "must be a JDBC URL for iceberg.catalog-type=jdbc, e.g."
@@ -242,7 +241,7 @@ public final class IcebergConfig implements Serializable {
                 case HADOOP -> requireWarehouse();
                 case REST -> {
                     if (uri == null || !(uri.startsWith("http://") || uri.startsWith("https://"))) {
-                        throw invalid(
+                        throw InvalidConfig.of(
                                 IcebergOptions.URI.key(),
                                 uri,
                                 "must be the REST catalog's http(s) URL for"
@@ -255,7 +254,7 @@ public final class IcebergConfig implements Serializable {
 
         private void requireWarehouse() {
             if (warehouse == null) {
-                throw invalid(
+                throw InvalidConfig.of(
                         IcebergOptions.WAREHOUSE.key(),
                         null,
                         "is required for iceberg.catalog-type="
@@ -266,15 +265,11 @@ public final class IcebergConfig implements Serializable {
 
         private static void checkName(String key, String value) {
             if (value == null || !value.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                throw invalid(
+                throw InvalidConfig.of(
                         key,
                         value,
                         "must start with a letter or '_' and hold only letters, digits and '_'");
             }
         }
-    }
-
-    private static SlideStreamException invalid(String key, Object value, String what) {
-        return InvalidConfig.of(key, value, what);
     }
 }

@@ -2,7 +2,6 @@ package io.slidestream.sink;
 
 import io.milvus.v2.common.IndexParam;
 import io.slidestream.errors.InvalidConfig;
-import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import java.io.Serializable;
@@ -308,19 +307,19 @@ public final class MilvusConfig implements Serializable {
             checkCollectionName(MilvusOptions.TILES_COLLECTION.key(), tilesCollection);
             checkCollectionName(MilvusOptions.SLIDES_COLLECTION.key(), slidesCollection);
             if (tilesCollection.equals(slidesCollection)) {
-                throw invalid(
+                throw InvalidConfig.of(
                         MilvusOptions.SLIDES_COLLECTION.key(),
                         slidesCollection,
                         "must differ from " + MilvusOptions.TILES_COLLECTION.key());
             }
             if (dimension < 0 || dimension > MAX_DIMENSION) {
-                throw invalid(
+                throw InvalidConfig.of(
                         MilvusOptions.DIMENSION.key(),
                         dimension,
                         "must be 0 (from the first record) or 1.." + MAX_DIMENSION);
             }
             if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-                throw invalid(
+                throw InvalidConfig.of(
                         MilvusOptions.BATCH_SIZE.key(), batchSize, "must be 1.." + MAX_BATCH_SIZE);
             }
             checkDuration(MilvusOptions.FLUSH_INTERVAL.key(), flushInterval, true);
@@ -329,7 +328,7 @@ public final class MilvusConfig implements Serializable {
             checkDuration(MilvusOptions.RETRY_MAX_BACKOFF.key(), maxBackoff, false);
             checkDuration(MilvusOptions.RETRY_MAX_WAIT.key(), maxRetryWait, true);
             if (maxBackoff.compareTo(initialBackoff) < 0) {
-                throw invalid(
+                throw InvalidConfig.of(
                         MilvusOptions.RETRY_MAX_BACKOFF.key(),
                         maxBackoff,
                         "must not be shorter than "
@@ -344,7 +343,7 @@ public final class MilvusConfig implements Serializable {
         private static void checkUri(String value) {
             String key = MilvusOptions.URI.key();
             if (value == null || value.isBlank()) {
-                throw invalid(key, value, "is required, e.g. http://127.0.0.1:19530");
+                throw InvalidConfig.of(key, value, "is required, e.g. http://127.0.0.1:19530");
             }
             try {
                 URI parsed = new URI(value);
@@ -354,7 +353,7 @@ public final class MilvusConfig implements Serializable {
                                 || scheme.equals("https")
                                 || scheme.equals("tcp"))
                         || parsed.getHost() == null) {
-                    throw invalid(
+                    throw InvalidConfig.of(
                             key,
                             value,
                             "must be http://host:port or https://host:port (a Milvus server,"
@@ -362,14 +361,14 @@ public final class MilvusConfig implements Serializable {
                                     + " address)");
                 }
             } catch (URISyntaxException e) {
-                throw invalid(key, value, "is not a URI: " + e.getMessage());
+                throw InvalidConfig.of(key, value, "is not a URI: " + e.getMessage());
             }
         }
 
         private static void checkCollectionName(String key, String value) {
             // Milvus collection names: a letter or underscore first, then letters, digits, _.
             if (value == null || !value.matches("[A-Za-z_][A-Za-z0-9_]{0,254}")) {
-                throw invalid(
+                throw InvalidConfig.of(
                         key,
                         value,
                         "must start with a letter or '_' and hold only letters, digits and '_'");
@@ -378,7 +377,8 @@ public final class MilvusConfig implements Serializable {
 
         private static void checkDuration(String key, Duration value, boolean zeroAllowed) {
             if (value == null || value.isNegative() || (!zeroAllowed && value.isZero())) {
-                throw invalid(key, value, zeroAllowed ? "must not be negative" : "must be > 0");
+                throw InvalidConfig.of(
+                        key, value, zeroAllowed ? "must not be negative" : "must be > 0");
             }
         }
 
@@ -389,15 +389,11 @@ public final class MilvusConfig implements Serializable {
                     return candidate;
                 }
             }
-            throw invalid(key, value, "must be one of " + Arrays.toString(allowed));
+            throw InvalidConfig.of(key, value, "must be one of " + Arrays.toString(allowed));
         }
 
         private static String blankToNull(String value) {
             return value == null || value.isBlank() ? null : value;
         }
-    }
-
-    static SlideStreamException invalid(String key, Object value, String what) {
-        return InvalidConfig.of(key, value, what);
     }
 }
