@@ -33,6 +33,7 @@ class ArchitectureTest {
         "io.slidestream.sink..",
         "io.slidestream.source..",
         "io.slidestream.errors..",
+        "io.slidestream.settings..",
         "io.slidestream.runtime..",
         "io.slidestream.types.."
     };

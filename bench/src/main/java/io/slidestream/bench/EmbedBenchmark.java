@@ -8,6 +8,7 @@ import ai.onnxruntime.platform.Fp16Conversions;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.EmbeddingEngine;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.MicroBatcher;
 import io.slidestream.inference.SharedInferenceEngines;
 import io.slidestream.inference.TileInference;
@@ -313,11 +314,11 @@ public final class EmbedBenchmark {
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         InferenceConfig config =
                 InferenceConfig.builder()
-                        .modelPath(model)
-                        .batchSize(batchSize)
-                        .intraOpThreads(threads)
-                        .capacity(2 * batchSize)
-                        .queueCapacity(8 * batchSize)
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.BATCH_SIZE, batchSize)
+                        .set(InferenceOptions.INTRA_OP_THREADS, threads)
+                        .set(InferenceOptions.CAPACITY, 2 * batchSize)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 8 * batchSize)
                         .build();
         run(config, batches, 3, System.out);
     }

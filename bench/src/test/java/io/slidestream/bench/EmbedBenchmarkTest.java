@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.inference.GpfmTinyFixture;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.OnnxTestModels;
 import io.slidestream.inference.SharedInferenceEngines;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +18,11 @@ class EmbedBenchmarkTest {
 
     @Test
     void measuresBothPathsAndSharesOneEngineBetweenTwoSlots() throws Exception {
-        InferenceConfig config = GpfmTinyFixture.config(2).capacity(4).queueCapacity(8).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(2)
+                        .set(InferenceOptions.CAPACITY, 4)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 8)
+                        .build();
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         // Engines other tests left idle would be closed by the benchmark's own cleanup.
         SharedInferenceEngines.closeIdle();
@@ -41,7 +46,11 @@ class EmbedBenchmarkTest {
     void measuresAFloat16ModelFedWithFloat16Tiles(@TempDir Path dir) throws Exception {
         Path model = OnnxTestModels.fp16ChannelMean(dir.resolve("fp16-mean.onnx"), 16);
         InferenceConfig config =
-                GpfmTinyFixture.config(2).modelPath(model).capacity(4).queueCapacity(8).build();
+                GpfmTinyFixture.config(2)
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.CAPACITY, 4)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 8)
+                        .build();
         SharedInferenceEngines.closeIdle();
 
         EmbedBenchmark.Figures f =

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.slidestream.inference.EmbeddingEngine;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,7 +31,11 @@ class NullModelTest {
         }
         try (EmbeddingEngine engine =
                 EmbeddingEngine.open(
-                        file, InferenceConfig.builder().modelPath(file).batchSize(4).build())) {
+                        file,
+                        InferenceConfig.builder()
+                                .set(InferenceOptions.MODEL_PATH, file)
+                                .set(InferenceOptions.BATCH_SIZE, 4)
+                                .build())) {
             assertThat(engine.dimension()).isEqualTo(d);
             float[][] out = engine.embed(List.of(tiles));
             assertThat(out).hasNumberOfRows(3);

@@ -2,6 +2,7 @@ package io.slidestream.cli;
 
 import io.slidestream.bench.EmbedBenchmark;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -65,10 +66,10 @@ final class BenchEmbedCommand implements Callable<Integer> {
         // holds them with room for the second slot.
         InferenceConfig config =
                 runtime.applyTo(InferenceConfig.builder())
-                        .modelPath(model)
-                        .batchSize(batchSize)
-                        .capacity(2 * batchSize)
-                        .queueCapacity(8 * batchSize)
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.BATCH_SIZE, batchSize)
+                        .set(InferenceOptions.CAPACITY, 2 * batchSize)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 8 * batchSize)
                         .build();
         PrintWriter out = spec.commandLine().getOut();
         try (PrintStream stream = printStreamOn(out)) {

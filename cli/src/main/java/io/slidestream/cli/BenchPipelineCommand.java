@@ -9,6 +9,7 @@ import io.slidestream.bench.ReadBenchmark;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.local.DemoRun;
 import io.slidestream.local.RunInbox;
 import io.slidestream.preprocess.TilePreprocessor;
@@ -165,7 +166,10 @@ final class BenchPipelineCommand implements Callable<Integer> {
 
         // Stage 2 alone: the bare ONNX Runtime loop at the job's batch size.
         InferenceConfig inference =
-                InferenceConfig.builder().modelPath(modelPath).batchSize(16).build();
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, modelPath)
+                        .set(InferenceOptions.BATCH_SIZE, 16)
+                        .build();
         EmbedBenchmark.Figures embed = EmbedBenchmark.run(inference, 20, 3, out);
         double embedRate = embed.bareTilesPerSecond;
 

@@ -5,14 +5,18 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.slidestream.bench.SearchBenchmark;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.local.MilvusLite;
+import io.slidestream.settings.ConfigBuilder;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -20,7 +24,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code slidestream bench search}: runs {@link SearchBenchmark} for each size of {@code --vectors}
  * (100k and 1M by default) on Milvus Lite (started in {@code --work-dir}) or on the Milvus at
- * {@code --milvus-uri}, and prints recall@k against exact search and search latency.
+ * {@code -D milvus.uri=...} (the milvus.* keys, e.g. milvus.index-type, apply as in the job), and
+ * prints recall@k against exact search and search latency.
  */
 @Command(
         name = "search",
@@ -61,16 +66,7 @@ final class BenchSearchCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "10", description = "Hits per query (recall@k).")
     int k;
 
-    @Option(
-            names = "--index",
-            defaultValue = "AUTOINDEX",
-            description = "Index type of the collections (default: ${DEFAULT-VALUE}).")
-    String index;
-
-    @Option(
-            names = "--milvus-uri",
-            description = "Measure this Milvus instead of a Milvus Lite started for the run.")
-    String milvusUri;
+    @Mixin JobConfigOptions config;
 
     @Option(
             names = "--work-dir",
@@ -93,7 +89,8 @@ final class BenchSearchCommand implements Callable<Integer> {
         List<SearchBenchmark.Figures> figures = new ArrayList<>();
         MilvusLite lite = null;
         try {
-            String uri = milvusUri;
+            Configuration conf = config.load();
+            String uri = conf.getOptional(MilvusOptions.URI).orElse(null);
             if (uri == null) {
                 Files.createDirectories(workDir);
                 lite = MilvusLite.start(workDir.resolve("milvus.db").toAbsolutePath());
@@ -101,10 +98,9 @@ final class BenchSearchCommand implements Callable<Integer> {
             }
             for (int n : sizes) {
                 MilvusConfig config =
-                        MilvusConfig.builder()
-                                .uri(uri)
-                                .tilesCollection("bench_search_" + n + "_d" + d)
-                                .indexType(index)
+                        new ConfigBuilder<>(MilvusConfig::from, conf)
+                                .set(MilvusOptions.URI, uri)
+                                .set(MilvusOptions.TILES_COLLECTION, "bench_search_" + n + "_d" + d)
                                 .build();
                 figures.add(SearchBenchmark.run(config, n, d, clusters, queries, k, 42, 2, out));
             }

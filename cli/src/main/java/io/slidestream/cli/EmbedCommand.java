@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.EmbeddingEngine;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.ModelCard;
 import io.slidestream.inference.TileInference;
 import io.slidestream.inference.TileInferenceEngine;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
+import io.slidestream.settings.ConfigBuilder;
 import io.slidestream.slide.OpenSlide;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.tiling.PlannedSlide;
@@ -219,15 +221,15 @@ final class EmbedCommand implements Callable<Integer> {
                             + ", "
                             + runtime.threads);
         }
-        InferenceConfig.Builder b =
+        ConfigBuilder<InferenceConfig> b =
                 runtime.applyTo(InferenceConfig.builder())
-                        .modelPath(model)
-                        .batchSize(batchSize)
-                        .capacity(window)
-                        .queueCapacity(window)
-                        .timeout(TILE_TIMEOUT);
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.BATCH_SIZE, batchSize)
+                        .set(InferenceOptions.CAPACITY, window)
+                        .set(InferenceOptions.QUEUE_CAPACITY, window)
+                        .set(InferenceOptions.TIMEOUT, TILE_TIMEOUT);
         if (tileHead != null) {
-            b.tileHeadPath(tileHead);
+            b.set(InferenceOptions.TILE_HEAD_PATH, tileHead);
         }
         return b.build();
     }

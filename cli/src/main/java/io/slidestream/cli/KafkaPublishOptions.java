@@ -1,25 +1,21 @@
 package io.slidestream.cli;
 
+import io.slidestream.config.KafkaOptions;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.local.SlidePublisher;
 import java.time.Duration;
+import java.util.Properties;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Where {@code publish} and {@code watch} send their {@code SlideScanned} events. */
+/**
+ * Where {@code publish} and {@code watch} send their {@code SlideScanned} events: the job's own
+ * keys {@code kafka.bootstrap-servers} and {@code kafka.topic.scanned}, from {@code --config} (the
+ * job's file) or {@code -D}.
+ */
 final class KafkaPublishOptions {
 
-    @Option(
-            names = "--bootstrap-servers",
-            required = true,
-            paramLabel = "HOST:PORT",
-            description = "Kafka brokers as host:port[,host:port...].")
-    String bootstrapServers;
-
-    @Option(
-            names = "--topic",
-            paramLabel = "TOPIC",
-            defaultValue = "slides.scanned",
-            description = "Topic of the SlideScanned events (default: ${DEFAULT-VALUE}).")
-    String topic;
+    @Mixin JobConfigOptions config;
 
     @Option(
             names = "--scanner-id",
@@ -38,12 +34,46 @@ final class KafkaPublishOptions {
                     "How long one publish waits for Kafka before it fails (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    /** The broker list ({@code kafka.bootstrap-servers}); required. */
+    String bootstrapServers() {
+        return config.load()
+                .getOptional(KafkaOptions.BOOTSTRAP_SERVERS)
+                .orElseThrow(
+                        () ->
+                                InvalidConfig.missing(
+                                        KafkaOptions.BOOTSTRAP_SERVERS.key(),
+                                        "give the brokers with -D "
+                                                + KafkaOptions.BOOTSTRAP_SERVERS.key()
+                                                + "=host:port or in the file of --config"));
+    }
+
+    /** The job's input topic ({@code kafka.topic.scanned}). */
+    String topic() {
+        return config.load().get(KafkaOptions.TOPIC_SCANNED);
+    }
+
+    /**
+     * A publisher to {@link #topic()} on {@link #bootstrapServers()}, with the job's {@code
+     * kafka.properties.*} client settings (TLS, SASL) as well.
+     */
     SlidePublisher publisher() {
+        Properties client = new Properties();
+        config.load()
+                .toMap()
+                .forEach(
+                        (key, value) -> {
+                            if (key.startsWith(KafkaOptions.PROPERTIES_PREFIX)) {
+                                client.put(
+                                        key.substring(KafkaOptions.PROPERTIES_PREFIX.length()),
+                                        value);
+                            }
+                        });
         return SlidePublisher.builder()
-                .bootstrapServers(bootstrapServers)
-                .topic(topic)
+                .bootstrapServers(bootstrapServers())
+                .topic(topic())
                 .scannerId(scannerId)
                 .timeout(timeout)
+                .properties(client)
                 .build();
     }
 }

@@ -1,7 +1,8 @@
 package io.slidestream.cli;
 
-import io.slidestream.inference.ExecutionProvider;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
+import io.slidestream.settings.ConfigBuilder;
 import picocli.CommandLine.Option;
 
 /** Where the model runs: options shared by every command that runs it in this process. */
@@ -20,7 +21,8 @@ final class RuntimeOptions {
     String provider = "cpu";
 
     /** Sets the provider and thread count on {@code builder}. */
-    InferenceConfig.Builder applyTo(InferenceConfig.Builder builder) {
-        return builder.intraOpThreads(threads).provider(ExecutionProvider.parse(provider));
+    ConfigBuilder<InferenceConfig> applyTo(ConfigBuilder<InferenceConfig> builder) {
+        return builder.set(InferenceOptions.INTRA_OP_THREADS, threads)
+                .set(InferenceOptions.PROVIDER, provider);
     }
 }

@@ -9,7 +9,9 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollections;
+import io.slidestream.settings.ConfigBuilder;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.sink.MilvusStoreReader.StoredTile;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
@@ -49,7 +51,7 @@ import picocli.CommandLine.Spec;
             "                          | --png TILE.png --model M.onnx",
             "                          | --slide SLIDE --x X --y Y --model M.onnx",
             "                            [--target-mpp M] [--tile-px N])",
-            "                          --milvus-uri URI [--collection NAME] [--k K]",
+            "                          [--config FILE] [-D milvus.uri=URI] [--k K]",
             "                          [--filter EXPR] [--json]"
         },
         mixinStandardHelpOptions = true,
@@ -119,29 +121,6 @@ final class SearchCommand implements Callable<Integer> {
     Integer level;
 
     @Option(
-            names = "--milvus-uri",
-            required = true,
-            paramLabel = "URI",
-            description = "Milvus endpoint, e.g. http://127.0.0.1:19530.")
-    String milvusUri;
-
-    @Option(
-            names = "--milvus-token",
-            paramLabel = "TOKEN",
-            description = "Milvus token (user:password or API key).")
-    String milvusToken;
-
-    @Option(names = "--milvus-database", paramLabel = "DB", description = "Milvus database.")
-    String milvusDatabase;
-
-    @Option(
-            names = "--collection",
-            paramLabel = "NAME",
-            defaultValue = "tiles",
-            description = "The tiles collection (default: ${DEFAULT-VALUE}).")
-    String collection;
-
-    @Option(
             names = "--k",
             paramLabel = "K",
             defaultValue = "10",
@@ -163,14 +142,12 @@ final class SearchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkOptions();
         MilvusConfig milvus =
-                MilvusConfig.builder()
-                        .uri(milvusUri)
-                        .token(milvusToken)
-                        .database(milvusDatabase)
-                        .tilesCollection(collection)
+                new ConfigBuilder<>(
+                                MilvusConfig::from,
+                                slideOptions.accepting("milvus.").configuration())
                         // Long enough for a top-k search over millions of tiles, short enough
                         // that an address nothing answers on fails promptly.
-                        .rpcTimeout(Duration.ofSeconds(10))
+                        .set(MilvusOptions.RPC_TIMEOUT, Duration.ofSeconds(10))
                         .build();
         String queryModel;
         float[] vector;
@@ -195,7 +172,7 @@ final class SearchCommand implements Callable<Integer> {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
                     "Milvus at "
-                            + milvusUri
+                            + milvus.uri()
                             + " refused the search with filter '"
                             + hitFilter
                             + "': "
@@ -208,7 +185,8 @@ final class SearchCommand implements Callable<Integer> {
             out.println(
                     new ObjectMapper()
                             .enable(SerializationFeature.INDENT_OUTPUT)
-                            .writeValueAsString(toJson(queryModel, hits)));
+                            .writeValueAsString(
+                                    toJson(queryModel, milvus.tilesCollection(), hits)));
         } else {
             printTable(out, hits);
         }
@@ -273,7 +251,7 @@ final class SearchCommand implements Callable<Integer> {
                             + " embedded by model "
                             + modelId
                             + " in collection "
-                            + collection
+                            + milvus.tilesCollection()
                             + ": check the slide id, the tile origin (level-0 pixels, as `tiles"
                             + " --json` prints it) and --model-id");
         }
@@ -358,12 +336,13 @@ final class SearchCommand implements Callable<Integer> {
                             + milvus.uri()
                             + " ("
                             + e.getMessage()
-                            + "); start it or fix --milvus-uri",
+                            + "); start it or fix "
+                            + MilvusOptions.URI.key(),
                     e);
         }
     }
 
-    private ObjectNode toJson(String queryModel, List<TileHit> hits) {
+    private ObjectNode toJson(String queryModel, String collection, List<TileHit> hits) {
         ObjectNode root = new ObjectMapper().createObjectNode();
         ObjectNode q = root.putObject("query");
         if (query.tile != null) {

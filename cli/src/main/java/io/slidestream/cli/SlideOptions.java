@@ -11,9 +11,11 @@ import io.slidestream.tiling.TilingConfig;
 import io.slidestream.tiling.TilingOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Option;
 
@@ -61,28 +63,56 @@ final class SlideOptions {
     List<Path> allowedRoots = new ArrayList<>();
 
     @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description =
+                    "The job's YAML configuration: this command reads the keys it uses from it"
+                            + " (slides.reader, tiling.*, and milvus.* for search).")
+    Path file;
+
+    @Option(
             names = "-D",
             paramLabel = "key=value",
             description =
-                    "Sets a configuration key of reading and tiling (repeatable): slides.reader"
-                            + " (auto or openslide) and the tiling.* keys; the options above win.")
+                    "Sets a configuration key this command uses (repeatable): slides.reader"
+                            + " (auto or openslide), the tiling.* keys, and the milvus.* keys for"
+                            + " search; the options above win.")
     List<String> overrides = new ArrayList<>();
 
-    /** The -D keys; only those this command uses are accepted. */
-    private Configuration configuration() {
+    private final List<String> accepted =
+            new ArrayList<>(List.of(SlideReader.OPTION.key(), "tiling."));
+
+    /** Lets {@code -D} also set the keys starting with {@code prefix} (search's milvus.*). */
+    SlideOptions accepting(String prefix) {
+        accepted.add(prefix);
+        return this;
+    }
+
+    /**
+     * The file's keys, then the -D keys. A -D key this command does not use is refused: it would
+     * otherwise be silently ignored.
+     */
+    Configuration configuration() {
         Map<String, String> keys = ConfigLoader.parseOverrides(overrides);
         for (String key : keys.keySet()) {
-            if (!key.equals(SlideReader.OPTION.key()) && !key.startsWith("tiling.")) {
+            if (accepted.stream().noneMatch(key::startsWith)) {
                 throw new SlideStreamException(
                         ErrorCode.INVALID_REQUEST,
                         "-D"
                                 + key
-                                + " does not apply to this command: it reads slides with"
-                                + " slides.reader and the tiling.* keys; job keys go to 'run'"
-                                + " or 'demo'");
+                                + " does not apply to this command: it uses "
+                                + accepted.stream()
+                                        .map(k -> k.endsWith(".") ? k + "*" : k)
+                                        .collect(Collectors.joining(", "))
+                                + "; job keys go to 'run' or 'demo'");
             }
         }
-        Configuration conf = Configuration.fromMap(keys);
+        Map<String, String> all = new LinkedHashMap<>();
+        if (file != null) {
+            all.putAll(ConfigLoader.load(file, Map.of()).toMap());
+        }
+        all.putAll(keys);
+        Configuration conf = Configuration.fromMap(all);
         ConfigKeys.requireKnown(conf);
         return conf;
     }
@@ -116,7 +146,7 @@ final class SlideOptions {
         if (tissueThreshold != null) {
             conf.set(TilingOptions.TISSUE_THRESHOLD, tissueThreshold);
         }
-        return TilingConfig.fromConfiguration(conf);
+        return TilingConfig.from(conf);
     }
 
     SlideOpener opener() {

@@ -103,7 +103,10 @@ final class WatchCommand implements Callable<Integer> {
                     .getErr()
                     .printf(
                             "Watching %s every %s, publishing to %s on %s (Ctrl-C to stop)%n",
-                            watcher.folder(), pollInterval, kafka.topic, kafka.bootstrapServers);
+                            watcher.folder(),
+                            pollInterval,
+                            kafka.topic(),
+                            kafka.bootstrapServers());
             spec.commandLine().getErr().flush();
             try {
                 stop.await();

@@ -74,10 +74,10 @@ class KafkaCommandsITCase {
                         "publish",
                         a.toString(),
                         b.toUri().toString(),
-                        "--bootstrap-servers",
-                        broker.bootstrapServers(),
-                        "--topic",
-                        "published",
+                        "-D",
+                        "kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                        "-D",
+                        "kafka.topic.scanned=published",
                         "--scanner-id",
                         "scanner-7");
 
@@ -110,13 +110,39 @@ class KafkaCommandsITCase {
                         a.toString(),
                         "--slide-id",
                         "S-0001",
-                        "--bootstrap-servers",
-                        broker.bootstrapServers(),
-                        "--topic",
-                        "given");
+                        "-D",
+                        "kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                        "-D",
+                        "kafka.topic.scanned=given");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(JSON.readTree(run.out()).get("slide_id").asText()).isEqualTo("S-0001");
         assertThat(readAll("given", 1)).extracting(e -> e.getSlideId()).containsExactly("S-0001");
+    }
+
+    @Test
+    void readsTheBrokersAndTheTopicFromTheJobsConfigurationFile() throws Exception {
+        Path a = slide("from-config.svs", 10);
+        Path conf =
+                Files.writeString(
+                        dir.resolve("slidestream.yaml"),
+                        "kafka:\n  bootstrap-servers: "
+                                + broker.bootstrapServers()
+                                + "\n  topic.scanned: configured\nmilvus.uri: http://milvus:19530\n");
+        CliRun run = CliRun.of("publish", a.toString(), "--config", conf.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(readAll("configured", 1))
+                .extracting(e -> e.getSlideId())
+                .containsExactly(SlidePublisher.slideIdFor(a));
+    }
+
+    @Test
+    void refusesToPublishWithoutBrokersNamingTheKey() throws Exception {
+        CliRun run = CliRun.of("publish", slide("nowhere.svs", 1).toString());
+        assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+        assertThat(run.err())
+                .startsWith("INVALID_CONFIG: ")
+                .contains("kafka.bootstrap-servers is not set")
+                .contains("--config");
     }
 
     @Test
@@ -127,10 +153,10 @@ class KafkaCommandsITCase {
                         "publish",
                         present.toString(),
                         dir.resolve("missing.svs").toString(),
-                        "--bootstrap-servers",
-                        broker.bootstrapServers(),
-                        "--topic",
-                        "refused");
+                        "-D",
+                        "kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                        "-D",
+                        "kafka.topic.scanned=refused");
 
         assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
         assertThat(run.err()).startsWith("SLIDE_NOT_FOUND: ").contains("missing.svs");
@@ -147,8 +173,8 @@ class KafkaCommandsITCase {
                         slide("two.svs", 2).toString(),
                         "--slide-id",
                         "S",
-                        "--bootstrap-servers",
-                        broker.bootstrapServers());
+                        "-D",
+                        "kafka.bootstrap-servers=" + broker.bootstrapServers());
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("--slide-id names one slide but 2 URIs were given");
     }
@@ -168,10 +194,11 @@ class KafkaCommandsITCase {
                                                 new PrintWriter(err, true),
                                                 "watch",
                                                 inbox.toString(),
-                                                "--bootstrap-servers",
-                                                broker.bootstrapServers(),
-                                                "--topic",
-                                                "watched",
+                                                "-D",
+                                                "kafka.bootstrap-servers="
+                                                        + broker.bootstrapServers(),
+                                                "-D",
+                                                "kafka.topic.scanned=watched",
                                                 "--poll-interval",
                                                 "100ms",
                                                 "--stable-for",

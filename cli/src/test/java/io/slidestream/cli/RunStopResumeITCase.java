@@ -67,8 +67,8 @@ class RunStopResumeITCase {
                         .tissueTileCount();
         try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("stack"), 2)) {
             Configuration stores = stack.configuration();
-            MilvusConfig milvus = MilvusConfig.fromConfiguration(stores);
-            IcebergConfig iceberg = IcebergConfig.fromConfiguration(stores);
+            MilvusConfig milvus = MilvusConfig.from(stores);
+            IcebergConfig iceberg = IcebergConfig.from(stores);
 
             Process first = run(stores, "first");
             try (SlidePublisher publisher =

@@ -13,6 +13,7 @@ import io.slidestream.schemas.milvus.MilvusKeys;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.sink.MilvusCollectionAdmin;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.SinkTestData;
 import io.slidestream.sink.TileEntityConverter;
 import java.nio.file.Path;
@@ -91,7 +92,7 @@ class SearchCommandITCase {
     }
 
     static void upsert(String collection, List<TileEmbedding> tiles) {
-        MilvusConfig config = MilvusConfig.builder().uri(milvus.uri()).build();
+        MilvusConfig config = MilvusConfig.builder().set(MilvusOptions.URI, milvus.uri()).build();
         TileEntityConverter converter = new TileEntityConverter();
         MilvusClientV2 client = MilvusCollectionAdmin.connect(config);
         try {
@@ -112,7 +113,7 @@ class SearchCommandITCase {
     }
 
     CliRun search(String... args) {
-        List<String> all = new ArrayList<>(List.of("search", "--milvus-uri", milvus.uri()));
+        List<String> all = new ArrayList<>(List.of("search", "-D", "milvus.uri=" + milvus.uri()));
         all.addAll(List.of(args));
         return CliRun.of(all.toArray(String[]::new));
     }
@@ -122,8 +123,8 @@ class SearchCommandITCase {
         for (TileEmbedding tile : List.of(synthetic.get(7), synthetic.get(42))) {
             CliRun run =
                     search(
-                            "--collection",
-                            "synthetic",
+                            "-D",
+                            "milvus.tiles-collection=synthetic",
                             "--tile",
                             tile.slideId,
                             Long.toString(tile.x),
@@ -156,8 +157,8 @@ class SearchCommandITCase {
         TileEmbedding tile = synthetic.get(3);
         CliRun run =
                 search(
-                        "--collection",
-                        "synthetic",
+                        "-D",
+                        "milvus.tiles-collection=synthetic",
                         "--tile",
                         tile.slideId,
                         Long.toString(tile.x),
@@ -185,8 +186,8 @@ class SearchCommandITCase {
             assertThat(m.matches()).isTrue();
             CliRun run =
                     search(
-                            "--collection",
-                            "reference",
+                            "-D",
+                            "milvus.tiles-collection=reference",
                             "--png",
                             GPFM_TINY.resolve("tiles").resolve(file).toString(),
                             "--model",
@@ -208,8 +209,8 @@ class SearchCommandITCase {
     void refusesAnUnknownTileNamingIt() {
         CliRun run =
                 search(
-                        "--collection",
-                        "synthetic",
+                        "-D",
+                        "milvus.tiles-collection=synthetic",
                         "--tile",
                         "slide-a",
                         "999999",
@@ -224,8 +225,8 @@ class SearchCommandITCase {
     void refusesACollectionThatDoesNotExist() {
         CliRun run =
                 search(
-                        "--collection",
-                        "absent",
+                        "-D",
+                        "milvus.tiles-collection=absent",
                         "--tile",
                         "slide-a",
                         "0",

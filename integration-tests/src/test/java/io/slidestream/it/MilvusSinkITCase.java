@@ -7,6 +7,7 @@ import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.milvus.MilvusKeys;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.MilvusSlideSink;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
@@ -65,14 +66,14 @@ class MilvusSinkITCase {
 
     private static MilvusConfig config(String prefix) {
         return MilvusConfig.builder()
-                .uri(milvus.uri())
-                .tilesCollection(prefix + "_tiles")
-                .slidesCollection(prefix + "_slides")
-                .batchSize(16)
-                .flushInterval(Duration.ofMillis(100))
-                .initialBackoff(Duration.ofMillis(100))
-                .maxBackoff(Duration.ofMillis(500))
-                .maxRetryWait(Duration.ofSeconds(60))
+                .set(MilvusOptions.URI, milvus.uri())
+                .set(MilvusOptions.TILES_COLLECTION, prefix + "_tiles")
+                .set(MilvusOptions.SLIDES_COLLECTION, prefix + "_slides")
+                .set(MilvusOptions.BATCH_SIZE, 16)
+                .set(MilvusOptions.FLUSH_INTERVAL, Duration.ofMillis(100))
+                .set(MilvusOptions.RETRY_INITIAL_BACKOFF, Duration.ofMillis(100))
+                .set(MilvusOptions.RETRY_MAX_BACKOFF, Duration.ofMillis(500))
+                .set(MilvusOptions.RETRY_MAX_WAIT, Duration.ofSeconds(60))
                 .build();
     }
 
@@ -131,7 +132,9 @@ class MilvusSinkITCase {
         // A short RPC deadline: the client waits for the channel to be ready, so a request made
         // while the server is away fails only at its deadline and is then retried.
         MilvusConfig config =
-                config("restart").toBuilder().rpcTimeout(Duration.ofSeconds(1)).build();
+                config("restart").toBuilder()
+                        .set(MilvusOptions.RPC_TIMEOUT, Duration.ofSeconds(1))
+                        .build();
         int count = 300;
         StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
         env.fromData(SinkTestData.tiles("slide-r", count, 20, D))
@@ -163,8 +166,8 @@ class MilvusSinkITCase {
         Duration retryWindow = Duration.ofSeconds(3);
         MilvusConfig config =
                 config("away").toBuilder()
-                        .rpcTimeout(Duration.ofSeconds(1))
-                        .maxRetryWait(retryWindow)
+                        .set(MilvusOptions.RPC_TIMEOUT, Duration.ofSeconds(1))
+                        .set(MilvusOptions.RETRY_MAX_WAIT, retryWindow)
                         .build();
         int count = 400;
         CheckpointCounter.reset();

@@ -709,7 +709,7 @@ public final class DemoRun {
                                                 + r.getTopTiles().get(0).getY()
                                                 + " --model-id "
                                                 + r.getModelId()
-                                                + " --milvus-uri http://127.0.0.1:19530"));
+                                                + " -D milvus.uri=http://127.0.0.1:19530"));
         out.println(
                 "  Iceberg: any engine with an Iceberg JDBC catalog (Spark, Trino, Flink SQL,"
                         + " PyIceberg): uri jdbc:sqlite:"

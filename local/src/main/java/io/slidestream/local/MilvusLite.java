@@ -5,6 +5,7 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.MilvusCollectionAdmin;
 import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -234,8 +235,8 @@ public final class MilvusLite implements AutoCloseable {
     private static boolean clientConnects(int port) {
         MilvusConfig config =
                 MilvusConfig.builder()
-                        .uri("http://127.0.0.1:" + port)
-                        .rpcTimeout(Duration.ofSeconds(2))
+                        .set(MilvusOptions.URI, "http://127.0.0.1:" + port)
+                        .set(MilvusOptions.RPC_TIMEOUT, Duration.ofSeconds(2))
                         .build();
         try {
             MilvusClientV2 client = MilvusCollectionAdmin.connect(config);

@@ -59,7 +59,7 @@ public final class StoreChecks {
 
     /** Milvus: a client must connect and list the collections. */
     public static void milvus(MilvusConfig config, Duration timeout) {
-        MilvusConfig quick = config.toBuilder().rpcTimeout(timeout).build();
+        MilvusConfig quick = config.toBuilder().set(MilvusOptions.RPC_TIMEOUT, timeout).build();
         MilvusClientV2 client;
         try {
             client = MilvusCollectionAdmin.connect(quick);

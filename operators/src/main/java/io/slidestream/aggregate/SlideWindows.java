@@ -18,7 +18,7 @@ import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
  *
  * <pre>{@code
  * SingleOutputStreamOperator<SlideResult> results =
- *         SlideWindows.aggregate(tileEmbeddings, AggregateConfig.fromConfiguration(conf), head);
+ *         SlideWindows.aggregate(tileEmbeddings, AggregateConfig.from(conf), head);
  * DataStream<SlideFailed> failed = SlideWindows.failures(results);
  * }</pre>
  *

@@ -52,15 +52,4 @@ public final class InvalidConfig {
     public static SlideStreamException because(String message, Throwable cause) {
         return new SlideStreamException(ErrorCode.INVALID_CONFIG, message, cause);
     }
-
-    /**
-     * A value Flink's typed read could not parse; its message names the key and the value ("Could
-     * not parse value 'x' for key 'job.parallelism'").
-     */
-    public static SlideStreamException unreadable(IllegalArgumentException e) {
-        return new SlideStreamException(
-                ErrorCode.INVALID_CONFIG,
-                e.getMessage() + ": fix the value (docs/configuration.md gives each key's form)",
-                e);
-    }
 }

@@ -26,7 +26,12 @@ public final class SingleTileEmbedder implements AutoCloseable {
 
     /** Opens {@code model} on the CPU with a batch of one and no warm-up. */
     public static SingleTileEmbedder open(Path model) {
-        return open(InferenceConfig.builder().modelPath(model).batchSize(1).warmUp(false).build());
+        return open(
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.BATCH_SIZE, 1)
+                        .set(InferenceOptions.WARM_UP, false)
+                        .build());
     }
 
     /** Opens the model of {@code config} with its provider and threads. */

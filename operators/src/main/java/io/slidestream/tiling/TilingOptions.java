@@ -7,8 +7,8 @@ import org.apache.flink.configuration.ConfigOptions;
 /**
  * Configuration keys of the tiling stage: target resolution, tile geometry, tissue threshold and
  * the parameters of the CLAM-style tissue detector, and how many tile tasks are emitted at a time.
- * {@link TilingConfig#fromConfiguration} reads them once and validates them; operators receive the
- * typed {@link TilingConfig}, never these options.
+ * {@link TilingConfig#from} reads them once and validates them; operators receive the typed {@link
+ * TilingConfig}, never these options.
  */
 public final class TilingOptions {
 

@@ -14,7 +14,7 @@ class AggregateConfigTest {
 
     @Test
     void takesDefaultsForUnsetKeys() {
-        AggregateConfig config = AggregateConfig.fromConfiguration(new Configuration());
+        AggregateConfig config = AggregateConfig.from(new Configuration());
 
         assertThat(config.slideTimeout()).isEqualTo(Duration.ofHours(1));
         assertThat(config.doneRetention()).isEqualTo(Duration.ofHours(1));
@@ -30,7 +30,7 @@ class AggregateConfigTest {
         conf.setString("aggregate.top-k", "5");
         conf.setString("aggregate.tissue-classes", "tumor; stroma;necrosis");
 
-        AggregateConfig config = AggregateConfig.fromConfiguration(conf);
+        AggregateConfig config = AggregateConfig.from(conf);
 
         assertThat(config.slideTimeout()).isEqualTo(Duration.ofMinutes(15));
         assertThat(config.doneRetention()).isZero();
@@ -43,7 +43,7 @@ class AggregateConfigTest {
         Configuration conf = new Configuration();
         conf.setString("aggregate.slide-timeout", "0 s");
 
-        assertThatThrownBy(() -> AggregateConfig.fromConfiguration(conf))
+        assertThatThrownBy(() -> AggregateConfig.from(conf))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG))
@@ -53,13 +53,15 @@ class AggregateConfigTest {
 
     @Test
     void rejectsNegativeTopKAndRetention() {
-        assertThatThrownBy(() -> AggregateConfig.builder().topK(-1).build())
+        assertThatThrownBy(() -> AggregateConfig.builder().set(AggregateOptions.TOP_K, -1).build())
                 .hasMessageContaining("aggregate.top-k")
                 .hasMessageContaining("-1");
         assertThatThrownBy(
                         () ->
                                 AggregateConfig.builder()
-                                        .doneRetention(Duration.ofSeconds(-5))
+                                        .set(
+                                                AggregateOptions.DONE_RETENTION,
+                                                Duration.ofSeconds(-5))
                                         .build())
                 .hasMessageContaining("aggregate.done-retention")
                 .hasMessageContaining("PT-5S");
@@ -70,14 +72,16 @@ class AggregateConfigTest {
         assertThatThrownBy(
                         () ->
                                 AggregateConfig.builder()
-                                        .tissueClasses(List.of("tumor", " "))
+                                        .set(AggregateOptions.TISSUE_CLASSES, List.of("tumor", " "))
                                         .build())
                 .hasMessageContaining("aggregate.tissue-classes")
                 .hasMessageContaining("empty label");
         assertThatThrownBy(
                         () ->
                                 AggregateConfig.builder()
-                                        .tissueClasses(List.of("tumor", "tumor"))
+                                        .set(
+                                                AggregateOptions.TISSUE_CLASSES,
+                                                List.of("tumor", "tumor"))
                                         .build())
                 .hasMessageContaining("aggregate.tissue-classes")
                 .hasMessageContaining("'tumor' twice");

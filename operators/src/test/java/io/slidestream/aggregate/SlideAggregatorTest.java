@@ -57,8 +57,10 @@ class SlideAggregatorTest {
         FakeSlideHead.Calls calls = new FakeSlideHead.Calls();
         AggregateConfig config =
                 AggregateConfig.builder()
-                        .topK(2)
-                        .tissueClasses(List.of("tumor", "stroma", "necrosis"))
+                        .set(AggregateOptions.TOP_K, 2)
+                        .set(
+                                AggregateOptions.TISSUE_CLASSES,
+                                List.of("tumor", "stroma", "necrosis"))
                         .build();
         harness = SlideWindowHarness.open(config, FakeSlideHead.factory(D, CLASSES, calls), START);
 
@@ -153,7 +155,7 @@ class SlideAggregatorTest {
         FakeSlideHead.Calls calls = new FakeSlideHead.Calls();
         harness =
                 SlideWindowHarness.open(
-                        AggregateConfig.builder().topK(10).build(),
+                        AggregateConfig.builder().set(AggregateOptions.TOP_K, 10).build(),
                         FakeSlideHead.factory(D, CLASSES, calls),
                         START);
         for (int i = 0; i < 4; i++) {
@@ -206,7 +208,9 @@ class SlideAggregatorTest {
     void sendsSlideToFailedOutputWhenTileHeadClassesDoNotMatchLabels() throws Exception {
         harness =
                 SlideWindowHarness.open(
-                        AggregateConfig.builder().tissueClasses(List.of("tumor", "other")).build(),
+                        AggregateConfig.builder()
+                                .set(AggregateOptions.TISSUE_CLASSES, List.of("tumor", "other"))
+                                .build(),
                         null,
                         START);
         harness.processElement(withHead(tile("s1", 0, 1, 2), 0.2f, 0.3f, 0.5f), 0L);

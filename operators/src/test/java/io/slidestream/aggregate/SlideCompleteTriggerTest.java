@@ -26,7 +26,10 @@ class SlideCompleteTriggerTest {
     private static final Duration RETENTION = Duration.ofMinutes(30);
     private static final long START = ONE_MINUTE_LATER.toEpochMilli();
     private static final AggregateConfig CONFIG =
-            AggregateConfig.builder().slideTimeout(TIMEOUT).doneRetention(RETENTION).build();
+            AggregateConfig.builder()
+                    .set(AggregateOptions.SLIDE_TIMEOUT, TIMEOUT)
+                    .set(AggregateOptions.DONE_RETENTION, RETENTION)
+                    .build();
 
     private KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, SlideResult> harness;
 
@@ -110,9 +113,9 @@ class SlideCompleteTriggerTest {
         harness =
                 SlideWindowHarness.open(
                         AggregateConfig.builder()
-                                .slideTimeout(TIMEOUT)
-                                .slideMaxDuration(longest)
-                                .doneRetention(RETENTION)
+                                .set(AggregateOptions.SLIDE_TIMEOUT, TIMEOUT)
+                                .set(AggregateOptions.SLIDE_MAX_DURATION, longest)
+                                .set(AggregateOptions.DONE_RETENTION, RETENTION)
                                 .build(),
                         null,
                         START);
@@ -201,8 +204,8 @@ class SlideCompleteTriggerTest {
     void forgetsSlideAtOnceWithoutDoneRetention() throws Exception {
         AggregateConfig noRetention =
                 AggregateConfig.builder()
-                        .slideTimeout(TIMEOUT)
-                        .doneRetention(Duration.ZERO)
+                        .set(AggregateOptions.SLIDE_TIMEOUT, TIMEOUT)
+                        .set(AggregateOptions.DONE_RETENTION, Duration.ZERO)
                         .build();
         harness = SlideWindowHarness.open(noRetention, null, START);
         harness.processElement(tile("s1", 0, 2, D), 0L);

@@ -26,7 +26,10 @@ class SlideWindowFailedTilesTest {
     private static final Duration RETENTION = Duration.ofMinutes(30);
     private static final long START = ONE_MINUTE_LATER.toEpochMilli();
     private static final AggregateConfig CONFIG =
-            AggregateConfig.builder().slideTimeout(TIMEOUT).doneRetention(RETENTION).build();
+            AggregateConfig.builder()
+                    .set(AggregateOptions.SLIDE_TIMEOUT, TIMEOUT)
+                    .set(AggregateOptions.DONE_RETENTION, RETENTION)
+                    .build();
 
     private KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, SlideResult> harness;
 

@@ -59,7 +59,7 @@ class SlideWindowResectionTest {
         calls.keepBags = false;
         KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, SlideResult> harness =
                 SlideWindowHarness.create(
-                        AggregateConfig.builder().topK(16).build(),
+                        AggregateConfig.builder().set(AggregateOptions.TOP_K, 16).build(),
                         FakeSlideHead.factory(D, 3, calls));
         if (rocksDb) {
             harness.setStateBackend(new EmbeddedRocksDBStateBackend());

@@ -84,7 +84,10 @@ class EmbeddingEngineTest {
                         + sha
                         + "\"}}");
         try (EmbeddingEngine engine =
-                EmbeddingEngine.open(GpfmTinyFixture.config(1).modelPath(model).build())) {
+                EmbeddingEngine.open(
+                        GpfmTinyFixture.config(1)
+                                .set(InferenceOptions.MODEL_PATH, model)
+                                .build())) {
             assertThat(engine.modelId()).isEqualTo("gpfm-" + sha.substring(0, 12));
             ModelCard card = engine.card().orElseThrow();
             assertThat(card.tile.targetMpp).isEqualTo(0.5);
@@ -102,7 +105,9 @@ class EmbeddingEngineTest {
         assertThatThrownBy(
                         () ->
                                 EmbeddingEngine.open(
-                                        GpfmTinyFixture.config(1).modelPath(model).build()))
+                                        GpfmTinyFixture.config(1)
+                                                .set(InferenceOptions.MODEL_PATH, model)
+                                                .build()))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
@@ -117,7 +122,9 @@ class EmbeddingEngineTest {
                         () ->
                                 EmbeddingEngine.open(
                                         GpfmTinyFixture.config(1)
-                                                .modelPath(GpfmTinyFixture.abmil())
+                                                .set(
+                                                        InferenceOptions.MODEL_PATH,
+                                                        GpfmTinyFixture.abmil())
                                                 .build()))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
@@ -136,7 +143,9 @@ class EmbeddingEngineTest {
         assertThatThrownBy(
                         () ->
                                 EmbeddingEngine.open(
-                                        GpfmTinyFixture.config(1).modelPath(missing).build()))
+                                        GpfmTinyFixture.config(1)
+                                                .set(InferenceOptions.MODEL_PATH, missing)
+                                                .build()))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
@@ -158,7 +167,9 @@ class EmbeddingEngineTest {
         assertThatThrownBy(
                         () ->
                                 EmbeddingEngine.open(
-                                        GpfmTinyFixture.config(1).modelPath(corrupt).build()))
+                                        GpfmTinyFixture.config(1)
+                                                .set(InferenceOptions.MODEL_PATH, corrupt)
+                                                .build()))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
@@ -171,7 +182,10 @@ class EmbeddingEngineTest {
     void convertsFloat16InputAndOutputAtTheEdge() throws Exception {
         Path model = OnnxTestModels.fp16ChannelMean(tmp.resolve("fp16-mean.onnx"), 8);
         try (EmbeddingEngine engine =
-                EmbeddingEngine.open(GpfmTinyFixture.config(2).modelPath(model).build())) {
+                EmbeddingEngine.open(
+                        GpfmTinyFixture.config(2)
+                                .set(InferenceOptions.MODEL_PATH, model)
+                                .build())) {
             assertThat(engine.model().isFp16Input()).isTrue();
             assertThat(engine.dimension()).isEqualTo(3);
             float[] a = new float[3 * 8 * 8];
@@ -191,7 +205,10 @@ class EmbeddingEngineTest {
     void takesFloat16TensorsMadeByTheCallerAsTheyAre() throws Exception {
         Path model = OnnxTestModels.fp16ChannelMean(tmp.resolve("fp16-mean.onnx"), 8);
         try (EmbeddingEngine engine =
-                EmbeddingEngine.open(GpfmTinyFixture.config(3).modelPath(model).build())) {
+                EmbeddingEngine.open(
+                        GpfmTinyFixture.config(3)
+                                .set(InferenceOptions.MODEL_PATH, model)
+                                .build())) {
             assertThat(engine.takesHalves()).isTrue();
             java.util.Random random = new java.util.Random(7);
             List<float[]> floats = new java.util.ArrayList<>();
@@ -246,8 +263,8 @@ class EmbeddingEngineTest {
                             () ->
                                     EmbeddingEngine.open(
                                             GpfmTinyFixture.config(1)
-                                                    .provider(gpu)
-                                                    .deviceId(0)
+                                                    .set(InferenceOptions.PROVIDER, gpu.key())
+                                                    .set(InferenceOptions.DEVICE_ID, 0)
                                                     .build()))
                     .isInstanceOfSatisfying(
                             SlideStreamException.class,
@@ -267,7 +284,8 @@ class EmbeddingEngineTest {
 
     @Test
     void runsOnTheCpuProviderWithConfiguredThreads() {
-        InferenceConfig config = GpfmTinyFixture.config(1).intraOpThreads(1).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(1).set(InferenceOptions.INTRA_OP_THREADS, 1).build();
         try (EmbeddingEngine engine = EmbeddingEngine.open(config)) {
             assertThat(engine.model().provider()).isEqualTo(ExecutionProvider.CPU);
             float[][] out = engine.embed(List.of(GpfmTinyFixture.preprocessed(PREPROCESSED_03)));

@@ -2,6 +2,7 @@ package io.slidestream.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.slidestream.settings.ConfigBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -84,8 +85,10 @@ public final class GpfmTinyFixture {
     }
 
     /** A config for gpfm-tiny on the CPU with the given batch size and otherwise defaults. */
-    public static InferenceConfig.Builder config(int batchSize) {
-        return InferenceConfig.builder().modelPath(model()).batchSize(batchSize);
+    public static ConfigBuilder<InferenceConfig> config(int batchSize) {
+        return InferenceConfig.builder()
+                .set(InferenceOptions.MODEL_PATH, model())
+                .set(InferenceOptions.BATCH_SIZE, batchSize);
     }
 
     /** A preprocessed tile: float32 little-endian CHW. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
+import io.slidestream.settings.ConfigBuilder;
 import java.nio.file.Paths;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
@@ -28,7 +29,7 @@ class InferenceConfigTest {
         conf.setString("inference.tile-head-path", "/models/tissue.onnx");
         conf.setString("inference.slide-head-path", "/models/abmil.onnx");
 
-        InferenceConfig c = InferenceConfig.fromConfiguration(conf);
+        InferenceConfig c = InferenceConfig.from(conf);
 
         assertThat(c.modelPath()).isEqualTo(Paths.get("/models/gpfm.onnx"));
         assertThat(c.batchSize()).isEqualTo(48);
@@ -48,7 +49,7 @@ class InferenceConfigTest {
     void takesDefaultsForUnsetKeys() {
         Configuration conf = new Configuration();
         conf.setString("inference.model-path", "m.onnx");
-        InferenceConfig c = InferenceConfig.fromConfiguration(conf);
+        InferenceConfig c = InferenceConfig.from(conf);
         assertThat(c.batchSize()).isEqualTo(InferenceOptions.BATCH_SIZE.defaultValue());
         assertThat(c.provider()).isEqualTo(ExecutionProvider.CPU);
         assertThat(c.tileHeadPath()).isEmpty();
@@ -58,19 +59,26 @@ class InferenceConfigTest {
     @Test
     void namesTheKeyAndValueOfABadSetting() {
         assertInvalid(
-                InferenceConfig.builder().modelPath("m.onnx").batchSize(0),
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, "m.onnx")
+                        .set(InferenceOptions.BATCH_SIZE, 0),
                 "inference.batch-size = '0' must be at least 1");
         assertInvalid(InferenceConfig.builder(), "inference.model-path = 'null' is not set");
         assertInvalid(
-                InferenceConfig.builder().modelPath("m.onnx").timeout(Duration.ZERO),
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, "m.onnx")
+                        .set(InferenceOptions.TIMEOUT, Duration.ZERO),
                 "inference.timeout = 'PT0S' must be positive");
         assertInvalid(
-                InferenceConfig.builder().modelPath("m.onnx").capacity(100).queueCapacity(10),
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, "m.onnx")
+                        .set(InferenceOptions.CAPACITY, 100)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 10),
                 "inference.queue-capacity = '10' is smaller than inference.capacity=100");
         Configuration conf = new Configuration();
         conf.setString("inference.model-path", "m.onnx");
         conf.setString("inference.provider", "rocm");
-        assertThatThrownBy(() -> InferenceConfig.fromConfiguration(conf))
+        assertThatThrownBy(() -> InferenceConfig.from(conf))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e ->
@@ -82,15 +90,22 @@ class InferenceConfigTest {
 
     @Test
     void sharesEnginesOnlyBetweenConfigsWithTheSameModelAndSettings() {
-        InferenceConfig a = InferenceConfig.builder().modelPath("m.onnx").capacity(4).build();
+        InferenceConfig a =
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, "m.onnx")
+                        .set(InferenceOptions.CAPACITY, 4)
+                        .build();
         InferenceConfig sameEngine =
-                a.toBuilder().capacity(8).timeout(Duration.ofSeconds(5)).build();
-        InferenceConfig otherBatch = a.toBuilder().batchSize(4).build();
+                a.toBuilder()
+                        .set(InferenceOptions.CAPACITY, 8)
+                        .set(InferenceOptions.TIMEOUT, Duration.ofSeconds(5))
+                        .build();
+        InferenceConfig otherBatch = a.toBuilder().set(InferenceOptions.BATCH_SIZE, 4).build();
         assertThat(sameEngine.engineKey()).isEqualTo(a.engineKey());
         assertThat(otherBatch.engineKey()).isNotEqualTo(a.engineKey());
     }
 
-    private static void assertInvalid(InferenceConfig.Builder builder, String message) {
+    private static void assertInvalid(ConfigBuilder<InferenceConfig> builder, String message) {
         assertThatThrownBy(builder::build)
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,

@@ -24,7 +24,7 @@ class MicroBatcherParityTest {
             throws Exception {
         InferenceConfig config =
                 GpfmTinyFixture.config(batchSize)
-                        .tileHeadPath(GpfmTinyFixture.tissueHead())
+                        .set(InferenceOptions.TILE_HEAD_PATH, GpfmTinyFixture.tissueHead())
                         .build();
         float[] tile03 = GpfmTinyFixture.preprocessed(PREPROCESSED_03);
         float[] tile08 = GpfmTinyFixture.preprocessed(PREPROCESSED_08);

@@ -13,7 +13,11 @@ class SharedInferenceEnginesTest {
     @Test
     void sharesOneEngineBetweenSubtasksAndKeepsItLoadedForARestartUntilClosedIdle()
             throws Exception {
-        InferenceConfig config = GpfmTinyFixture.config(5).capacity(8).queueCapacity(16).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(5)
+                        .set(InferenceOptions.CAPACITY, 8)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 16)
+                        .build();
         int before = SharedInferenceEngines.loadedEngines();
         SharedInferenceEngines.Lease first = SharedInferenceEngines.acquire(config);
         SharedInferenceEngines.Lease second = SharedInferenceEngines.acquire(config);
@@ -44,7 +48,8 @@ class SharedInferenceEnginesTest {
 
     @Test
     void neverClosesAnEngineThatIsLeased() {
-        InferenceConfig config = GpfmTinyFixture.config(4).warmUp(false).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(4).set(InferenceOptions.WARM_UP, false).build();
         try (SharedInferenceEngines.Lease lease = SharedInferenceEngines.acquire(config)) {
             assertThat(SharedInferenceEngines.closeIdle()).isZero();
             assertThat(lease.engine().batcher().accepting()).isTrue();
@@ -54,7 +59,11 @@ class SharedInferenceEnginesTest {
 
     @Test
     void refusesASubtaskWhoseCapacityNoLongerFitsTheQueue() {
-        InferenceConfig config = GpfmTinyFixture.config(6).capacity(8).queueCapacity(12).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(6)
+                        .set(InferenceOptions.CAPACITY, 8)
+                        .set(InferenceOptions.QUEUE_CAPACITY, 12)
+                        .build();
         try (SharedInferenceEngines.Lease first = SharedInferenceEngines.acquire(config)) {
             assertThatThrownBy(() -> SharedInferenceEngines.acquire(config))
                     .isInstanceOfSatisfying(
@@ -73,8 +82,8 @@ class SharedInferenceEnginesTest {
 
     @Test
     void loadsSeparateEnginesForDifferentSettings() {
-        InferenceConfig a = GpfmTinyFixture.config(2).warmUp(false).build();
-        InferenceConfig b = GpfmTinyFixture.config(7).warmUp(false).build();
+        InferenceConfig a = GpfmTinyFixture.config(2).set(InferenceOptions.WARM_UP, false).build();
+        InferenceConfig b = GpfmTinyFixture.config(7).set(InferenceOptions.WARM_UP, false).build();
         try (SharedInferenceEngines.Lease la = SharedInferenceEngines.acquire(a);
                 SharedInferenceEngines.Lease lb = SharedInferenceEngines.acquire(b)) {
             assertThat(la.engine()).isNotSameAs(lb.engine());

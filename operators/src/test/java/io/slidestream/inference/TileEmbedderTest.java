@@ -58,7 +58,9 @@ class TileEmbedderTest {
     @Test
     void readsAndEmbedsTilesOfARealSlideLikeThePyTorchReference() throws Exception {
         InferenceConfig config =
-                GpfmTinyFixture.config(3).tileHeadPath(GpfmTinyFixture.tissueHead()).build();
+                GpfmTinyFixture.config(3)
+                        .set(InferenceOptions.TILE_HEAD_PATH, GpfmTinyFixture.tissueHead())
+                        .build();
         Path cmu1 = TestSlides.cmu1SmallRegion();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
@@ -99,7 +101,10 @@ class TileEmbedderTest {
     void preprocessesStraightToFloat16ForAFloat16Model(@TempDir Path dir) throws Exception {
         Path model = OnnxTestModels.fp16ChannelMean(dir.resolve("fp16-mean.onnx"), 224);
         InferenceConfig config =
-                GpfmTinyFixture.config(2).modelPath(model).readerThreads(2).build();
+                GpfmTinyFixture.config(2)
+                        .set(InferenceOptions.MODEL_PATH, model)
+                        .set(InferenceOptions.READER_THREADS, 2)
+                        .build();
         Path cmu1 = TestSlides.cmu1SmallRegion();
         List<TileTask> tasks = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -142,7 +147,8 @@ class TileEmbedderTest {
         Path bad = TestSlides.slideFixture("unreadable.svs");
         Path good = TestSlides.cmu1SmallRegion();
         // One reader thread: tasks are read in arrival order, so the tile at (0, 0) is read first.
-        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).set(InferenceOptions.READER_THREADS, 1).build();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
                 harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
@@ -184,7 +190,8 @@ class TileEmbedderTest {
     void readsARescanOfASlideWhoseEarlierScanFailedToRead() throws Exception {
         Path bad = TestSlides.slideFixture("unreadable.svs");
         Path good = TestSlides.cmu1SmallRegion();
-        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(1).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).set(InferenceOptions.READER_THREADS, 1).build();
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
                 harness(new TileEmbedder(config, List.of(), SlideReader.AUTO, false), config)) {
@@ -219,7 +226,8 @@ class TileEmbedderTest {
                         SyntheticSlides.twoBlocks(0.5, Style.GENERIC_TIFF),
                         dir.resolve("good.tiff"));
         Path broken = CorruptSlides.zeroLevel0Tiles(good, dir.resolve("broken.tiff"));
-        InferenceConfig config = GpfmTinyFixture.config(2).readerThreads(3).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).set(InferenceOptions.READER_THREADS, 3).build();
         int tiles = 6;
         List<TileEmbeddingResult> out;
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
@@ -249,7 +257,8 @@ class TileEmbedderTest {
         Path half =
                 CorruptSlides.zeroLevel0Tiles(
                         source, dir.resolve("half.tiff"), 2048, 1536, 512, 768);
-        InferenceConfig config = GpfmTinyFixture.config(4).readerThreads(4).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(4).set(InferenceOptions.READER_THREADS, 4).build();
         List<TileTask> tasks = new ArrayList<>();
         for (int row = 0; row < 2; row++) {
             for (int col = 0; col < 3; col++) {
@@ -343,8 +352,8 @@ class TileEmbedderTest {
         modelGate = new CountDownLatch(1);
         InferenceConfig config =
                 GpfmTinyFixture.config(2)
-                        .maxWait(Duration.ZERO)
-                        .timeout(Duration.ofMinutes(1))
+                        .set(InferenceOptions.MAX_WAIT, Duration.ZERO)
+                        .set(InferenceOptions.TIMEOUT, Duration.ofMinutes(1))
                         .build();
         TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::gatedEngine);
         Path cmu1 = TestSlides.cmu1SmallRegion();
@@ -376,7 +385,8 @@ class TileEmbedderTest {
 
     @Test
     void failsTheTaskInsteadOfRecordingTilesWhenTheEngineItselfIsBroken() throws Exception {
-        InferenceConfig config = GpfmTinyFixture.config(2).maxWait(Duration.ZERO).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(2).set(InferenceOptions.MAX_WAIT, Duration.ZERO).build();
         TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::brokenEngine);
         Path cmu1 = TestSlides.cmu1SmallRegion();
         try (OneInputStreamOperatorTestHarness<TileTask, TileEmbeddingResult> harness =
@@ -409,7 +419,8 @@ class TileEmbedderTest {
     void checkpointsInFlightTilesAsSmallTasksNotTensors() throws Exception {
         modelGate = new CountDownLatch(1);
         int inFlight = 32;
-        InferenceConfig config = GpfmTinyFixture.config(4).capacity(inFlight).build();
+        InferenceConfig config =
+                GpfmTinyFixture.config(4).set(InferenceOptions.CAPACITY, inFlight).build();
         TileEmbedder embedder = new TileEmbedder(config, List.of(), TileEmbedderTest::gatedEngine);
         Path cmu1 = TestSlides.cmu1SmallRegion();
         OperatorSubtaskState snapshot;
@@ -451,7 +462,7 @@ class TileEmbedderTest {
     private static SharedInferenceEngines.Lease gatedEngine(InferenceConfig config) {
         return SharedInferenceEngines.acquire(
                 // A model path of its own keeps this engine apart from real ones in the registry.
-                config.toBuilder().modelPath("gated-model.onnx").build(),
+                config.toBuilder().set(InferenceOptions.MODEL_PATH, "gated-model.onnx").build(),
                 c ->
                         new TileInferenceEngine(
                                 "gated-model",
@@ -471,7 +482,7 @@ class TileEmbedderTest {
     /** An engine whose every run fails, as a lost GPU does. */
     static SharedInferenceEngines.Lease brokenEngine(InferenceConfig config) {
         return SharedInferenceEngines.acquire(
-                config.toBuilder().modelPath("broken-model.onnx").build(),
+                config.toBuilder().set(InferenceOptions.MODEL_PATH, "broken-model.onnx").build(),
                 c ->
                         new TileInferenceEngine(
                                 "broken-model",

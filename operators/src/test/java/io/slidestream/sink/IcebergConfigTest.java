@@ -30,7 +30,7 @@ class IcebergConfigTest {
         conf.setString("iceberg.catalog-properties", "credential:'id:secret'");
         conf.setString("iceberg.namespace", "pathology");
 
-        IcebergConfig config = IcebergConfig.fromConfiguration(conf);
+        IcebergConfig config = IcebergConfig.from(conf);
 
         assertThat(config.catalogType()).isEqualTo(CatalogType.REST);
         assertThat(config.namespace()).isEqualTo("pathology");
@@ -45,9 +45,9 @@ class IcebergConfigTest {
     void extraPropertiesOverrideTheDefaults() {
         IcebergConfig config =
                 IcebergConfig.builder()
-                        .uri("jdbc:postgresql://db/iceberg")
-                        .warehouse("s3://bucket/wh")
-                        .catalogProperties(Map.of("jdbc.schema-version", "V0"))
+                        .set(IcebergOptions.URI, "jdbc:postgresql://db/iceberg")
+                        .set(IcebergOptions.WAREHOUSE, "s3://bucket/wh")
+                        .set(IcebergOptions.CATALOG_PROPERTIES, Map.of("jdbc.schema-version", "V0"))
                         .build();
         assertThat(config.catalogProperties()).containsEntry("jdbc.schema-version", "V0");
     }
@@ -55,22 +55,38 @@ class IcebergConfigTest {
     @Test
     void jdbcCatalogNeedsAJdbcUrl() {
         assertThatThrownBy(
-                        () -> IcebergConfig.builder().uri("http://x").warehouse("file:/w").build())
+                        () ->
+                                IcebergConfig.builder()
+                                        .set(IcebergOptions.URI, "http://x")
+                                        .set(IcebergOptions.WAREHOUSE, "file:/w")
+                                        .build())
                 .hasMessageContaining("iceberg.uri = 'http://x'")
                 .hasMessageContaining("jdbc:sqlite:");
     }
 
     @Test
     void jdbcAndHadoopCatalogsNeedAWarehouse() {
-        assertThatThrownBy(() -> IcebergConfig.builder().uri("jdbc:sqlite:/tmp/c.db").build())
+        assertThatThrownBy(
+                        () ->
+                                IcebergConfig.builder()
+                                        .set(IcebergOptions.URI, "jdbc:sqlite:/tmp/c.db")
+                                        .build())
                 .hasMessageContaining("iceberg.warehouse = 'null' is required");
-        assertThatThrownBy(() -> IcebergConfig.builder().catalogType(CatalogType.HADOOP).build())
+        assertThatThrownBy(
+                        () ->
+                                IcebergConfig.builder()
+                                        .set(IcebergOptions.CATALOG_TYPE, CatalogType.HADOOP)
+                                        .build())
                 .hasMessageContaining("iceberg.warehouse");
     }
 
     @Test
     void restCatalogNeedsAnHttpUrl() {
-        assertThatThrownBy(() -> IcebergConfig.builder().catalogType(CatalogType.REST).build())
+        assertThatThrownBy(
+                        () ->
+                                IcebergConfig.builder()
+                                        .set(IcebergOptions.CATALOG_TYPE, CatalogType.REST)
+                                        .build())
                 .hasMessageContaining("iceberg.uri = 'null'");
     }
 
@@ -79,9 +95,9 @@ class IcebergConfigTest {
         assertThatThrownBy(
                         () ->
                                 IcebergConfig.builder()
-                                        .uri("jdbc:sqlite:/tmp/c.db")
-                                        .warehouse("file:/tmp/w")
-                                        .tilesTable("db.tiles")
+                                        .set(IcebergOptions.URI, "jdbc:sqlite:/tmp/c.db")
+                                        .set(IcebergOptions.WAREHOUSE, "file:/tmp/w")
+                                        .set(IcebergOptions.TILES_TABLE, "db.tiles")
                                         .build())
                 .hasMessageContaining("iceberg.tiles-table = 'db.tiles'");
     }

@@ -23,7 +23,7 @@ class MilvusConfigTest {
         conf.setString("milvus.batch-size", "64");
         conf.setString("milvus.retry.max-wait", "30 s");
 
-        MilvusConfig config = MilvusConfig.fromConfiguration(conf);
+        MilvusConfig config = MilvusConfig.from(conf);
 
         assertThat(config.uri()).isEqualTo("http://milvus:19530");
         assertThat(config.database()).contains("pathology");
@@ -36,7 +36,7 @@ class MilvusConfigTest {
 
     @Test
     void defaultsSuitMilvusLite() {
-        MilvusConfig config = MilvusConfig.fromConfiguration(new Configuration());
+        MilvusConfig config = MilvusConfig.from(new Configuration());
         assertThat(config.indexType()).isEqualTo(IndexParam.IndexType.AUTOINDEX);
         assertThat(config.metricType()).isEqualTo(IndexParam.MetricType.COSINE);
         assertThat(config.database()).isEmpty();
@@ -47,7 +47,8 @@ class MilvusConfigTest {
 
     @Test
     void rejectsAnUnknownIndexTypeNamingTheKey() {
-        assertThatThrownBy(() -> MilvusConfig.builder().indexType("HNSWX").build())
+        assertThatThrownBy(
+                        () -> MilvusConfig.builder().set(MilvusOptions.INDEX_TYPE, "HNSWX").build())
                 .isInstanceOf(SlideStreamException.class)
                 .hasMessageContaining("milvus.index-type = 'HNSWX'")
                 .hasMessageContaining("AUTOINDEX")
@@ -57,21 +58,27 @@ class MilvusConfigTest {
 
     @Test
     void rejectsAMetricThatFloatVectorsCannotUse() {
-        assertThatThrownBy(() -> MilvusConfig.builder().metricType("HAMMING").build())
+        assertThatThrownBy(
+                        () ->
+                                MilvusConfig.builder()
+                                        .set(MilvusOptions.METRIC_TYPE, "HAMMING")
+                                        .build())
                 .hasMessageContaining("milvus.metric-type = 'HAMMING'");
     }
 
     @Test
     void rejectsALocalFileAsUri() {
-        assertThatThrownBy(() -> MilvusConfig.builder().uri("./milvus.db").build())
+        assertThatThrownBy(
+                        () -> MilvusConfig.builder().set(MilvusOptions.URI, "./milvus.db").build())
                 .hasMessageContaining("milvus.uri = './milvus.db'");
     }
 
     @Test
     void rejectsBatchSizeOutOfRange() {
-        assertThatThrownBy(() -> MilvusConfig.builder().batchSize(0).build())
+        assertThatThrownBy(() -> MilvusConfig.builder().set(MilvusOptions.BATCH_SIZE, 0).build())
                 .hasMessageContaining("milvus.batch-size = '0'");
-        assertThatThrownBy(() -> MilvusConfig.builder().batchSize(10_001).build())
+        assertThatThrownBy(
+                        () -> MilvusConfig.builder().set(MilvusOptions.BATCH_SIZE, 10_001).build())
                 .hasMessageContaining("milvus.batch-size = '10001'");
     }
 
@@ -80,8 +87,10 @@ class MilvusConfigTest {
         assertThatThrownBy(
                         () ->
                                 MilvusConfig.builder()
-                                        .initialBackoff(Duration.ofSeconds(5))
-                                        .maxBackoff(Duration.ofSeconds(1))
+                                        .set(
+                                                MilvusOptions.RETRY_INITIAL_BACKOFF,
+                                                Duration.ofSeconds(5))
+                                        .set(MilvusOptions.RETRY_MAX_BACKOFF, Duration.ofSeconds(1))
                                         .build())
                 .hasMessageContaining("milvus.retry.max-backoff");
     }
@@ -91,21 +100,26 @@ class MilvusConfigTest {
         assertThatThrownBy(
                         () ->
                                 MilvusConfig.builder()
-                                        .tilesCollection("vectors")
-                                        .slidesCollection("vectors")
+                                        .set(MilvusOptions.TILES_COLLECTION, "vectors")
+                                        .set(MilvusOptions.SLIDES_COLLECTION, "vectors")
                                         .build())
                 .hasMessageContaining("milvus.slides-collection = 'vectors'");
     }
 
     @Test
     void rejectsACollectionNameMilvusDoesNotAccept() {
-        assertThatThrownBy(() -> MilvusConfig.builder().tilesCollection("tiles-v2").build())
+        assertThatThrownBy(
+                        () ->
+                                MilvusConfig.builder()
+                                        .set(MilvusOptions.TILES_COLLECTION, "tiles-v2")
+                                        .build())
                 .hasMessageContaining("milvus.tiles-collection = 'tiles-v2'");
     }
 
     @Test
     void neverPrintsTheToken() {
-        MilvusConfig config = MilvusConfig.builder().token("root:Milvus").build();
+        MilvusConfig config =
+                MilvusConfig.builder().set(MilvusOptions.TOKEN, "root:Milvus").build();
         assertThat(config.toString()).doesNotContain("Milvus\"").doesNotContain("root:Milvus");
         assertThat(config.token()).contains("root:Milvus");
     }

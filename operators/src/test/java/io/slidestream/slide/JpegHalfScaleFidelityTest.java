@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.slidestream.inference.EmbeddingEngine;
 import io.slidestream.inference.GpfmTinyFixture;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.testing.TestSlides;
 import io.slidestream.tiling.PlannedSlide;
 import io.slidestream.tiling.TilePlan;
 import io.slidestream.tiling.TilingConfig;
+import io.slidestream.tiling.TilingOptions;
 import java.util.List;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
@@ -34,7 +36,11 @@ class JpegHalfScaleFidelityTest {
                 PlannedSlide.plan(
                         SlideOpener.unrestricted(),
                         TestSlides.cmu1SmallRegion().toString(),
-                        TilingConfig.builder().targetMpp(1.0).tilePx(256).stridePx(64).build(),
+                        TilingConfig.builder()
+                                .set(TilingOptions.TARGET_MPP, 1.0)
+                                .set(TilingOptions.TILE_PX, 256)
+                                .set(TilingOptions.STRIDE_PX, 64)
+                                .build(),
                         OptionalDouble.empty());
         TilePlan plan = planned.plan();
         assertThat(plan.readLevel()).isZero();
@@ -51,8 +57,8 @@ class JpegHalfScaleFidelityTest {
                         EmbeddingEngine.open(
                                 GpfmTinyFixture.model(),
                                 InferenceConfig.builder()
-                                        .modelPath(GpfmTinyFixture.model())
-                                        .batchSize(2)
+                                        .set(InferenceOptions.MODEL_PATH, GpfmTinyFixture.model())
+                                        .set(InferenceOptions.BATCH_SIZE, 2)
                                         .build())) {
             int[] full = new int[512 * 512];
             int[] half = new int[256 * 256];

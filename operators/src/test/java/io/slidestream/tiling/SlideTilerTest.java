@@ -43,7 +43,8 @@ class SlideTilerTest {
     static final int ROWS = 5;
     static final int TILES = COLUMNS * ROWS;
     static final int CHUNK = 8;
-    static final TilingConfig TILING = TilingConfig.builder().emitChunk(CHUNK).build();
+    static final TilingConfig TILING =
+            TilingConfig.builder().set(TilingOptions.EMIT_CHUNK, CHUNK).build();
 
     @TempDir static Path dir;
     static Path slide;
@@ -378,7 +379,7 @@ class SlideTilerTest {
 
     @Test
     void admitsABacklogInArrivalOrderAtMostMaxActiveSlidesAtATime() throws Exception {
-        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        TilingConfig one = TILING.toBuilder().set(TilingOptions.MAX_ACTIVE_SLIDES, 1).build();
         try (var harness = harness(one)) {
             harness.open();
             for (String id : List.of("s1", "s2", "s3", "s4")) {
@@ -402,7 +403,7 @@ class SlideTilerTest {
 
     @Test
     void aSlideThatCannotBePlannedReleasesItsSlotAndABacklogSurvivesARestore() throws Exception {
-        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        TilingConfig one = TILING.toBuilder().set(TilingOptions.MAX_ACTIVE_SLIDES, 1).build();
         OperatorSubtaskState snapshot;
         try (var harness = harness(one)) {
             harness.open();
@@ -428,7 +429,7 @@ class SlideTilerTest {
     @Test
     void atTheEndOfInputFinishesTheSlidesBeingEmittedAndKeepsTheWaitingOnesInState()
             throws Exception {
-        TilingConfig one = TILING.toBuilder().maxActiveSlides(1).build();
+        TilingConfig one = TILING.toBuilder().set(TilingOptions.MAX_ACTIVE_SLIDES, 1).build();
         OperatorSubtaskState snapshot;
         try (var harness = harness(one)) {
             harness.open();

@@ -21,7 +21,13 @@ class TileCreditCoordinatorTest {
     @Test
     void sizesTheBudgetFromTheEmbedStageUnlessItIsConfigured() {
         assertThat(Budget.of(TilingConfig.defaults(), 64).capacity(3)).isEqualTo(384);
-        assertThat(Budget.of(TilingConfig.builder().maxTilesInFlight(50).build(), 64).capacity(3))
+        assertThat(
+                        Budget.of(
+                                        TilingConfig.builder()
+                                                .set(TilingOptions.MAX_TILES_IN_FLIGHT, 50)
+                                                .build(),
+                                        64)
+                                .capacity(3))
                 .isEqualTo(50);
         assertThatThrownBy(() -> new Budget(-1, 1)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -100,7 +100,7 @@ class TileGeometryTest {
 
     @Test
     void stepsByTheStrideScaledToLevelZero() {
-        TilingConfig halfStride = TilingConfig.builder().stridePx(128).build();
+        TilingConfig halfStride = TilingConfig.builder().set(TilingOptions.STRIDE_PX, 128).build();
 
         TileGeometry level0 = geometry(5120, 4096, 0.25, halfStride, 1, 4, 16);
         TileGeometry level1 = geometry(5120, 4096, 0.25, halfStride, 1, 2, 8);

@@ -134,8 +134,8 @@ class TilePlannerTest {
                         .tissue(0, 0, 3 * 512 + 128, 4 * 512, InMemorySlide.EOSIN)
                         .seed(25)
                         .build();
-        TilingConfig at = TilingConfig.builder().tilePx(512).build();
-        TilingConfig above = at.toBuilder().tissueThreshold(0.2501).build();
+        TilingConfig at = TilingConfig.builder().set(TilingOptions.TILE_PX, 512).build();
+        TilingConfig above = at.toBuilder().set(TilingOptions.TISSUE_THRESHOLD, 0.2501).build();
 
         TilePlan kept = new TilePlanner(at).plan(slide, 0.5);
         TilePlan dropped = new TilePlanner(above).plan(slide, 0.5);
@@ -176,7 +176,8 @@ class TilePlannerTest {
                         .tissue(1024, 0, 1024, 2048, InMemorySlide.HAEMATOXYLIN)
                         .seed(11)
                         .build();
-        TilePlanner planner = new TilePlanner(TilingConfig.builder().stridePx(128).build());
+        TilePlanner planner =
+                new TilePlanner(TilingConfig.builder().set(TilingOptions.STRIDE_PX, 128).build());
 
         TilePlan plan = planner.plan(slide, 0.5);
 

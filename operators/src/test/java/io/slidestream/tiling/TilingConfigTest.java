@@ -31,10 +31,15 @@ class TilingConfigTest {
 
     @Test
     void strideZeroOrAbsentMeansTheTileSize() {
-        assertThat(TilingConfig.builder().tilePx(224).stridePx(0).build().stridePx())
+        assertThat(
+                        TilingConfig.builder()
+                                .set(TilingOptions.TILE_PX, 224)
+                                .set(TilingOptions.STRIDE_PX, 0)
+                                .build()
+                                .stridePx())
                 .isEqualTo(224);
         Configuration conf = Configuration.fromMap(Map.of("tiling.tile-px", "512"));
-        assertThat(TilingConfig.fromConfiguration(conf).stridePx()).isEqualTo(512);
+        assertThat(TilingConfig.from(conf).stridePx()).isEqualTo(512);
     }
 
     @Test
@@ -53,21 +58,21 @@ class TilingConfigTest {
                                 "tiling.mpp-tolerance", "0.02",
                                 "tiling.emit-chunk", "64"));
 
-        TilingConfig c = TilingConfig.fromConfiguration(conf);
+        TilingConfig c = TilingConfig.from(conf);
 
         assertThat(c)
                 .isEqualTo(
                         TilingConfig.builder()
-                                .targetMpp(0.25)
-                                .tilePx(512)
-                                .stridePx(384)
-                                .tissueThreshold(0.5)
-                                .maskDownsample(32)
-                                .medianKernel(5)
-                                .closeKernel(0)
-                                .minSaturation(20)
-                                .mppTolerance(0.02)
-                                .emitChunk(64)
+                                .set(TilingOptions.TARGET_MPP, 0.25)
+                                .set(TilingOptions.TILE_PX, 512)
+                                .set(TilingOptions.STRIDE_PX, 384)
+                                .set(TilingOptions.TISSUE_THRESHOLD, 0.5)
+                                .set(TilingOptions.MASK_DOWNSAMPLE, 32)
+                                .set(TilingOptions.MEDIAN_KERNEL, 5)
+                                .set(TilingOptions.CLOSE_KERNEL, 0)
+                                .set(TilingOptions.MIN_SATURATION, 20)
+                                .set(TilingOptions.MPP_TOLERANCE, 0.02)
+                                .set(TilingOptions.EMIT_CHUNK, 64)
                                 .build());
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
@@ -93,7 +98,7 @@ class TilingConfigTest {
     void rejectsAnOutOfRangeValueNamingTheKeyAndTheValue(String key, String value) {
         Configuration conf = Configuration.fromMap(Map.of(key, value));
 
-        assertThatThrownBy(() -> TilingConfig.fromConfiguration(conf))
+        assertThatThrownBy(() -> TilingConfig.from(conf))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {
@@ -107,7 +112,7 @@ class TilingConfigTest {
     void rejectsAValueThatDoesNotParseNamingTheKeyAndTheValue() {
         Configuration conf = Configuration.fromMap(Map.of("tiling.tile-px", "big"));
 
-        assertThatThrownBy(() -> TilingConfig.fromConfiguration(conf))
+        assertThatThrownBy(() -> TilingConfig.from(conf))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> {

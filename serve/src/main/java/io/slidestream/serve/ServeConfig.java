@@ -38,7 +38,7 @@ public record ServeConfig(
     public static ServeConfig from(Configuration conf) {
         InferenceConfig inference;
         try {
-            inference = InferenceConfig.fromConfiguration(conf);
+            inference = InferenceConfig.from(conf);
         } catch (IllegalArgumentException e) {
             throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
         }
@@ -54,9 +54,9 @@ public record ServeConfig(
         try {
             return new ServeConfig(
                     inference,
-                    AggregateConfig.fromConfiguration(conf),
-                    MilvusConfig.fromConfiguration(conf),
-                    IcebergConfig.fromConfiguration(conf),
+                    AggregateConfig.from(conf),
+                    MilvusConfig.from(conf),
+                    IcebergConfig.from(conf),
                     List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)),
                     SlideReader.parse(conf.get(SlideReader.OPTION)));
         } catch (IllegalArgumentException e) {

@@ -11,11 +11,15 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-class EvalAndBenchSearchCommandTest {
+/** {@code eval retrieval} and {@code bench search}, the latter against a Milvus Lite it starts. */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class EvalAndBenchSearchCommandITCase {
 
     @TempDir Path dir;
 
@@ -85,8 +89,8 @@ class EvalAndBenchSearchCommandTest {
                         "50",
                         "--queries",
                         "30",
-                        "--index",
-                        "FLAT",
+                        "-D",
+                        "milvus.index-type=FLAT",
                         "--work-dir",
                         dir.resolve("milvus").toString(),
                         "--summary-json",
