@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.bench.EmbedBenchmark;
 import io.slidestream.bench.NullModel;
 import io.slidestream.bench.ReadBenchmark;
+import io.slidestream.bench.ReadReport;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
@@ -211,7 +212,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
             figures.put("cpu_us_per_tile", Math.round(cpuPerTile));
             figures.put(
                     "cores_per_h100",
-                    Math.round(BenchReadCommand.H100_TILES_PER_SECOND * cpuPerTile / 1e5) / 10.0);
+                    Math.round(ReadReport.H100_TILES_PER_SECOND * cpuPerTile / 1e5) / 10.0);
         }
         out.println();
         out.printf(
@@ -237,8 +238,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
                     cpuPerTile,
                     summary.path("pipeline_jvm_cpu_us_per_tile").asLong(),
                     summary.path("pipeline_milvus_lite_cpu_us_per_tile").asLong(),
-                    BenchReadCommand.H100_TILES_PER_SECOND,
-                    BenchReadCommand.H100_TILES_PER_SECOND * cpuPerTile / 1e6);
+                    ReadReport.H100_TILES_PER_SECOND,
+                    ReadReport.H100_TILES_PER_SECOND * cpuPerTile / 1e6);
             summary.path("pipeline_jvm_cpu_us_per_tile_by_role")
                     .fields()
                     .forEachRemaining(

@@ -1,22 +1,17 @@
 package io.slidestream.cli;
 
-import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.errors.InvalidConfig;
-import io.slidestream.errors.SlideStreamException;
-import io.slidestream.schemas.ErrorCode;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.TilingConfig;
 import io.slidestream.tiling.TilingOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that opens and tiles slides. */
@@ -62,22 +57,7 @@ final class SlideOptions {
                             + " command line).")
     List<Path> allowedRoots = new ArrayList<>();
 
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description =
-                    "The job's YAML configuration: this command reads the keys it uses from it"
-                            + " (slides.reader, tiling.*, and milvus.* for search).")
-    Path file;
-
-    @Option(
-            names = "-D",
-            paramLabel = "key=value",
-            description =
-                    "Sets a configuration key this command uses (repeatable): slides.reader"
-                            + " (auto or openslide), the tiling.* keys, and the milvus.* keys for"
-                            + " search; the options above win.")
-    List<String> overrides = new ArrayList<>();
+    @Mixin JobConfigOptions config;
 
     private final List<String> accepted =
             new ArrayList<>(List.of(SlideReader.OPTION.key(), "tiling."));
@@ -89,37 +69,15 @@ final class SlideOptions {
     }
 
     /**
-     * The file's keys, then the -D keys. A -D key this command does not use is refused: it would
-     * otherwise be silently ignored.
+     * The --config file's keys, then the -D keys, which may set only the keys this command uses.
      */
     Configuration configuration() {
-        Map<String, String> keys = ConfigLoader.parseOverrides(overrides);
-        for (String key : keys.keySet()) {
-            if (accepted.stream().noneMatch(key::startsWith)) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
-                        "-D"
-                                + key
-                                + " does not apply to this command: it uses "
-                                + accepted.stream()
-                                        .map(k -> k.endsWith(".") ? k + "*" : k)
-                                        .collect(Collectors.joining(", "))
-                                + "; job keys go to 'run' or 'demo'");
-            }
-        }
-        Map<String, String> all = new LinkedHashMap<>();
-        if (file != null) {
-            all.putAll(ConfigLoader.load(file, Map.of()).toMap());
-        }
-        all.putAll(keys);
-        Configuration conf = Configuration.fromMap(all);
-        ConfigKeys.requireKnown(conf);
-        return conf;
+        return config.loadOnly(accepted);
     }
 
     /** Whether {@code -Dslides.reader=...} was given. */
     boolean readerGiven() {
-        return ConfigLoader.parseOverrides(overrides).containsKey(SlideReader.OPTION.key());
+        return ConfigLoader.parseOverrides(config.overrides).containsKey(SlideReader.OPTION.key());
     }
 
     /** How regions are read: {@code -Dslides.reader=...}, {@code auto} by default. */
