@@ -164,7 +164,8 @@ class ClusterChaosITCase {
                 awaitCondition(
                         "no job class loader left in " + process + " after submission " + round,
                         Duration.ofSeconds(60),
-                        () -> stack.flink().jobClassLoaders(process) == 0);
+                        () -> stack.flink().jobClassLoaders(process) == 0,
+                        () -> "; heap dump: " + stack.flink().dumpHeap(process, leakDump(process)));
                 metaspace.put(process, stack.flink().metaspaceAfterGc(process));
                 if (round == 1) {
                     baseline.put(process, metaspace.get(process));
@@ -536,6 +537,11 @@ class ClusterChaosITCase {
         } catch (RuntimeException e) {
             return 0; // not reachable yet
         }
+    }
+
+    /** Where a process's heap goes when a job class loader stays (for its paths to GC roots). */
+    private Path leakDump(String process) {
+        return stack.flink().dir().resolve("log").resolve(process + "-leak.hprof");
     }
 
     private static Duration outage() {

@@ -242,6 +242,25 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                 .count();
     }
 
+    /**
+     * Writes a heap dump of TaskManager {@code id} or the {@code jobmanager} (live objects only) to
+     * {@code file}, to find what keeps a job class loader alive ({@code jcmd GC.heap_dump}).
+     */
+    public Path dumpHeap(String id, Path file) {
+        try {
+            Files.deleteIfExists(file); // jcmd does not overwrite
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        run(
+                List.of(
+                        jdkTool("jcmd"),
+                        Long.toString(pid(id)),
+                        "GC.heap_dump",
+                        file.toAbsolutePath().toString()));
+        return file;
+    }
+
     /** The pid of TaskManager {@code id} or of the {@code jobmanager}. */
     public synchronized long pid(String id) {
         if (id.equals("jobmanager") && jobManager != null) {
