@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *       one per pool): removed.
  *   <li>Static caches of the TaskManager's own libraries keyed by the job's classes: JNA keeps
  *       every library interface in maps whose values refer to the key again, so their weak keys
- *       never die; the job's entries are removed.
+ *       never die; the job's entries are removed, and the job's classes with direct-mapped native
+ *       methods (held by JNI global references in JNA's native code) are unregistered.
  *   <li>Long-lived threads of the TaskManager's own libraries that were started while a job's code
  *       was on the stack and so inherited its context class loader and access-control context
  *       (JNA's cleaner thread and ONNX Runtime's shutdown hook, both in the cluster's lib/): given
@@ -199,6 +200,9 @@ public final class JobClassLoaderCleanup {
             if (jna.getClassLoader() == job) {
                 continue; // JNA in the job jar goes with the job
             }
+            if (type.equals("com.sun.jna.Native")) {
+                unregisterDirectMappings(jna, job, report);
+            }
             for (Field field : jna.getDeclaredFields()) {
                 if (!java.lang.reflect.Modifier.isStatic(field.getModifiers())
                         || !Map.class.isAssignableFrom(field.getType())) {
@@ -221,6 +225,36 @@ public final class JobClassLoaderCleanup {
                             "Could not clear JNA's {}.{}: {}", type, field.getName(), e.toString());
                 }
             }
+        }
+    }
+
+    /**
+     * A class with direct-mapped native methods ({@code Native.register}, as {@code TurboJpeg}
+     * does) is held by JNI global references to its methods inside JNA's native code; only {@code
+     * Native.unregister(Class)} frees them, so the job's registered classes are unregistered before
+     * JNA's maps forget them.
+     */
+    private static void unregisterDirectMappings(
+            Class<?> nativeType, ClassLoader job, Report report) {
+        try {
+            Field field = nativeType.getDeclaredField("registeredClasses");
+            field.setAccessible(true);
+            Map<?, ?> registered = (Map<?, ?>) field.get(null);
+            List<Class<?>> classes = new ArrayList<>();
+            synchronized (registered) {
+                for (Object key : registered.keySet()) {
+                    if (key instanceof Class<?> c && loadedBy(c, job)) {
+                        classes.add(c);
+                    }
+                }
+            }
+            java.lang.reflect.Method unregister = nativeType.getMethod("unregister", Class.class);
+            for (Class<?> c : classes) {
+                unregister.invoke(null, c);
+                report.caches.add("Native.unregister(" + c.getName() + ")");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("Could not unregister the job's JNA direct mappings: {}", e.toString());
         }
     }
 

@@ -1,9 +1,15 @@
 package io.slidestream.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.milvus.shaded.io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -32,6 +38,63 @@ class JobClassLoaderCleanupTest {
             assertThat(thread.isAlive()).isFalse();
         } finally {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * {@code TurboJpeg} maps its native methods directly ({@code Native.register}); JNA's native
+     * code then holds JNI global references to them, which keep the class - and the job's class
+     * loader - for good unless the cleanup unregisters the class. Loads it through a class loader
+     * of its own (SlideStream's classes child-first, JNA from the parent, as on a cluster), runs
+     * the cleanup there and waits for that class loader to be collected.
+     */
+    @Test
+    void unregistersDirectMappedClassesSoTheJobClassLoaderGoes() throws Exception {
+        WeakReference<ClassLoader> job = loadTurboJpegAndRelease();
+        await("the job class loader collected after the cleanup")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            System.gc();
+                            return job.get() == null;
+                        });
+    }
+
+    private static WeakReference<ClassLoader> loadTurboJpegAndRelease() throws Exception {
+        URL classes =
+                JobClassLoaderCleanup.class.getProtectionDomain().getCodeSource().getLocation();
+        try (JobLoader loader = new JobLoader(classes)) {
+            Class<?> turbo = Class.forName("io.slidestream.slide.TurboJpeg", true, loader);
+            Method available = turbo.getDeclaredMethod("available");
+            available.setAccessible(true);
+            assertThat(available.invoke(null)).as("libturbojpeg loaded").isEqualTo(true);
+            assertThat(turbo.getClassLoader()).isSameAs(loader);
+
+            Method release =
+                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
+                            .getDeclaredMethod("release");
+            release.setAccessible(true);
+            release.invoke(null);
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /** SlideStream's classes child-first, everything else (JNA, Flink) from the parent. */
+    private static final class JobLoader extends URLClassLoader {
+        JobLoader(URL classes) {
+            super(new URL[] {classes}, JobClassLoaderCleanupTest.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith("io.slidestream.")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                return c != null ? c : findClass(name);
+            }
         }
     }
 }
