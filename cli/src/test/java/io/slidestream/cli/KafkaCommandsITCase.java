@@ -145,6 +145,28 @@ class KafkaCommandsITCase {
                 .contains("--config");
     }
 
+    /** An unreachable broker is an infrastructure failure, never the slide's. */
+    @Test
+    void reportsAnUnreachableBrokerAsStoreUnavailable() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        CliRun run =
+                CliRun.of(
+                        "publish",
+                        slide("unreachable.svs", 1).toString(),
+                        "-D",
+                        "kafka.bootstrap-servers=127.0.0.1:" + closed,
+                        "--kafka-timeout",
+                        "2s");
+        assertThat(run.exitCode()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+        assertThat(run.err())
+                .startsWith("STORE_UNAVAILABLE: ")
+                .contains("127.0.0.1:" + closed)
+                .contains("Check that the broker is reachable");
+    }
+
     @Test
     void refusesAMissingFileWithSlideNotFoundBeforePublishingAnything() throws Exception {
         Path present = slide("present.svs", 10);

@@ -120,7 +120,7 @@ public final class SlidePublisher implements AutoCloseable {
         } catch (ExecutionException | TimeoutException | org.apache.kafka.common.KafkaException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new SlideStreamException(
-                    ErrorCode.INTERNAL,
+                    ErrorCode.STORE_UNAVAILABLE,
                     "Kafka at "
                             + bootstrapServers
                             + " did not take the event for slide "
@@ -128,8 +128,8 @@ public final class SlidePublisher implements AutoCloseable {
                             + " on topic "
                             + topic
                             + ": "
-                            + cause
-                            + ". Check that the broker is reachable and the topic exists.",
+                            + cause.getMessage()
+                            + " Check that the broker is reachable and the topic exists.",
                     cause);
         }
     }

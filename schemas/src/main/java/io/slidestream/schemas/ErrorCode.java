@@ -41,8 +41,8 @@ public enum ErrorCode {
     /** A configuration key is missing or has a bad value; the message names the key. */
     INVALID_CONFIG(Disposition.CONFIGURATION, 400),
     /**
-     * An external store (Milvus, Iceberg catalog) stayed unreachable past its configured retry
-     * window, or a local store (Milvus Lite) is not installed or would not start.
+     * An external store (Milvus, Iceberg catalog, a Kafka broker) stayed unreachable past its
+     * configured retry window, or a local store (Milvus Lite) is not installed or would not start.
      */
     STORE_UNAVAILABLE(Disposition.INFRASTRUCTURE, 503),
     /**
