@@ -62,7 +62,8 @@ class FolderWatcherTest {
                 .publish(
                         (file, slideId) -> {
                             if (kafkaDown) {
-                                throw new SlideStreamException(ErrorCode.INTERNAL, "broker away");
+                                throw new SlideStreamException(
+                                        ErrorCode.STORE_UNAVAILABLE, "broker away");
                             }
                             publishedFiles.add(file);
                             return SlideScanned.newBuilder()
