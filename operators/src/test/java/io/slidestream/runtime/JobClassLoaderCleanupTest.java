@@ -8,10 +8,10 @@ import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.net.URL;
-import java.net.URLClassLoader;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.util.ChildFirstClassLoader;
 import org.junit.jupiter.api.Test;
 
 class JobClassLoaderCleanupTest {
@@ -44,9 +44,9 @@ class JobClassLoaderCleanupTest {
     /**
      * {@code TurboJpeg} maps its native methods directly ({@code Native.register}); JNA's native
      * code then holds JNI global references to them, which keep the class - and the job's class
-     * loader - for good unless the cleanup unregisters the class. Loads it through a class loader
-     * of its own (SlideStream's classes child-first, JNA from the parent, as on a cluster), runs
-     * the cleanup there and waits for that class loader to be collected.
+     * loader - for good unless the cleanup unregisters the class. Loads it through Flink's
+     * child-first job class loader (JNA parent-first, as deploy/conf sets it), runs the cleanup
+     * there and waits for that class loader to be collected.
      */
     @Test
     void unregistersDirectMappedClassesSoTheJobClassLoaderGoes() throws Exception {
@@ -64,7 +64,12 @@ class JobClassLoaderCleanupTest {
     private static WeakReference<ClassLoader> loadTurboJpegAndRelease() throws Exception {
         URL classes =
                 JobClassLoaderCleanup.class.getProtectionDomain().getCodeSource().getLocation();
-        try (JobLoader loader = new JobLoader(classes)) {
+        try (ChildFirstClassLoader loader =
+                new ChildFirstClassLoader(
+                        new URL[] {classes},
+                        JobClassLoaderCleanupTest.class.getClassLoader(),
+                        new String[] {"com.sun.jna."},
+                        error -> {})) {
             Class<?> turbo = Class.forName("io.slidestream.slide.TurboJpeg", true, loader);
             Method available = turbo.getDeclaredMethod("available");
             available.setAccessible(true);
@@ -77,24 +82,6 @@ class JobClassLoaderCleanupTest {
             release.setAccessible(true);
             release.invoke(null);
             return new WeakReference<>(loader);
-        }
-    }
-
-    /** SlideStream's classes child-first, everything else (JNA, Flink) from the parent. */
-    private static final class JobLoader extends URLClassLoader {
-        JobLoader(URL classes) {
-            super(new URL[] {classes}, JobClassLoaderCleanupTest.class.getClassLoader());
-        }
-
-        @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            if (!name.startsWith("io.slidestream.")) {
-                return super.loadClass(name, resolve);
-            }
-            synchronized (getClassLoadingLock(name)) {
-                Class<?> c = findLoadedClass(name);
-                return c != null ? c : findClass(name);
-            }
         }
     }
 }
