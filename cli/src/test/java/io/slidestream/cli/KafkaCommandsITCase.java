@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slidestream.local.EmbeddedKafkaBroker;
+import io.slidestream.local.Ports;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.serde.AvroCodec;
@@ -148,10 +149,7 @@ class KafkaCommandsITCase {
     /** An unreachable broker is an infrastructure failure, never the slide's. */
     @Test
     void reportsAnUnreachableBrokerAsStoreUnavailable() throws Exception {
-        int closed;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            closed = socket.getLocalPort();
-        }
+        int closed = Ports.free();
         CliRun run =
                 CliRun.of(
                         "publish",
