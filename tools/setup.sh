@@ -16,6 +16,8 @@ command -v xz >/dev/null || missing+=(xz-utils)
 # of make test); OpenBLAS makes torch's matrix products about 20x faster than the reference BLAS.
 /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || missing+=(python3-onnx)
+# `heads train` trains on TRIDENT .h5 bags; its tests read the bags back with h5py.
+/usr/bin/python3 -c 'import h5py' 2>/dev/null || missing+=(python3-h5py)
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || missing+=(libopenblas0-pthread)
 # The dashboard's browser tests drive Debian's Chromium through its WebDriver.
 command -v chromium >/dev/null || missing+=(chromium)

@@ -15,10 +15,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Keeps the module layering, one layer per module: {@code schemas} → {@code operators} (what runs
  * in the job) → {@code jobs} (the job's wiring and configuration) → {@code local} (embedded stack,
- * demo, cluster harness), {@code serve} (the retrieval service) → {@code bench} → {@code cli} (the
- * commands). {@code test-support} (synthetic slides) stands alone and only the tests, {@code
- * local}, {@code bench} and {@code cli} use it. Every class of SlideStream belongs to a layer, so a
- * new package must be placed here first. {@code schemas} also stays free of Flink's runtime.
+ * demo, cluster harness), {@code serve} (the retrieval service), {@code heads} (bags and head
+ * training, on operators only) → {@code bench} → {@code cli} (the commands). {@code test-support}
+ * (synthetic slides) stands alone and only the tests, {@code local}, {@code bench} and {@code cli}
+ * use it. Every class of SlideStream belongs to a layer, so a new package must be placed here
+ * first. {@code schemas} also stays free of Flink's runtime.
  */
 class ArchitectureTest {
 
@@ -40,6 +41,7 @@ class ArchitectureTest {
     private static final String[] JOBS = {"io.slidestream.job..", "io.slidestream.config.."};
     private static final String[] LOCAL = {"io.slidestream.local.."};
     private static final String[] SERVE = {"io.slidestream.serve.."};
+    private static final String[] HEADS = {"io.slidestream.heads.."};
     private static final String[] BENCH = {"io.slidestream.bench.."};
     private static final String[] CLI = {"io.slidestream.cli.."};
 
@@ -72,6 +74,8 @@ class ArchitectureTest {
                 .definedBy(LOCAL)
                 .layer("serve")
                 .definedBy(SERVE)
+                .layer("heads")
+                .definedBy(HEADS)
                 .layer("bench")
                 .definedBy(BENCH)
                 .layer("cli")
@@ -82,16 +86,19 @@ class ArchitectureTest {
                 .mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("serve")
                 .mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("heads")
+                .mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("local")
                 .mayOnlyBeAccessedByLayers("bench", "cli")
                 .whereLayer("jobs")
                 .mayOnlyBeAccessedByLayers("local", "serve", "bench", "cli")
                 .whereLayer("operators")
-                .mayOnlyBeAccessedByLayers("jobs", "local", "serve", "bench", "cli")
+                .mayOnlyBeAccessedByLayers("jobs", "local", "serve", "heads", "bench", "cli")
                 .whereLayer("test-support")
                 .mayOnlyBeAccessedByLayers("local", "bench", "cli")
                 .whereLayer("schemas")
-                .mayOnlyBeAccessedByLayers("operators", "jobs", "local", "serve", "bench", "cli")
+                .mayOnlyBeAccessedByLayers(
+                        "operators", "jobs", "local", "serve", "heads", "bench", "cli")
                 .check(classes);
     }
 
@@ -100,7 +107,16 @@ class ArchitectureTest {
         classes()
                 .should()
                 .resideInAnyPackage(
-                        Stream.of(SCHEMAS, TEST_SUPPORT, OPERATORS, JOBS, LOCAL, SERVE, BENCH, CLI)
+                        Stream.of(
+                                        SCHEMAS,
+                                        TEST_SUPPORT,
+                                        OPERATORS,
+                                        JOBS,
+                                        LOCAL,
+                                        SERVE,
+                                        HEADS,
+                                        BENCH,
+                                        CLI)
                                 .flatMap(Arrays::stream)
                                 .toArray(String[]::new))
                 .check(classes);

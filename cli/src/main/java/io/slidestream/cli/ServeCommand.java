@@ -1,21 +1,14 @@
 package io.slidestream.cli;
 
-import io.slidestream.config.ConfigLoader;
-import io.slidestream.errors.SlideStreamException;
-import io.slidestream.local.DemoRun;
 import io.slidestream.local.MilvusLite;
-import io.slidestream.schemas.ErrorCode;
 import io.slidestream.serve.ServeConfig;
 import io.slidestream.serve.SlideStreamServer;
 import io.slidestream.sink.MilvusOptions;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,18 +28,7 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Mixin JobConfigOptions config;
-
-    @Option(
-            names = "--demo-data",
-            paramLabel = "DIR",
-            description =
-                    "Serve the stores a demo left in DIR (its default is demo-data): starts Milvus"
-                            + " Lite on DIR's data and reads the demo's configuration"
-                            + " (DIR/"
-                            + DemoRun.SERVE_CONFIGURATION
-                            + "); --config and -D still override it.")
-    Path demoData;
+    @Mixin StoreOptions stores;
 
     @Option(
             names = "--port",
@@ -67,7 +49,6 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, String> keys = new LinkedHashMap<>();
         // Ctrl-C or SIGTERM: the hook lets the server and Milvus Lite close before the JVM exits.
         Runtime.getRuntime()
                 .addShutdownHook(
@@ -81,24 +62,15 @@ final class ServeCommand implements Callable<Integer> {
                                     }
                                 },
                                 "serve-stop"));
+        Configuration conf = stores.load();
         MilvusLite milvus = null;
-        if (demoData != null) {
-            Path file = demoData.resolve(DemoRun.SERVE_CONFIGURATION);
-            if (!Files.isRegularFile(file)) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
-                        demoData
-                                + " holds no "
-                                + DemoRun.SERVE_CONFIGURATION
-                                + ": it is not the work folder of a finished demo run (run `make"
-                                + " demo` first, or name its --work-dir)");
-            }
-            keys.putAll(ConfigLoader.load(file, Map.of()).toMap());
-            milvus = MilvusLite.start(demoData.resolve("milvus.db").toAbsolutePath());
-            keys.put(MilvusOptions.URI.key(), milvus.uri());
+        if (stores.demoData != null) {
+            // The demo's Milvus is Milvus Lite on its data file: start it for as long as we serve.
+            milvus = MilvusLite.start(stores.demoData.resolve("milvus.db").toAbsolutePath());
+            conf.set(MilvusOptions.URI, milvus.uri());
         }
         try {
-            serve(ServeConfig.from(config.load(keys)));
+            serve(ServeConfig.from(conf));
         } finally {
             if (milvus != null) {
                 milvus.close();

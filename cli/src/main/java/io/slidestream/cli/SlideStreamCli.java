@@ -28,6 +28,8 @@ import picocli.CommandLine.Spec;
             StopCommand.class,
             ServeCommand.class,
             SearchCommand.class,
+            BagsCommand.class,
+            HeadsCommand.class,
             ConfigCommand.class,
             ModelRunCommand.class
         })

@@ -109,6 +109,20 @@ final class EndToEndStack implements AutoCloseable {
         return new EndToEndStack(stack, conf);
     }
 
+    /** The keys of {@link #config()}, as {@code -D key=value} arguments of a command. */
+    List<String> keyArguments(String prefix) {
+        List<String> args = new java.util.ArrayList<>();
+        new java.util.TreeMap<>(configuration.toMap())
+                .forEach(
+                        (k, v) -> {
+                            if (k.startsWith(prefix)) {
+                                args.add("-D");
+                                args.add(k + "=" + v);
+                            }
+                        });
+        return args;
+    }
+
     /** The validated job configuration; creates the Iceberg tables as the job's main does. */
     SlideStreamConfig config() {
         return config(Map.of());

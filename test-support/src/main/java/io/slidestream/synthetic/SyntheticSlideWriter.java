@@ -84,6 +84,7 @@ public final class SyntheticSlideWriter {
     private final Style style;
     private final long seed;
     private final List<Region> tissue;
+    private final List<Region> lesions;
     private final float jpegQuality;
     private final int threads;
 
@@ -96,6 +97,7 @@ public final class SyntheticSlideWriter {
         this.style = b.style;
         this.seed = b.seed;
         this.tissue = List.copyOf(b.tissue);
+        this.lesions = List.copyOf(b.lesions);
         this.jpegQuality = b.jpegQuality;
         this.threads = b.threads;
     }
@@ -142,6 +144,11 @@ public final class SyntheticSlideWriter {
 
     public List<Region> tissue() {
         return tissue;
+    }
+
+    /** The lesion rectangles (inside tissue), in level-0 pixels. */
+    public List<Region> lesions() {
+        return lesions;
     }
 
     /** Level-0 tiles ({@code tileSize} grid) that hold any tissue. */
@@ -356,18 +363,25 @@ public final class SyntheticSlideWriter {
                 if (inTissue) {
                     int ix = (int) px;
                     int iy = (int) py;
-                    // 16 px cells; about a third hold a round purple nucleus on pink stroma.
-                    int cell = mix(ix >> 4, iy >> 4, seedBits);
+                    boolean lesion = inLesion(px, py);
+                    // 16 px cells; about a third hold a round purple nucleus on pink stroma. A
+                    // lesion crowds them: 10 px cells, nine in ten with a darker, larger nucleus.
+                    int cellPx = lesion ? 10 : 16;
+                    int cell = mix(ix / cellPx, iy / cellPx, seedBits);
                     boolean nucleus = false;
-                    if ((cell & 0xFF) < 90) {
-                        int dx = (ix & 15) - 8;
-                        int dy = (iy & 15) - 8;
-                        int radius = 4 + ((cell >>> 8) & 3);
+                    if ((cell & 0xFF) < (lesion ? 230 : 90)) {
+                        int dx = ix % cellPx - cellPx / 2;
+                        int dy = iy % cellPx - cellPx / 2;
+                        int radius = lesion ? 4 : 4 + ((cell >>> 8) & 3);
                         nucleus = dx * dx + dy * dy <= radius * radius;
                     }
                     // +-8 grain: visible texture, but not so much entropy that JPEG tiles balloon.
                     int noise = (mix(ix, iy, ~seedBits) & 15) - 8;
-                    if (nucleus) {
+                    if (nucleus && lesion) {
+                        r = 70 + noise;
+                        g = 25 + noise / 2;
+                        b = 110 + noise;
+                    } else if (nucleus) {
                         r = 115 + noise;
                         g = 55 + noise / 2;
                         b = 160 + noise;
@@ -388,6 +402,15 @@ public final class SyntheticSlideWriter {
                 bgr[p++] = (byte) r;
             }
         }
+    }
+
+    private boolean inLesion(long px, long py) {
+        for (Region r : lesions) {
+            if (r.contains(px, py)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A fast integer hash (murmur3 finaliser) of two coordinates and a seed. */
@@ -460,6 +483,7 @@ public final class SyntheticSlideWriter {
         private Style style = Style.GENERIC_TIFF;
         private long seed = 1;
         private final List<Region> tissue = new ArrayList<>();
+        private final List<Region> lesions = new ArrayList<>();
         private float jpegQuality = 0.85f;
         private int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
@@ -512,6 +536,15 @@ public final class SyntheticSlideWriter {
 
         public Builder tissue(List<Region> regions) {
             tissue.addAll(regions);
+            return this;
+        }
+
+        /**
+         * Adds a lesion: inside tissue, the rectangle is painted with crowded, dark nuclei (a
+         * carcinoma-like focus) instead of the normal texture. For heads that must find it.
+         */
+        public Builder lesion(long x, long y, long width, long height) {
+            lesions.add(new Region(x, y, width, height));
             return this;
         }
 

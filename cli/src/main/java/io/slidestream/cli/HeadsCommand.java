@@ -1,0 +1,154 @@
+package io.slidestream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.slidestream.heads.HeadCard;
+import io.slidestream.heads.HeadTrainer;
+import io.slidestream.heads.StoredBags;
+import io.slidestream.sink.IcebergConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code slidestream heads}: slide heads a lab trains on its own labelled slides. */
+@Command(
+        name = "heads",
+        mixinStandardHelpOptions = true,
+        description = "Train slide heads on the stored embeddings and the lab's labels.",
+        subcommands = {HeadsCommand.Train.class})
+final class HeadsCommand implements Runnable {
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code heads train}: a gated ABMIL from the stored bags and a labels CSV. */
+    @Command(
+            name = "train",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Train a gated ABMIL slide head on the stored bags of the labelled slides,"
+                            + " report K-fold cross-validation, and write DIR/head.onnx (the job's"
+                            + " slide-head contract) with its card DIR/head.json.")
+    static final class Train implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin StoreOptions stores;
+
+        @Option(
+                names = "--labels",
+                required = true,
+                paramLabel = "FILE.csv",
+                description = "Header slide_id,label; one row per slide; any number of classes.")
+        Path labels;
+
+        @Option(
+                names = "--out",
+                required = true,
+                paramLabel = "DIR",
+                description = "Where to write.")
+        Path out;
+
+        @Option(
+                names = "--task",
+                paramLabel = "NAME",
+                description = "The head's task (default: the labels file's name).")
+        String task;
+
+        @Option(
+                names = "--model-id",
+                paramLabel = "ID",
+                description = "Whose embeddings (default: the store's only model).")
+        String modelId;
+
+        @Option(
+                names = "--folds",
+                defaultValue = "5",
+                description = "Cross-validation folds (default: ${DEFAULT-VALUE}).")
+        int folds;
+
+        @Option(
+                names = "--seed",
+                defaultValue = "0",
+                description = "Seed of folds, sampling and weights (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(
+                names = "--epochs",
+                defaultValue = "20",
+                description = "Training epochs (default: ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(
+                names = "--python",
+                defaultValue = "/usr/bin/python3",
+                description =
+                        "Python with torch, onnx and h5py that trains (default: ${DEFAULT-VALUE}).")
+        Path python;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            IcebergConfig iceberg = IcebergConfig.from(stores.require());
+            HeadTrainer.Result result;
+            try (StoredBags store = StoredBags.open(iceberg)) {
+                result =
+                        HeadTrainer.train(
+                                store,
+                                new HeadTrainer.Request(
+                                        labels, this.out, task, modelId, folds, seed, epochs,
+                                        python),
+                                out);
+            }
+            HeadCard card = result.card();
+            JsonNode m = card.metrics();
+            out.printf(
+                    Locale.ROOT,
+                    "Head %s: %d slides, classes %s, model %s (D=%d)%n",
+                    card.headId(),
+                    card.slides(),
+                    card.classes(),
+                    card.modelId(),
+                    card.dimension());
+            out.printf(
+                    Locale.ROOT,
+                    "%d-fold cross-validation: balanced accuracy %.3f %s, AUROC %s %s%n",
+                    m.path("folds").asInt(),
+                    m.path("balanced_accuracy").asDouble(),
+                    interval(m.path("balanced_accuracy_95ci")),
+                    m.path("auroc").isNumber()
+                            ? String.format(Locale.ROOT, "%.3f", m.path("auroc").asDouble())
+                            : "n/a",
+                    interval(m.path("auroc_95ci")));
+            out.println(
+                    "Confusion matrix (rows: true, columns: predicted): "
+                            + m.path("confusion_matrix"));
+            out.printf(
+                    Locale.ROOT,
+                    "ONNX Runtime vs PyTorch on every bag: max |diff| %.2e; trained in %.1f s%n",
+                    result.parityMaxAbs(),
+                    result.took().toMillis() / 1000.0);
+            out.println(
+                    "Wrote " + result.dir().resolve(HeadCard.MODEL_FILE) + " and " + HeadCard.FILE);
+            return 0;
+        }
+
+        private static String interval(JsonNode ci) {
+            return ci.isArray() && ci.size() == 2
+                    ? String.format(
+                            Locale.ROOT,
+                            "(95%% CI %.3f-%.3f)",
+                            ci.get(0).asDouble(),
+                            ci.get(1).asDouble())
+                    : "(95% CI n/a)";
+        }
+    }
+}

@@ -1,0 +1,411 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.slidestream.cli.SlideStreamCli;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.SlideStreamException;
+import io.slidestream.heads.FeatureBag;
+import io.slidestream.heads.HeadCard;
+import io.slidestream.heads.StoredBags;
+import io.slidestream.heads.StoredBags.StoredSlide;
+import io.slidestream.heads.TridentH5;
+import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
+import io.slidestream.inference.OnnxSlideHead;
+import io.slidestream.inference.SlideHead;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.synthetic.SyntheticSlideWriter;
+import io.slidestream.synthetic.SyntheticSlideWriter.Region;
+import io.slidestream.synthetic.SyntheticSlideWriter.Style;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Heads a lab trains, on the stores of a real run: the job embeds twelve synthetic slides (one
+ * tissue block of 6 x 5 tiles each; six carry a planted lesion of 2 x 2 tiles, crowded dark nuclei,
+ * at a different place in each), then {@code bags export} writes TRIDENT {@code .h5} bags that h5py
+ * reads back equal to the table, and {@code heads train} fits a gated ABMIL on eight of them. The
+ * head must call the four held-out slides right, with its highest-attention tile inside the lesion;
+ * every refused training must leave nothing behind.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class HeadsITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long TILE = 256;
+    private static final int SLIDES_PER_CLASS = 6;
+
+    /** Slides 0-3 of each class train the head; 4 and 5 are held out. */
+    private static final int TRAINED_PER_CLASS = 4;
+
+    @TempDir static Path dir;
+    static EndToEndStack stack;
+    static SlideStreamConfig job;
+    static Map<String, Region> lesions = new TreeMap<>();
+    static List<String> normals = new ArrayList<>();
+
+    @BeforeEach
+    void runTheJobOnce() throws Exception {
+        if (stack == null) {
+            runTheJob();
+        }
+    }
+
+    private static void runTheJob() throws Exception {
+        Path slides = Files.createDirectories(dir.resolve("slides"));
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (int i = 0; i < SLIDES_PER_CLASS; i++) {
+            // The lesion moves around the block: column i % 5, row i % 4 of the 6 x 5 tiles.
+            Region lesion = new Region(TILE * (1 + i % 5), TILE * (1 + i % 4), 2 * TILE, 2 * TILE);
+            String id = "lesion-" + i;
+            lesions.put(id, lesion);
+            files.put(id, write(slides.resolve(id + ".tiff"), 100 + i, lesion));
+            String normal = "normal-" + i;
+            normals.add(normal);
+            files.put(normal, write(slides.resolve(normal + ".tiff"), 200 + i, null));
+        }
+        stack = EndToEndStack.start(dir, "heads-it", 2);
+        job = stack.config();
+        JobClient running = EndToEndStack.submit(job, "heads-it");
+        Map<String, Integer> planned = new TreeMap<>();
+        try (SlidePublisher publisher = stack.publisher("heads-it")) {
+            for (var e : files.entrySet()) {
+                publisher.publish(
+                        SlideScanned.newBuilder()
+                                .setSlideId(e.getKey())
+                                .setUri(e.getValue().toString())
+                                .setScannedAt(Instant.now())
+                                .setScannerId("heads-it")
+                                .build());
+                planned.put(e.getKey(), 30);
+            }
+            EndToEndStack.awaitWhileRunning(
+                    running,
+                    Duration.ofMinutes(4),
+                    "all twelve slides in the stores",
+                    () -> StoreContents.reached(job, planned));
+        } finally {
+            EndToEndStack.cancel(running);
+        }
+    }
+
+    private static Path write(Path file, long seed, Region lesion) throws Exception {
+        SyntheticSlideWriter.Builder b =
+                SyntheticSlideWriter.builder()
+                        .size(2048, 2048)
+                        .style(Style.GENERIC_TIFF)
+                        .seed(seed)
+                        .tissue(TILE, TILE, TILE * 6, TILE * 5);
+        if (lesion != null) {
+            b.lesion(lesion.x(), lesion.y(), lesion.width(), lesion.height());
+        }
+        return EndToEndStack.writeSlide(b.build(), file, 30);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void exportedBagsReadBackWithH5pyEqualToTheTilesTable() throws Exception {
+        Path out = dir.resolve("bags");
+        Cli export = cli("bags", "export", "--out", out.toString());
+        assertThat(export.code).as(export.output()).isZero();
+        assertThat(export.out).contains("Wrote 12 bags (360 tiles, D=256");
+
+        Path dump = dir.resolve("h5py.json");
+        Process python =
+                new ProcessBuilder(
+                                "/usr/bin/python3",
+                                "-c",
+                                "import h5py, json, glob, os, sys\n"
+                                        + "out = {}\n"
+                                        + "for p in sorted(glob.glob(os.path.join(sys.argv[1],"
+                                        + " '*.h5'))):\n"
+                                        + "    f = h5py.File(p, 'r')\n"
+                                        + "    a = {k: (v.decode() if isinstance(v, bytes) else"
+                                        + " int(v)) for k, v in f['coords'].attrs.items()}\n"
+                                        + "    out[os.path.basename(p)] = {'features':"
+                                        + " f['features'][:].tolist(), 'features_dtype':"
+                                        + " str(f['features'].dtype), 'coords':"
+                                        + " f['coords'][:].tolist(), 'coords_dtype':"
+                                        + " str(f['coords'].dtype), 'attrs': a, 'encoder':"
+                                        + " f['features'].attrs['encoder'].decode()}\n"
+                                        + "json.dump(out, open(sys.argv[2], 'w'))\n",
+                                out.toString(),
+                                dump.toString())
+                        .redirectErrorStream(true)
+                        .start();
+        String log = new String(python.getInputStream().readAllBytes());
+        assertThat(python.waitFor()).as(log).isZero();
+        JsonNode bags = JSON.readTree(dump.toFile());
+        assertThat(bags.size()).isEqualTo(12);
+
+        // The table, read independently of the exporter: slide -> (x, y) -> embedding.
+        Map<String, Map<List<Long>, List<Float>>> table = new TreeMap<>();
+        String model = null;
+        for (Record r :
+                IcebergTableReader.rows(
+                        job.iceberg(),
+                        job.iceberg().tilesTable(),
+                        "slide_id",
+                        "model_id",
+                        "x",
+                        "y",
+                        "embedding")) {
+            @SuppressWarnings("unchecked")
+            List<Float> embedding = (List<Float>) r.getField("embedding");
+            table.computeIfAbsent(
+                            (String) r.getField("slide_id"),
+                            s ->
+                                    new TreeMap<>(
+                                            (a, b) ->
+                                                    a.get(0).equals(b.get(0))
+                                                            ? Long.compare(a.get(1), b.get(1))
+                                                            : Long.compare(a.get(0), b.get(0))))
+                    .put(List.of((Long) r.getField("x"), (Long) r.getField("y")), embedding);
+            model = (String) r.getField("model_id");
+        }
+        for (var slide : table.entrySet()) {
+            JsonNode bag = bags.get(TridentH5.fileName(slide.getKey()));
+            assertThat(bag).as("bag of %s", slide.getKey()).isNotNull();
+            assertThat(bag.path("features_dtype").asText()).isEqualTo("float32");
+            assertThat(bag.path("coords_dtype").asText()).isEqualTo("int64");
+            assertThat(bag.path("encoder").asText()).isEqualTo(model);
+            JsonNode attrs = bag.path("attrs");
+            assertThat(attrs.path("name").asText()).isEqualTo(slide.getKey());
+            assertThat(attrs.path("patch_size").asInt()).isEqualTo(256);
+            assertThat(attrs.path("patch_size_level0").asInt()).isEqualTo(256);
+            assertThat(attrs.path("level0_magnification").asInt()).isEqualTo(20);
+            assertThat(attrs.path("target_magnification").asInt()).isEqualTo(20);
+            JsonNode coords = bag.path("coords");
+            JsonNode features = bag.path("features");
+            assertThat(coords.size()).isEqualTo(slide.getValue().size()).isEqualTo(30);
+            for (int i = 0; i < coords.size(); i++) {
+                List<Long> xy =
+                        List.of(coords.get(i).get(0).asLong(), coords.get(i).get(1).asLong());
+                List<Float> expected = slide.getValue().get(xy);
+                assertThat(expected)
+                        .as("%s tile at %s in the table", slide.getKey(), xy)
+                        .isNotNull();
+                float[] got = new float[features.get(i).size()];
+                for (int j = 0; j < got.length; j++) {
+                    got[j] = (float) features.get(i).get(j).asDouble();
+                }
+                float[] want = new float[expected.size()];
+                for (int j = 0; j < want.length; j++) {
+                    want[j] = expected.get(j);
+                }
+                assertThat(got).as("%s tile %s", slide.getKey(), xy).containsExactly(want);
+            }
+        }
+    }
+
+    @Test
+    void aTrainedHeadFindsTheHeldOutLesionsAndLooksAtThem() throws Exception {
+        Path labels = dir.resolve("lesion.csv");
+        StringBuilder csv = new StringBuilder("slide_id,label\n");
+        for (int i = 0; i < TRAINED_PER_CLASS; i++) {
+            csv.append("lesion-").append(i).append(",\"carcinoma, focal\"\n");
+            csv.append("normal-").append(i).append(",benign\n");
+        }
+        Files.writeString(labels, csv);
+        Path out = dir.resolve("head-lesion");
+        Cli train =
+                cli(
+                        "heads",
+                        "train",
+                        "--labels",
+                        labels.toString(),
+                        "--out",
+                        out.toString(),
+                        "--folds",
+                        "4",
+                        "--seed",
+                        "7");
+        assertThat(train.code).as(train.output()).isZero();
+        // The figures a reader of the CI log wants: cross-validation, parity, training time.
+        System.out.println(train.out);
+        assertThat(train.out).contains("4-fold cross-validation: balanced accuracy");
+
+        HeadCard card = HeadCard.read(out);
+        assertThat(card.classes()).containsExactly("benign", "carcinoma, focal");
+        assertThat(card.headId()).matches("lesion-[0-9a-f]{12}");
+        assertThat(card.slides()).isEqualTo(8);
+        assertThat(card.dimension()).isEqualTo(256);
+        assertThat(card.seed()).isEqualTo(7);
+        assertThat(card.training().path("onnx_parity_max_abs").asDouble()).isBetween(0.0, 1e-5);
+        JsonNode m = card.metrics();
+        assertThat(m.path("balanced_accuracy").asDouble()).isBetween(0.0, 1.0);
+        assertThat(m.path("auroc").asDouble()).isBetween(0.0, 1.0);
+        assertThat(m.path("balanced_accuracy_95ci")).hasSize(2);
+        int total = 0;
+        for (JsonNode row : m.path("confusion_matrix")) {
+            assertThat(row).hasSize(2);
+            for (JsonNode n : row) {
+                total += n.asInt();
+            }
+        }
+        assertThat(total).as("out-of-fold predictions").isEqualTo(8);
+        assertThat(Files.list(out).map(p -> p.getFileName().toString()).sorted().toList())
+                .containsExactly("head.json", "head.onnx", "head.pt", "metrics.json");
+        assertThat(dir.resolve(".head-lesion.staging")).doesNotExist();
+
+        // The held-out slides, from their stored embeddings, as a re-score would read them.
+        InferenceConfig config =
+                InferenceConfig.builder()
+                        .set(InferenceOptions.MODEL_PATH, out.resolve(HeadCard.MODEL_FILE))
+                        .build();
+        try (StoredBags store = StoredBags.open(job.iceberg());
+                OnnxSlideHead head = OnnxSlideHead.open(out.resolve(HeadCard.MODEL_FILE), config)) {
+            Map<String, StoredSlide> stored = store.slides().get(card.modelId());
+            for (int i = TRAINED_PER_CLASS; i < SLIDES_PER_CLASS; i++) {
+                for (String id : List.of("lesion-" + i, "normal-" + i)) {
+                    FeatureBag bag = store.load(stored.get(id));
+                    card.requireFits(bag.modelId(), bag.dimension());
+                    SlideHead.Output o = head.predict(bag.features(), bag.tiles());
+                    int predicted = o.logits[1] > o.logits[0] ? 1 : 0;
+                    String expected = id.startsWith("lesion") ? "carcinoma, focal" : "benign";
+                    assertThat(card.classes().get(predicted))
+                            .as(
+                                    "prediction for held-out %s, logits %s",
+                                    id, List.of(o.logits[0], o.logits[1]))
+                            .isEqualTo(expected);
+                    if (id.startsWith("lesion")) {
+                        int top = 0;
+                        for (int t = 1; t < o.attention.length; t++) {
+                            if (o.attention[t] > o.attention[top]) {
+                                top = t;
+                            }
+                        }
+                        long x = bag.coords()[2 * top];
+                        long y = bag.coords()[2 * top + 1];
+                        Region lesion = lesions.get(id);
+                        assertThat(
+                                        x >= lesion.x()
+                                                && x < lesion.x() + lesion.width()
+                                                && y >= lesion.y()
+                                                && y < lesion.y() + lesion.height())
+                                .as(
+                                        "%s: highest attention at (%d, %d), lesion %s",
+                                        id, x, y, lesion)
+                                .isTrue();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusedTrainingsSayWhyAndWriteNothing() throws Exception {
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put(
+                "slide_id,label\nlesion-0,a\nnormal-0,b\nlesion-1,a\nnormal-1,b\nghost-1,a\nghost-2,b\n",
+                "names 2 slide(s) with no embeddings of model");
+        cases.put("slide_id,label\nlesion-0,a\nnormal-0,a\n", "has one class only ('a')");
+        cases.put(
+                "slide_id,label\nlesion-0,a\nlesion-1,a\nnormal-0,b\n",
+                "these have fewer: 'b' (1)");
+        cases.put(
+                "slide,label\nlesion-0,a\n", "its header must name the columns slide_id and label");
+        cases.put("slide_id,label\nlesion-0,a\nlesion-0,b\n", "slide 'lesion-0' is labelled both");
+        int n = 0;
+        for (var c : cases.entrySet()) {
+            Path labels = dir.resolve("bad-" + n + ".csv");
+            Files.writeString(labels, c.getKey());
+            Path out = dir.resolve("refused-" + n++);
+            Cli train =
+                    cli("heads", "train", "--labels", labels.toString(), "--out", out.toString());
+            assertThat(train.code).as(train.output()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(train.err).contains("INVALID_REQUEST").contains(c.getValue());
+            assertThat(out).as("nothing written for %s", c.getValue()).doesNotExist();
+        }
+        Path labels = dir.resolve("bad-0.csv");
+        Cli other =
+                cli(
+                        "heads",
+                        "train",
+                        "--labels",
+                        labels.toString(),
+                        "--out",
+                        dir.resolve("refused-model").toString(),
+                        "--model-id",
+                        "gpfm-other-123");
+        assertThat(other.err).contains("holds no embeddings of model 'gpfm-other-123'");
+        assertThat(dir.resolve("refused-model")).doesNotExist();
+    }
+
+    @Test
+    void aHeadIsRefusedForAnotherModelOrDimension() {
+        HeadCard card =
+                new HeadCard(
+                        "t-0",
+                        "t",
+                        List.of("a", "b"),
+                        "gpfm-tiny-x",
+                        256,
+                        4,
+                        0,
+                        JSON.createObjectNode(),
+                        JSON.createObjectNode());
+        card.requireFits("gpfm-tiny-x", 256);
+        for (var other : List.of(Map.entry("gpfm-large-y", 256), Map.entry("gpfm-tiny-x", 1024))) {
+            try {
+                card.requireFits(other.getKey(), other.getValue());
+                throw new AssertionError("a head for gpfm-tiny-x fitted " + other);
+            } catch (SlideStreamException e) {
+                assertThat(e.getMessage())
+                        .contains("was trained on embeddings of model gpfm-tiny-x");
+            }
+        }
+    }
+
+    /** Runs a command on this test's stores (its Iceberg keys as -D). */
+    private static Cli cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(stack.keyArguments("iceberg."));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code =
+                SlideStreamCli.execute(
+                        new PrintWriter(out, true),
+                        new PrintWriter(err, true),
+                        all.toArray(String[]::new));
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    private record Cli(int code, String out, String err) {
+        String output() {
+            return "stdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+}
