@@ -2,11 +2,13 @@ package io.slidestream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.slidestream.heads.HeadCard;
+import io.slidestream.heads.HeadScorer;
 import io.slidestream.heads.HeadTrainer;
 import io.slidestream.heads.StoredBags;
 import io.slidestream.sink.IcebergConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,7 +22,7 @@ import picocli.CommandLine.Spec;
         name = "heads",
         mixinStandardHelpOptions = true,
         description = "Train slide heads on the stored embeddings and the lab's labels.",
-        subcommands = {HeadsCommand.Train.class})
+        subcommands = {HeadsCommand.Train.class, HeadsCommand.Predict.class})
 final class HeadsCommand implements Runnable {
 
     @Spec CommandSpec spec;
@@ -149,6 +151,72 @@ final class HeadsCommand implements Runnable {
                             ci.get(0).asDouble(),
                             ci.get(1).asDouble())
                     : "(95% CI n/a)";
+        }
+    }
+
+    /** {@code heads predict}: a trained head over the stored slides of its model. */
+    @Command(
+            name = "predict",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Predict with a trained head for the stored slides of its model, from their"
+                            + " stored embeddings (no slide re-read, no re-embedding), and print"
+                            + " slide, label, probability and the most-attended tile.")
+    static final class Predict implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin StoreOptions stores;
+
+        @Option(
+                names = "--head",
+                required = true,
+                paramLabel = "DIR",
+                description = "The folder `heads train --out` wrote.")
+        Path head;
+
+        @Option(
+                names = "--slides",
+                split = ",",
+                paramLabel = "ID",
+                description = "Only these slides (default: every slide of the head's model).")
+        List<String> slides;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            IcebergConfig iceberg = IcebergConfig.from(stores.require());
+            try (HeadScorer scorer = HeadScorer.open(head);
+                    StoredBags store = StoredBags.open(iceberg)) {
+                List<StoredBags.StoredSlide> chosen = scorer.select(store, slides);
+                out.printf(
+                        "Head %s (%s) on %d slides of model %s%n",
+                        scorer.card().headId(),
+                        String.join(", ", scorer.card().classes()),
+                        chosen.size(),
+                        scorer.card().modelId());
+                out.printf("%-36s %-24s %11s  %s%n", "slide", "label", "probability", "top tile");
+                long started = System.nanoTime();
+                scorer.score(
+                        store,
+                        chosen,
+                        p ->
+                                out.printf(
+                                        Locale.ROOT,
+                                        "%-36s %-24s %11.3f  (%d, %d)%n",
+                                        p.slideId(),
+                                        p.predictedLabel(),
+                                        p.probabilities()[p.predictedClass()],
+                                        p.topX(),
+                                        p.topY()));
+                double seconds = (System.nanoTime() - started) / 1e9;
+                out.printf(
+                        Locale.ROOT,
+                        "%d slides in %.2f s (%.1f slides/s)%n",
+                        chosen.size(),
+                        seconds,
+                        chosen.size() / Math.max(seconds, 1e-9));
+            }
+            return 0;
         }
     }
 }

@@ -280,7 +280,34 @@ class HeadsITCase {
                 .containsExactly("head.json", "head.onnx", "head.pt", "metrics.json");
         assertThat(dir.resolve(".head-lesion.staging")).doesNotExist();
 
-        // The held-out slides, from their stored embeddings, as a re-score would read them.
+        // `heads predict` on the held-out slides, as a lab would run it.
+        List<String> heldOut = new ArrayList<>();
+        for (int i = TRAINED_PER_CLASS; i < SLIDES_PER_CLASS; i++) {
+            heldOut.add("lesion-" + i);
+            heldOut.add("normal-" + i);
+        }
+        Cli predict =
+                cli(
+                        "heads",
+                        "predict",
+                        "--head",
+                        out.toString(),
+                        "--slides",
+                        String.join(",", heldOut));
+        assertThat(predict.code).as(predict.output()).isZero();
+        System.out.println(predict.out);
+        for (String id : heldOut) {
+            assertThat(predict.out)
+                    .containsPattern(
+                            "(?m)^"
+                                    + id
+                                    + " +"
+                                    + (id.startsWith("lesion") ? "carcinoma, focal" : "benign")
+                                    + " +[01]\\.\\d{3}  \\(\\d+, \\d+\\)$");
+        }
+        assertThat(predict.out).contains("4 slides in");
+
+        // The same slides checked here, independently, from their stored embeddings.
         InferenceConfig config =
                 InferenceConfig.builder()
                         .set(InferenceOptions.MODEL_PATH, out.resolve(HeadCard.MODEL_FILE))
