@@ -5,7 +5,7 @@
 const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0',
   '#f032e6', '#bcf60c', '#fabebe', '#008080', '#e6beff', '#9a6324', '#800000', '#000075'];
 
-const state = { modelId: null, viewer: null, slide: null, tiles: [], detail: null, feedTimer: null };
+const state = { modelId: null, viewer: null, slide: null, tiles: [], detail: null, result: null, feedTimer: null };
 window.dashboard = state;
 
 async function api(path) {
@@ -49,7 +49,7 @@ async function loadFeed() {
       el('td', {}, s.tile_count == null ? '' :
         el('span', { class: 'bar', title: s.tiles_received + ' / ' + s.tile_count + ' tiles' },
           Object.assign(el('span'), { style: 'width:' + progress + '%' }))),
-      el('td', {}, s.predicted_class == null ? '' : 'class ' + s.predicted_class),
+      el('td', { title: s.head_id ? 'head ' + s.head_id : '' }, s.predicted_label ?? ''),
       el('td', {}, s.latency_ms == null ? '' : (s.latency_ms / 1000).toFixed(1) + ' s'),
       el('td', {}, new Date(s.time).toLocaleString()),
       el('td', { class: 'error-message' }, s.error_code ? s.error_code + ': ' + s.error_message : ''));
@@ -96,6 +96,31 @@ function legend(classes) {
     el('div', { class: 'legend-item' }, el('span', { class: 'gradient' }), 'attention, low to high'));
 }
 
+// The heads that predicted for this slide's model, to choose whose prediction and attention show.
+function showHeads(detail, result) {
+  const select = document.getElementById('viewer-head');
+  const heads = result ? detail.results.filter(r => r.model_id === result.model_id) : [];
+  select.replaceChildren(...heads.map(r => el('option', { value: r.head_id ?? '' }, r.head_id || '(no head)')));
+  select.disabled = heads.length < 2;
+  select.onchange = () => {
+    state.result = heads.find(r => (r.head_id ?? '') === select.value) ?? result;
+    showPrediction(state.result);
+    if (state.viewer && state.viewer.world.getItemCount()) {
+      state.viewer.clearOverlays();
+      const size = state.viewer.world.getItemAt(0).getContentSize();
+      drawOverlays(size.x, size.y);
+    }
+  };
+  showPrediction(result);
+}
+
+function showPrediction(result) {
+  const p = result?.probabilities?.[result.predicted_class];
+  document.getElementById('prediction').replaceChildren(result?.predicted_label == null
+    ? el('span', { class: 'hint' }, 'no slide head')
+    : el('span', { 'data-head': result.head_id }, result.predicted_label + (p == null ? '' : ' (p = ' + p.toFixed(2) + ')')));
+}
+
 function svgNode(tag, attrs) {
   const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -110,7 +135,7 @@ function drawOverlays(width, height) {
   // ABMIL attention of every tile (by tile index); results written before it was stored have only
   // the top tiles.
   const attention = new Map();
-  const result = state.detail?.results?.find(r => r.model_id === state.tiles[0]?.model_id);
+  const result = state.result;
   const all = result?.tile_attention ?? [];
   if (all.length) {
     const max = Math.max(1e-9, ...all);
@@ -149,10 +174,13 @@ async function openSlide(slideId, focus) {
   document.getElementById('similar').replaceChildren();
   const detail = await api('/api/slides/' + encodeURIComponent(slideId));
   state.detail = detail;
+  // Results come newest first, one per model and head: the served model's newest by default.
   const result = detail.results.find(r => r.model_id === state.modelId) ?? detail.results[0];
+  state.result = result;
   document.getElementById('viewer-title').textContent = slideId +
-    (result ? ' · ' + result.status + ' · class ' + result.predicted_class + ' · ' + result.tiles_received + '/' + result.tile_count + ' tiles'
+    (result ? ' · ' + result.status + ' · ' + result.tiles_received + '/' + result.tile_count + ' tiles'
             : ' · ' + (detail.errors[0] ? detail.errors[0].code : ''));
+  showHeads(detail, result);
   legend(detail.tissue_classes);
   const model = result ? result.model_id : state.modelId;
   state.tiles = result ? (await api('/api/slides/' + encodeURIComponent(slideId) + '/tiles?model_id=' + encodeURIComponent(model))).tiles : [];

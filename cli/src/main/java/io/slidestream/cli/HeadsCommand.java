@@ -1,10 +1,12 @@
 package io.slidestream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slidestream.heads.HeadCard;
+import io.slidestream.aggregate.AggregateConfig;
+import io.slidestream.heads.ArchiveRescore;
 import io.slidestream.heads.HeadScorer;
 import io.slidestream.heads.HeadTrainer;
 import io.slidestream.heads.StoredBags;
+import io.slidestream.inference.HeadCard;
 import io.slidestream.sink.IcebergConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +24,11 @@ import picocli.CommandLine.Spec;
         name = "heads",
         mixinStandardHelpOptions = true,
         description = "Train slide heads on the stored embeddings and the lab's labels.",
-        subcommands = {HeadsCommand.Train.class, HeadsCommand.Predict.class})
+        subcommands = {
+            HeadsCommand.Train.class,
+            HeadsCommand.Predict.class,
+            HeadsCommand.Rescore.class
+        })
 final class HeadsCommand implements Runnable {
 
     @Spec CommandSpec spec;
@@ -194,29 +200,107 @@ final class HeadsCommand implements Runnable {
                         String.join(", ", scorer.card().classes()),
                         chosen.size(),
                         scorer.card().modelId());
-                out.printf("%-36s %-24s %11s  %s%n", "slide", "label", "probability", "top tile");
-                long started = System.nanoTime();
-                scorer.score(
-                        store,
-                        chosen,
-                        p ->
-                                out.printf(
-                                        Locale.ROOT,
-                                        "%-36s %-24s %11.3f  (%d, %d)%n",
-                                        p.slideId(),
-                                        p.predictedLabel(),
-                                        p.probabilities()[p.predictedClass()],
-                                        p.topX(),
-                                        p.topY()));
-                double seconds = (System.nanoTime() - started) / 1e9;
-                out.printf(
-                        Locale.ROOT,
-                        "%d slides in %.2f s (%.1f slides/s)%n",
-                        chosen.size(),
-                        seconds,
-                        chosen.size() / Math.max(seconds, 1e-9));
+                Table table = new Table(out);
+                scorer.score(store, chosen, table::row);
+                table.finish(chosen.size());
             }
             return 0;
+        }
+    }
+
+    /** {@code heads rescore}: the head's predictions for the archive, into the slides table. */
+    @Command(
+            name = "rescore",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Predict with a trained head for every stored slide of its model from the"
+                            + " stored embeddings and write its rows into the slides table beside"
+                            + " the other heads' (idempotent: a slide already scored by this head"
+                            + " is left alone).")
+    static final class Rescore implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin StoreOptions stores;
+
+        @Option(
+                names = "--head",
+                required = true,
+                paramLabel = "DIR",
+                description = "The folder `heads train --out` wrote.")
+        Path head;
+
+        @Option(
+                names = "--slides",
+                split = ",",
+                paramLabel = "ID",
+                description = "Only these slides (default: every slide of the head's model).")
+        List<String> slides;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            org.apache.flink.configuration.Configuration conf = stores.require();
+            IcebergConfig iceberg = IcebergConfig.from(conf);
+            int topK = AggregateConfig.from(conf).topK();
+            try (HeadScorer scorer = HeadScorer.open(head);
+                    StoredBags store = StoredBags.open(iceberg)) {
+                List<StoredBags.StoredSlide> chosen = scorer.select(store, slides);
+                out.printf(
+                        "Re-scoring %d slides of model %s with head %s (%s)%n",
+                        chosen.size(),
+                        scorer.card().modelId(),
+                        scorer.card().headId(),
+                        String.join(", ", scorer.card().classes()));
+                Table table = new Table(out);
+                ArchiveRescore.Summary summary =
+                        ArchiveRescore.run(iceberg, store, scorer, chosen, topK, table::row);
+                table.finish(summary.scored());
+                out.printf(
+                        "Wrote %d rows of head %s into %s.%s; %d slides already had one;"
+                                + " %d without a result of the job to build on%s%n",
+                        summary.written(),
+                        scorer.card().headId(),
+                        iceberg.namespace(),
+                        iceberg.slidesTable(),
+                        summary.unchanged(),
+                        summary.withoutResult().size(),
+                        summary.withoutResult().isEmpty()
+                                ? ""
+                                : " (" + String.join(", ", summary.withoutResult()) + ")");
+            }
+            return 0;
+        }
+    }
+
+    /** The slide, label, probability, top tile table of predict and rescore, and its rate. */
+    private static final class Table {
+        private final PrintWriter out;
+        private final long started = System.nanoTime();
+
+        Table(PrintWriter out) {
+            this.out = out;
+            out.printf("%-36s %-24s %11s  %s%n", "slide", "label", "probability", "top tile");
+        }
+
+        void row(HeadScorer.Prediction p) {
+            out.printf(
+                    Locale.ROOT,
+                    "%-36s %-24s %11.3f  (%d, %d)%n",
+                    p.slideId(),
+                    p.predictedLabel(),
+                    p.probabilities()[p.predictedClass()],
+                    p.topX(),
+                    p.topY());
+        }
+
+        void finish(int slides) {
+            double seconds = (System.nanoTime() - started) / 1e9;
+            out.printf(
+                    Locale.ROOT,
+                    "%d slides in %.2f s (%.1f slides/s)%n",
+                    slides,
+                    seconds,
+                    slides / Math.max(seconds, 1e-9));
         }
     }
 }

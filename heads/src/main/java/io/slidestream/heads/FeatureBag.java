@@ -5,9 +5,9 @@ import java.time.Instant;
 /**
  * One slide's tile embeddings for one model, as the {@code tiles} table holds its latest scan: row
  * {@code i} of {@code features} (N x D, row-major) is the tile whose level-0 top-left corner is
- * ({@code coords[2i]}, {@code coords[2i+1]}), in {@code tile_index} order. {@code tilePx} is the
- * tile edge at {@code mpp} (the target resolution), {@code extentPx} the same edge in level-0
- * pixels.
+ * ({@code coords[2i]}, {@code coords[2i+1]}) with plan index {@code tileIndices[i]} (ascending; a
+ * tile that never arrived leaves a gap), of {@code tileCount} planned. {@code tilePx} is the tile
+ * edge at {@code mpp} (the target resolution), {@code extentPx} the same edge in level-0 pixels.
  */
 public record FeatureBag(
         String slideId,
@@ -17,6 +17,8 @@ public record FeatureBag(
         int dimension,
         float[] features,
         long[] coords,
+        int[] tileIndices,
+        int tileCount,
         int tilePx,
         long extentPx,
         double mpp) {

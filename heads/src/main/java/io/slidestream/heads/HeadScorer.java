@@ -1,6 +1,7 @@
 package io.slidestream.heads;
 
 import io.slidestream.heads.StoredBags.StoredSlide;
+import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.OnnxSlideHead;
@@ -17,15 +18,24 @@ import java.util.function.Consumer;
  */
 public final class HeadScorer implements AutoCloseable {
 
-    /** One slide's prediction: the class, its name and probability, the most-attended tile. */
+    /**
+     * One slide's prediction: logits, the class, its name and probabilities, the attention of each
+     * tile of the bag (in bag order) and the most-attended tile.
+     */
     public record Prediction(
-            String slideId,
+            FeatureBag bag,
+            float[] logits,
             int predictedClass,
             String predictedLabel,
             float[] probabilities,
             float[] attention,
             long topX,
-            long topY) {}
+            long topY) {
+
+        public String slideId() {
+            return bag.slideId();
+        }
+    }
 
     private final HeadCard card;
     private final OnnxSlideHead head;
@@ -95,7 +105,8 @@ public final class HeadScorer implements AutoCloseable {
             }
         }
         return new Prediction(
-                bag.slideId(),
+                bag,
+                o.logits,
                 best,
                 card.classes().get(best),
                 p,

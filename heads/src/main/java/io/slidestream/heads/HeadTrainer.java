@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.heads.StoredBags.StoredSlide;
+import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.OnnxSlideHead;

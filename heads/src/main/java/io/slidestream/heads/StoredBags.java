@@ -147,6 +147,7 @@ public final class StoredBags implements AutoCloseable {
     /** The bag of {@code slide}'s latest scan, tiles in {@code tile_index} order. */
     public FeatureBag load(StoredSlide slide) {
         record Row(int index, long x, long y, List<Float> embedding) {}
+        int tileCount = 0;
         List<Row> rows = new ArrayList<>(slide.tiles());
         String uri = null;
         int tilePx = 0;
@@ -159,6 +160,7 @@ public final class StoredBags implements AutoCloseable {
                                 "model_id",
                                 "scanned_at",
                                 "tile_index",
+                                "tile_count",
                                 "x",
                                 "y",
                                 "embedding",
@@ -187,6 +189,7 @@ public final class StoredBags implements AutoCloseable {
                                 (Long) r.getField("y"),
                                 embedding));
                 uri = (String) r.getField("uri");
+                tileCount = (Integer) r.getField("tile_count");
                 tilePx = (Integer) r.getField("tile_px");
                 Long extent = (Long) r.getField("extent_px");
                 extentPx = extent == null ? 0 : extent;
@@ -210,8 +213,10 @@ public final class StoredBags implements AutoCloseable {
         int d = rows.get(0).embedding().size();
         float[] features = new float[rows.size() * d];
         long[] coords = new long[rows.size() * 2];
+        int[] indices = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             Row row = rows.get(i);
+            indices[i] = row.index();
             if (row.embedding().size() != d) {
                 throw new SlideStreamException(
                         ErrorCode.INVALID_REQUEST,
@@ -244,6 +249,8 @@ public final class StoredBags implements AutoCloseable {
                 d,
                 features,
                 coords,
+                indices,
+                tileCount,
                 tilePx,
                 extentPx,
                 mpp);

@@ -24,6 +24,8 @@ class TridentH5Test {
                         3,
                         new float[] {1, 2, 3, 4, 5, 6},
                         new long[] {0, 0, 512, 1024},
+                        new int[] {0, 3},
+                        4,
                         256,
                         512,
                         0.5);

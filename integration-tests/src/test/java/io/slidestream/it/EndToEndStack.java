@@ -109,13 +109,16 @@ final class EndToEndStack implements AutoCloseable {
         return new EndToEndStack(stack, conf);
     }
 
-    /** The keys of {@link #config()}, as {@code -D key=value} arguments of a command. */
-    List<String> keyArguments(String prefix) {
+    /**
+     * The keys of {@link #config()} that start with one of {@code prefixes}, as {@code -D
+     * key=value} arguments of a command.
+     */
+    List<String> keyArguments(String... prefixes) {
         List<String> args = new java.util.ArrayList<>();
         new java.util.TreeMap<>(configuration.toMap())
                 .forEach(
                         (k, v) -> {
-                            if (k.startsWith(prefix)) {
+                            if (java.util.Arrays.stream(prefixes).anyMatch(k::startsWith)) {
                                 args.add("-D");
                                 args.add(k + "=" + v);
                             }

@@ -8,16 +8,17 @@ import io.slidestream.cli.SlideStreamCli;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.heads.FeatureBag;
-import io.slidestream.heads.HeadCard;
 import io.slidestream.heads.StoredBags;
 import io.slidestream.heads.StoredBags.StoredSlide;
 import io.slidestream.heads.TridentH5;
+import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.OnnxSlideHead;
 import io.slidestream.inference.SlideHead;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.serve.SlideStreamServer;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.synthetic.SyntheticSlideWriter.Region;
@@ -306,6 +307,7 @@ class HeadsITCase {
                                     + " +[01]\\.\\d{3}  \\(\\d+, \\d+\\)$");
         }
         assertThat(predict.out).contains("4 slides in");
+        rescoreTheArchive(out, card);
 
         // The same slides checked here, independently, from their stored embeddings.
         InferenceConfig config =
@@ -350,6 +352,88 @@ class HeadsITCase {
                 }
             }
         }
+    }
+
+    /**
+     * {@code heads rescore} writes the head's rows beside the job's, leaves the job's rows as they
+     * were, commits nothing the second time, and the service shows the lab's label and head.
+     */
+    private static void rescoreTheArchive(Path head, HeadCard card) throws Exception {
+        List<Record> before = slideRows();
+        assertThat(before).hasSize(12);
+        String jobHead = (String) before.get(0).getField("head_id");
+        assertThat(jobHead).startsWith("abmil-tiny-");
+
+        Cli rescore = cli("heads", "rescore", "--head", head.toString());
+        assertThat(rescore.code).as(rescore.output()).isZero();
+        System.out.println(rescore.out);
+        assertThat(rescore.out).contains("Wrote 12 rows of head " + card.headId());
+        List<Record> after = slideRows();
+        assertThat(after).hasSize(24);
+        assertThat(after.stream().filter(r -> jobHead.equals(r.getField("head_id"))).toList())
+                .as("the job's own rows, untouched")
+                .usingElementComparator((a, b) -> a.equals(b) ? 0 : 1)
+                .containsExactlyInAnyOrderElementsOf(before);
+        for (Record r : after) {
+            if (!card.headId().equals(r.getField("head_id"))) {
+                continue;
+            }
+            String id = (String) r.getField("slide_id");
+            assertThat(r.getField("predicted_label"))
+                    .as("label of %s", id)
+                    .isEqualTo(id.startsWith("lesion") ? "carcinoma, focal" : "benign");
+            assertThat((List<?>) r.getField("tile_attention")).hasSize(30);
+            assertThat((List<?>) r.getField("top_tiles")).hasSize(4);
+            if (id.startsWith("lesion")) {
+                Record top = (Record) ((List<?>) r.getField("top_tiles")).get(0);
+                Region lesion = lesions.get(id);
+                assertThat((Long) top.getField("x")).isBetween(lesion.x(), lesion.x() + TILE);
+                assertThat((Long) top.getField("y")).isBetween(lesion.y(), lesion.y() + TILE);
+            }
+        }
+        long snapshot = slidesSnapshot();
+        Cli again = cli("heads", "rescore", "--head", head.toString());
+        assertThat(again.code).as(again.output()).isZero();
+        assertThat(again.out).contains("Wrote 0 rows").contains("12 slides already had one");
+        assertThat(slidesSnapshot()).as("no commit the second time").isEqualTo(snapshot);
+
+        try (SlideStreamServer server = SlideStreamServer.start(job, "127.0.0.1", 0)) {
+            JsonNode detail = get(server, "/api/slides/lesion-5");
+            JsonNode newest = detail.path("results").get(0);
+            assertThat(newest.path("head_id").asText()).isEqualTo(card.headId());
+            assertThat(newest.path("predicted_label").asText()).isEqualTo("carcinoma, focal");
+            assertThat(detail.path("results").get(1).path("head_id").asText()).isEqualTo(jobHead);
+            assertThat(detail.path("results").get(1).path("predicted_label").asText())
+                    .matches("class [01]");
+            JsonNode feed = get(server, "/api/slides?q=normal-4");
+            assertThat(feed.path("total").asInt()).as("one entry per slide").isEqualTo(1);
+            assertThat(feed.path("slides").get(0).path("predicted_label").asText())
+                    .isEqualTo("benign");
+            assertThat(get(server, "/api/models").path("models").get(0).path("slides").asInt())
+                    .isEqualTo(12);
+        }
+    }
+
+    private static List<Record> slideRows() {
+        return IcebergTableReader.rows(job.iceberg(), job.iceberg().slidesTable());
+    }
+
+    private static long slidesSnapshot() {
+        return io.slidestream.sink.IcebergCatalogs.withTable(
+                job.iceberg(), job.iceberg().slidesTable(), t -> t.currentSnapshot().snapshotId());
+    }
+
+    private static JsonNode get(SlideStreamServer server, String path) throws Exception {
+        var response =
+                java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                java.net.URI.create(
+                                                        "http://127.0.0.1:" + server.port() + path))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
     }
 
     @Test
@@ -416,10 +500,10 @@ class HeadsITCase {
         }
     }
 
-    /** Runs a command on this test's stores (its Iceberg keys as -D). */
+    /** Runs a command on this test's stores (its Iceberg and aggregate keys as -D). */
     private static Cli cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(stack.keyArguments("iceberg."));
+        all.addAll(stack.keyArguments("iceberg.", "aggregate."));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code =

@@ -165,6 +165,9 @@ class ServeITCase {
         assertThat(a.path("tiles_received").asInt()).isEqualTo(12);
         assertThat(a.path("model_id").asText()).isEqualTo(model);
         assertThat(a.path("latency_ms").asLong()).isPositive();
+        // The job's ABMIL has no card: its id is its file name and checksum, its classes numbered.
+        assertThat(a.path("head_id").asText()).matches("abmil-tiny-[0-9a-f]{12}");
+        assertThat(a.path("predicted_label").asText()).matches("class [01]");
         JsonNode blank = find(all.path("slides"), "blank");
         assertThat(blank.path("error_code").asText()).isEqualTo("NO_TISSUE");
 
@@ -419,6 +422,25 @@ class ServeITCase {
                                         r.path("slide_id").asText(),
                                         r.path("latency_ms").asLong()));
         assertThat(sparkLatency).isEqualTo(latency);
+
+        Map<String, Integer> predictions = new java.util.TreeMap<>();
+        slides.forEach(
+                r ->
+                        predictions.merge(
+                                r.getField("head_id") + "/" + r.getField("predicted_label"),
+                                1,
+                                Integer::sum));
+        Map<String, Integer> sparkPredictions = new java.util.TreeMap<>();
+        spark.get("predictions_per_head")
+                .forEach(
+                        r ->
+                                sparkPredictions.put(
+                                        r.path("head_id").asText()
+                                                + "/"
+                                                + r.path("predicted_label").asText(),
+                                        r.path("slides").asInt()));
+        assertThat(sparkPredictions).isEqualTo(predictions);
+        assertThat(sparkPredictions.keySet()).allMatch(k -> k.matches("abmil-tiny-.*/class [01]"));
         System.out.println("ServeITCase: Spark's dashboard queries: " + spark);
     }
 
@@ -490,7 +512,8 @@ class ServeITCase {
                         "tiles_per_slide",
                         "class_distribution",
                         "errors_per_day",
-                        "latency");
+                        "latency",
+                        "predictions_per_head");
         return results;
     }
 
@@ -525,6 +548,11 @@ class ServeITCase {
                 .hasSize(12);
         assertThat(browser.findElements(By.cssSelector("#legend .legend-item[data-class]")))
                 .hasSize(EndToEndStack.TISSUE_CLASSES.size());
+        // The prediction by name, and which head made it.
+        assertThat(browser.findElement(By.id("prediction")).getText())
+                .matches("class [01] \\(p = [01]\\.\\d\\d\\)");
+        assertThat(browser.findElement(By.cssSelector("#viewer-head option")).getText())
+                .startsWith("abmil-tiny-");
         // The Deep Zoom tiles of the slide were drawn by OpenSeadragon.
         wait(browser)
                 .until(

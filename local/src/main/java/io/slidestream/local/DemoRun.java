@@ -432,8 +432,10 @@ public final class DemoRun {
         float p = r.getProbabilities().get(r.getPredictedClass());
         return String.format(
                 Locale.ROOT,
-                "class %d (p=%.2f), %d/%d tiles%s",
-                r.getPredictedClass(),
+                "%s (p=%.2f), %d/%d tiles%s",
+                r.getPredictedLabel().isEmpty()
+                        ? "class " + r.getPredictedClass()
+                        : r.getPredictedLabel(),
                 p,
                 r.getTilesReceived(),
                 r.getTileCount(),
@@ -487,6 +489,8 @@ public final class DemoRun {
                 tissueTiles += r.getTileCount();
                 s.put("status", r.getComplete() ? "COMPLETE" : "INCOMPLETE");
                 s.put("predicted_class", r.getPredictedClass());
+                s.put("predicted_label", r.getPredictedLabel());
+                s.put("head_id", r.getHeadId());
                 ArrayNode probs = s.putArray("probabilities");
                 r.getProbabilities().forEach(probs::add);
                 s.put("tissue_tiles", r.getTileCount());

@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns the tiles of one slide, when its window fires, into one {@link SlideResult}: the mean
- * embedding, the ABMIL slide head's logits, probabilities (softmax) and predicted class, the top-k
- * tiles by attention, and the tissue composition (share of tiles whose tile-head argmax is each
- * class). {@code completed_at} is the operator's processing time.
+ * embedding, the ABMIL slide head's logits, probabilities (softmax), predicted class and its name
+ * ({@code predicted_label}, from the head's card) with the head's id, the top-k tiles by attention,
+ * and the tissue composition (share of tiles whose tile-head argmax is each class). {@code
+ * completed_at} is the operator's processing time.
  *
  * <p><b>Failed tiles.</b> The window also receives {@linkplain TileEmbedding#failed failed-tile
  * markers} for tiles that could not be read or embedded; the trigger counts them as arrived, so a
@@ -176,6 +177,8 @@ public class SlideAggregator
         float[] logits = new float[0];
         float[] probabilities = new float[0];
         int predicted = -1;
+        String headId = "";
+        String label = "";
         List<AttentionTile> topTiles = new ArrayList<>();
         List<Float> tileAttention = new ArrayList<>();
         if (head != null) {
@@ -183,6 +186,9 @@ public class SlideAggregator
             logits = output.logits;
             probabilities = SlideStatistics.softmax(logits);
             predicted = SlideStatistics.argmax(logits);
+            headId = head.headId();
+            List<String> names = head.classNames();
+            label = predicted < names.size() ? names.get(predicted) : "class " + predicted;
             for (int i : SlideStatistics.topK(output.attention, topK)) {
                 topTiles.add(
                         new AttentionTile(bag.tiles[i].x, bag.tiles[i].y, output.attention[i]));
@@ -221,6 +227,8 @@ public class SlideAggregator
                 .setTopTiles(topTiles)
                 .setTileAttention(tileAttention)
                 .setIncompleteReason(incompleteReason)
+                .setHeadId(headId)
+                .setPredictedLabel(label)
                 .build();
     }
 

@@ -20,6 +20,7 @@ public final class OnnxSlideHead implements SlideHead {
     private final String attentionName;
     private final List<String> outputs;
     private final int classes;
+    private final HeadCard.Identity identity;
 
     private OnnxSlideHead(OnnxModel model) {
         this.model = model;
@@ -67,6 +68,7 @@ public final class OnnxSlideHead implements SlideHead {
         this.attentionName = attention;
         this.outputs = List.of(logits, attention);
         this.classes = (int) ls[1];
+        this.identity = HeadCard.identify(model.path(), classes);
     }
 
     /** Opens the ABMIL model at {@code path} with the provider settings of {@code config}. */
@@ -118,6 +120,16 @@ public final class OnnxSlideHead implements SlideHead {
     @Override
     public int dimension() {
         return dimension;
+    }
+
+    @Override
+    public String headId() {
+        return identity.headId();
+    }
+
+    @Override
+    public List<String> classNames() {
+        return identity.classes();
     }
 
     /** C, the number of slide classes. */

@@ -15,6 +15,16 @@ public interface SlideHead extends AutoCloseable {
     /** The embedding dimension D the head expects. */
     int dimension();
 
+    /** The id its predictions record ({@link HeadCard#identify}); empty when it has none. */
+    default String headId() {
+        return "";
+    }
+
+    /** The name of each class, by index; empty when the head names none. */
+    default java.util.List<String> classNames() {
+        return java.util.List.of();
+    }
+
     @Override
     void close();
 

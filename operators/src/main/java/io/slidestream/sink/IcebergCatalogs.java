@@ -222,9 +222,10 @@ public final class IcebergCatalogs {
     /**
      * Brings a table written by an earlier schema version up to {@code definition}: a column whose
      * field id the table has under another name is renamed (version 2 renamed {@code tiles.tile_id}
-     * to {@code tile_key}); a missing optional column is added (rows written before read null
-     * there). A missing required column, or a column the table has with another type, means the
-     * table is not one SlideStream wrote: refused with the table's name.
+     * to {@code tile_key}); a missing optional column, or a required one of {@link
+     * IcebergTables#ADDED_AS_OPTIONAL}, is added as optional (rows written before read null there).
+     * A missing required column, or a column the table has with another type, means the table is
+     * not one SlideStream wrote: refused with the table's name.
      */
     private static void evolveColumns(TableIdentifier id, TableDefinition definition, Table table) {
         UpdateSchema update = null;
@@ -242,7 +243,8 @@ public final class IcebergCatalogs {
                 update = update == null ? table.updateSchema() : update;
                 update.renameColumn(byId.name(), column.name());
                 changes.add("renamed " + byId.name() + " to " + column.name());
-            } else if (column.isOptional()) {
+            } else if (column.isOptional()
+                    || IcebergTables.ADDED_AS_OPTIONAL.contains(column.fieldId())) {
                 update = update == null ? table.updateSchema() : update;
                 update.addColumn(column.name(), column.type(), column.doc());
                 changes.add("added " + column.name());

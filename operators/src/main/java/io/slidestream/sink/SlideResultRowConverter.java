@@ -62,7 +62,9 @@ public final class SlideResultRowConverter implements MapFunction<SlideResult, R
                 new GenericArrayData(fractions),
                 new GenericArrayData(tiles),
                 floats(slide.getTileAttention()),
-                StringData.fromString(slide.getIncompleteReason()));
+                StringData.fromString(slide.getIncompleteReason()),
+                StringData.fromString(slide.getHeadId()),
+                StringData.fromString(slide.getPredictedLabel()));
     }
 
     private static GenericArrayData floats(List<Float> values) {

@@ -58,6 +58,20 @@ final class FakeSlideHead implements SlideHead {
     }
 
     @Override
+    public String headId() {
+        return "fake-abmil";
+    }
+
+    @Override
+    public List<String> classNames() {
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            names.add("label " + c);
+        }
+        return names;
+    }
+
+    @Override
     public void close() {
         calls.closed++;
     }

@@ -86,6 +86,8 @@ class SlideAggregatorTest {
         assertThat(result.getProbabilities().get(1)).isCloseTo(2f / 8, within(1e-6f));
         assertThat(result.getProbabilities().get(2)).isCloseTo(5f / 8, within(1e-6f));
         assertThat(result.getPredictedClass()).isEqualTo(2);
+        assertThat(result.getPredictedLabel()).isEqualTo("label 2");
+        assertThat(result.getHeadId()).isEqualTo("fake-abmil");
 
         assertThat(result.getTopTiles())
                 .extracting(AttentionTile::getX, AttentionTile::getY)
@@ -131,6 +133,8 @@ class SlideAggregatorTest {
         assertThat(result.getLogits()).isEmpty();
         assertThat(result.getProbabilities()).isEmpty();
         assertThat(result.getPredictedClass()).isEqualTo(-1);
+        assertThat(result.getPredictedLabel()).isEmpty();
+        assertThat(result.getHeadId()).isEmpty();
         assertThat(result.getTopTiles()).isEmpty();
         assertThat(result.getTileAttention()).isEmpty();
         assertThat(result.getTissueComposition()).isEmpty();

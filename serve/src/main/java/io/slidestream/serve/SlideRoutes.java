@@ -54,7 +54,9 @@ final class SlideRoutes {
         "predicted_class",
         "tissue_composition",
         "top_tiles",
-        "tile_attention"
+        "tile_attention",
+        "head_id",
+        "predicted_label"
     };
 
     /** How far back the feed looks for slides whose tiles are being stored. */
@@ -87,6 +89,8 @@ final class SlideRoutes {
             String status,
             String modelId,
             Integer predictedClass,
+            String predictedLabel,
+            String headId,
             Integer tileCount,
             Integer tilesReceived,
             Instant time,
@@ -175,7 +179,20 @@ final class SlideRoutes {
         List<Entry> entries = new ArrayList<>();
         // The latest scan each slide has a result or a failure of.
         Map<String, Instant> settled = new java.util.HashMap<>();
+        // One entry per slide and model: several heads' predictions share it, and the entry shows
+        // the newest one (a head the lab trained and re-scored with, over the job's own).
+        Map<String, Record> newest = new java.util.LinkedHashMap<>();
         for (Record r : rows(iceberg.slidesTable(), SLIDE_COLUMNS)) {
+            newest.merge(
+                    r.getField("slide_id") + "\u0000" + r.getField("model_id"),
+                    r,
+                    (a, b) ->
+                            instant(b.getField("completed_at"))
+                                            .isAfter(instant(a.getField("completed_at")))
+                                    ? b
+                                    : a);
+        }
+        for (Record r : newest.values()) {
             Instant scanned = instant(r.getField("scanned_at"));
             Instant completed = instant(r.getField("completed_at"));
             boolean complete = (Boolean) r.getField("complete");
@@ -187,6 +204,8 @@ final class SlideRoutes {
                             complete ? "complete" : "partial",
                             (String) r.getField("model_id"),
                             (Integer) r.getField("predicted_class"),
+                            label(r),
+                            (String) r.getField("head_id"),
                             (Integer) r.getField("tile_count"),
                             (Integer) r.getField("tiles_received"),
                             completed,
@@ -206,6 +225,8 @@ final class SlideRoutes {
                             slideId,
                             (String) r.getField("uri"),
                             "failed",
+                            null,
+                            null,
                             null,
                             null,
                             null,
@@ -268,6 +289,8 @@ final class SlideRoutes {
                             "in_progress",
                             (String) r.getField("model_id"),
                             null,
+                            null,
+                            null,
                             (Integer) r.getField("tile_count"),
                             e == null ? 1 : e.tilesReceived() + 1,
                             scanned,
@@ -276,6 +299,19 @@ final class SlideRoutes {
                             null));
         }
         return new ArrayList<>(open.values());
+    }
+
+    /**
+     * The name of the predicted class: as the head's card named it, else {@code class N} (rows
+     * written before heads had names); null without a prediction.
+     */
+    private static String label(Record r) {
+        Integer predicted = (Integer) r.getField("predicted_class");
+        if (predicted == null || predicted < 0) {
+            return null;
+        }
+        String label = (String) r.getField("predicted_label");
+        return label == null || label.isEmpty() ? "class " + predicted : label;
     }
 
     private static Instant later(Instant a, Instant b) {
@@ -289,6 +325,8 @@ final class SlideRoutes {
         o.put("status", e.status());
         o.put("model_id", e.modelId());
         o.put("predicted_class", e.predictedClass());
+        o.put("predicted_label", e.predictedLabel());
+        o.put("head_id", e.headId());
         o.put("tile_count", e.tileCount());
         o.put("tiles_received", e.tilesReceived());
         o.put("time", e.time().toString());
@@ -306,10 +344,16 @@ final class SlideRoutes {
         ArrayNode results = root.putArray("results");
         String uri = null;
         List<String> classes = stores.config().aggregate().tissueClasses();
+        List<Record> ofSlide = new ArrayList<>();
         for (Record r : rows(iceberg.slidesTable(), SLIDE_COLUMNS)) {
-            if (!slideId.equals(r.getField("slide_id"))) {
-                continue;
+            if (slideId.equals(r.getField("slide_id"))) {
+                ofSlide.add(r);
             }
+        }
+        // Newest prediction first: one result per model and head.
+        ofSlide.sort(
+                Comparator.comparing((Record r) -> instant(r.getField("completed_at"))).reversed());
+        for (Record r : ofSlide) {
             uri = (String) r.getField("uri");
             ObjectNode o = results.addObject();
             o.put("model_id", (String) r.getField("model_id"));
@@ -317,6 +361,8 @@ final class SlideRoutes {
             o.put("tile_count", (Integer) r.getField("tile_count"));
             o.put("tiles_received", (Integer) r.getField("tiles_received"));
             o.put("predicted_class", (Integer) r.getField("predicted_class"));
+            o.put("predicted_label", label(r));
+            o.put("head_id", (String) r.getField("head_id"));
             ArrayNode p = o.putArray("probabilities");
             ((List<?>) r.getField("probabilities")).forEach(v -> p.add(((Number) v).floatValue()));
             ArrayNode composition = o.putArray("tissue_composition");
@@ -466,7 +512,7 @@ final class SlideRoutes {
                     "Query parameter 'bucket' takes minute, hour or day, got '" + bucket + "'");
         }
         Map<Instant, List<Record>> buckets = new TreeMap<>();
-        for (Record r : rows(stores.config().iceberg().slidesTable(), SLIDE_COLUMNS)) {
+        for (Record r : firstResults()) {
             Instant completed = instant(r.getField("completed_at"));
             buckets.computeIfAbsent(completed.truncatedTo(unit), b -> new ArrayList<>()).add(r);
         }
@@ -500,9 +546,28 @@ final class SlideRoutes {
         ServeJson.send(ctx, root);
     }
 
+    /**
+     * The first result of each slide and model: the job's own, written when the slide completed;
+     * later rows of other heads (a re-score) are predictions, not throughput.
+     */
+    private List<Record> firstResults() {
+        Map<String, Record> first = new java.util.LinkedHashMap<>();
+        for (Record r : rows(stores.config().iceberg().slidesTable(), SLIDE_COLUMNS)) {
+            first.merge(
+                    r.getField("slide_id") + "\u0000" + r.getField("model_id"),
+                    r,
+                    (a, b) ->
+                            instant(b.getField("completed_at"))
+                                            .isBefore(instant(a.getField("completed_at")))
+                                    ? b
+                                    : a);
+        }
+        return new ArrayList<>(first.values());
+    }
+
     private void models(Context ctx) {
         Map<String, Integer> counts = new TreeMap<>();
-        for (Record r : rows(stores.config().iceberg().slidesTable(), SLIDE_COLUMNS)) {
+        for (Record r : firstResults()) {
             counts.merge((String) r.getField("model_id"), 1, Integer::sum);
         }
         ObjectNode root = JSON.objectNode();

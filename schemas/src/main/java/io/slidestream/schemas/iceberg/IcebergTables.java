@@ -29,9 +29,10 @@ import org.apache.iceberg.types.Types;
  * place.
  *
  * <p>{@code tiles} and {@code slides} are written in upsert mode on their identifier fields: {@code
- * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id). A duplicate
- * or replayed write replaces the row instead of adding one, and a re-scan of a slide replaces its
- * rows (the latest write wins). {@code slide_errors} is appended to: it is a log.
+ * tiles} on (slide_id, model_id, level, x, y), {@code slides} on (slide_id, model_id, head_id), so
+ * the predictions of several heads for one slide live side by side. A duplicate or replayed write
+ * replaces the row instead of adding one, and a re-scan of a slide replaces its rows (the latest
+ * write wins). {@code slide_errors} is appended to: it is a log.
  *
  * <p>Field ids are part of the table format: append new columns with new ids, never renumber.
  */
@@ -175,10 +176,31 @@ public final class IcebergTables {
                                     Types.StringType.get(),
                                     "Why the result is partial (TILES_FAILED, STALLED,"
                                             + " MAX_DURATION, END_OF_INPUT: details); empty when"
-                                            + " complete")),
-                    Set.of(2, 4));
+                                            + " complete"),
+                            required(
+                                    44,
+                                    "head_id",
+                                    Types.StringType.get(),
+                                    "The slide head of this prediction (card head_id, or file"
+                                            + " name + checksum); empty without a head"),
+                            optional(
+                                    45,
+                                    "predicted_label",
+                                    Types.StringType.get(),
+                                    "Class name of predicted_class in the head's card")),
+                    Set.of(2, 4, 44));
 
-    /** Unpartitioned: one small row per slide and model, upserted on (slide_id, model_id). */
+    /**
+     * Required columns added after a table's first version: a table created before gets them as
+     * optional columns (rows written before read null there) and keeps its old identifier fields;
+     * writers still upsert on the full key, which Iceberg's equality deletes match null to null.
+     */
+    public static final Set<Integer> ADDED_AS_OPTIONAL = Set.of(44);
+
+    /**
+     * Unpartitioned: one small row per slide, model and head, upserted on (slide_id, model_id,
+     * head_id).
+     */
     public static final PartitionSpec SLIDES_PARTITIONING = PartitionSpec.unpartitioned();
 
     /** One row per failed slide or undecodable event ({@code SlideFailed}). */

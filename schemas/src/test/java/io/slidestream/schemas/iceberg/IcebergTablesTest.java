@@ -35,7 +35,8 @@ class IcebergTablesTest {
         assertThat(IcebergTables.TILES_TABLE.upsertKey())
                 .containsExactly("slide_id", "model_id", "level", "x", "y");
         assertThat(IcebergTables.SLIDES_PARTITIONING.isUnpartitioned()).isTrue();
-        assertThat(IcebergTables.SLIDES_TABLE.upsertKey()).containsExactly("slide_id", "model_id");
+        assertThat(IcebergTables.SLIDES_TABLE.upsertKey())
+                .containsExactly("slide_id", "model_id", "head_id");
         assertThat(IcebergTables.SLIDE_ERRORS_TABLE.upsertKey()).isEmpty();
         // Equality deletes reach only rows of their partition: every partition source must be
         // part of the upsert key.

@@ -1,4 +1,4 @@
-package io.slidestream.heads;
+package io.slidestream.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,11 +14,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A trained head's card, {@code head.json} beside its {@code head.onnx}: {@code head_id} (the task
- * and the first 12 hex digits of the ONNX file's SHA-256, so a retrained head gets a new id),
- * {@code task}, {@code classes} (index as a string → class name), the {@code model_id} and
- * dimension D of the embeddings it reads, the cross-validation {@code metrics}, the number of
- * slides, the seed, and how it was trained. {@link #requireFits} refuses it for another model.
+ * A trained slide head's card, {@code head.json} beside its {@code head.onnx} ({@code heads train}
+ * writes both): {@code head_id} (the task and the first 12 hex digits of the ONNX file's SHA-256,
+ * so a retrained head gets a new id), {@code task}, {@code classes} (index as a string → class
+ * name), the {@code model_id} and dimension D of the embeddings it reads, the cross-validation
+ * {@code metrics}, the number of slides, the seed, and how it was trained. {@link #requireFits}
+ * refuses it for another model.
+ *
+ * <p>{@link #identify} names any slide-head ONNX file the way results record it: by its card when
+ * one lies beside it, else by the file name plus the same checksum prefix as model ids, with
+ * classes named {@code class 0}, {@code class 1}, ...
  */
 public record HeadCard(
         String headId,
@@ -62,6 +67,57 @@ public record HeadCard(
         } catch (IOException e) {
             throw new UncheckedIOException("could not write " + dir.resolve(FILE), e);
         }
+    }
+
+    /** A slide head's id and class names, as its predictions record them. */
+    public record Identity(String headId, List<String> classes) implements java.io.Serializable {}
+
+    /**
+     * The identity of the slide head {@code onnx} with {@code classes} outputs: from the card
+     * {@code head.json} beside a file named {@code head.onnx} (checked to describe this very file),
+     * else the file name without {@code .onnx} plus the first 12 hex digits of its SHA-256.
+     *
+     * @throws SlideStreamException {@code MODEL_INVALID} when the card is for another file or
+     *     another number of classes
+     */
+    public static Identity identify(Path onnx, int classes) {
+        String sha = ModelCard.cachedSha256(onnx);
+        String suffix = "-" + sha.substring(0, ModelCard.ID_CHECKSUM_CHARS);
+        Path dir = onnx.toAbsolutePath().getParent();
+        if (onnx.getFileName().toString().equals(MODEL_FILE)
+                && dir != null
+                && Files.isRegularFile(dir.resolve(FILE))) {
+            HeadCard card;
+            try {
+                card = read(dir);
+            } catch (SlideStreamException e) {
+                throw new SlideStreamException(ErrorCode.MODEL_INVALID, e.getMessage(), e);
+            }
+            if (!card.headId().endsWith(suffix) || card.classes().size() != classes) {
+                throw new SlideStreamException(
+                        ErrorCode.MODEL_INVALID,
+                        dir.resolve(FILE)
+                                + " (head "
+                                + card.headId()
+                                + ", "
+                                + card.classes().size()
+                                + " classes) does not describe "
+                                + onnx
+                                + " (checksum "
+                                + sha.substring(0, ModelCard.ID_CHECKSUM_CHARS)
+                                + ", "
+                                + classes
+                                + " classes): copy head.onnx and head.json together");
+            }
+            return new Identity(card.headId(), card.classes());
+        }
+        String f = onnx.getFileName().toString();
+        String stem = f.endsWith(".onnx") ? f.substring(0, f.length() - 5) : f;
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < classes; i++) {
+            names.add("class " + i);
+        }
+        return new Identity(stem + suffix, List.copyOf(names));
     }
 
     /** Reads {@code dir/head.json}. */
