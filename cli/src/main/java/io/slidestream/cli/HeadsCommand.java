@@ -2,7 +2,9 @@ package io.slidestream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.slidestream.aggregate.AggregateConfig;
+import io.slidestream.config.KafkaConfig;
 import io.slidestream.heads.ArchiveRescore;
+import io.slidestream.heads.HeadRollout;
 import io.slidestream.heads.HeadScorer;
 import io.slidestream.heads.HeadTrainer;
 import io.slidestream.heads.StoredBags;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code slidestream heads}: slide heads a lab trains on its own labelled slides. */
@@ -27,7 +30,9 @@ import picocli.CommandLine.Spec;
         subcommands = {
             HeadsCommand.Train.class,
             HeadsCommand.Predict.class,
-            HeadsCommand.Rescore.class
+            HeadsCommand.Rescore.class,
+            HeadsCommand.Deploy.class,
+            HeadsCommand.Retire.class
         })
 final class HeadsCommand implements Runnable {
 
@@ -270,6 +275,66 @@ final class HeadsCommand implements Runnable {
             }
             return 0;
         }
+    }
+
+    /** {@code heads deploy}: a trained head goes live in the running job. */
+    @Command(
+            name = "deploy",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Announce a trained head to the running job (kafka.topic.heads): from then on"
+                            + " every new slide of its model gets its prediction too, without a"
+                            + " restart. DIR must be readable by every TaskManager (shared storage,"
+                            + " as slide files).")
+    static final class Deploy implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin JobConfigOptions config;
+
+        @Parameters(paramLabel = "DIR", description = "The folder `heads train --out` wrote.")
+        Path head;
+
+        @Override
+        public Integer call() {
+            HeadCard card = rollout(config).deploy(head);
+            spec.commandLine()
+                    .getOut()
+                    .printf(
+                            "Head %s (%s) announced for model %s: every later slide of that model"
+                                    + " gets its prediction%n",
+                            card.headId(), String.join(", ", card.classes()), card.modelId());
+            return 0;
+        }
+    }
+
+    /** {@code heads retire}: a live head predicts no more. */
+    @Command(
+            name = "retire",
+            mixinStandardHelpOptions = true,
+            description = "Tell the running job to stop predicting with a deployed head.")
+    static final class Retire implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin JobConfigOptions config;
+
+        @Parameters(paramLabel = "HEAD_ID", description = "The head's id (its card's head_id).")
+        String headId;
+
+        @Override
+        public Integer call() {
+            rollout(config).retire(headId);
+            spec.commandLine().getOut().printf("Head %s retired%n", headId);
+            return 0;
+        }
+    }
+
+    private static HeadRollout rollout(JobConfigOptions options) {
+        KafkaConfig kafka = KafkaConfig.from(options.load());
+        return new HeadRollout(
+                kafka.bootstrapServers(),
+                kafka.headsTopic(),
+                kafka.clientPropertiesAsProperties(),
+                java.time.Duration.ofSeconds(30));
     }
 
     /** The slide, label, probability, top tile table of predict and rescore, and its rate. */

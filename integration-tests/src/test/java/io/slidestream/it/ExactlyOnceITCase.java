@@ -248,6 +248,11 @@ class ExactlyOnceITCase {
         }
 
         @Override
+        public void slides(DataStream<SlideResult> slides, DataStream<SlideResult> otherHeads) {
+            real.slides(slides, otherHeads);
+        }
+
+        @Override
         public void failures(DataStream<SlideFailed> failures) {
             real.failures(failures);
         }

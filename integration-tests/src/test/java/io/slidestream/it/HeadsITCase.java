@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slidestream.cli.SlideStreamCli;
+import io.slidestream.config.KafkaOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.heads.FeatureBag;
@@ -36,8 +37,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.data.Record;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -129,6 +133,39 @@ class HeadsITCase {
         return EndToEndStack.writeSlide(b.build(), file, 30);
     }
 
+    static Cli training;
+
+    /**
+     * The head trained on slides 0-3 of each class (4-fold cross-validation, seed 7), once for the
+     * tests that need it.
+     */
+    private static synchronized Path trainedHead() throws Exception {
+        Path out = dir.resolve("head-lesion");
+        if (training == null) {
+            Path labels = dir.resolve("lesion.csv");
+            StringBuilder csv = new StringBuilder("slide_id,label\n");
+            for (int i = 0; i < TRAINED_PER_CLASS; i++) {
+                csv.append("lesion-").append(i).append(",\"carcinoma, focal\"\n");
+                csv.append("normal-").append(i).append(",benign\n");
+            }
+            Files.writeString(labels, csv);
+            training =
+                    cli(
+                            "heads",
+                            "train",
+                            "--labels",
+                            labels.toString(),
+                            "--out",
+                            out.toString(),
+                            "--folds",
+                            "4",
+                            "--seed",
+                            "7");
+            assertThat(training.code).as(training.output()).isZero();
+        }
+        return out;
+    }
+
     @AfterAll
     static void stop() {
         if (stack != null) {
@@ -139,7 +176,14 @@ class HeadsITCase {
     @Test
     void exportedBagsReadBackWithH5pyEqualToTheTilesTable() throws Exception {
         Path out = dir.resolve("bags");
-        Cli export = cli("bags", "export", "--out", out.toString());
+        Cli export =
+                cli(
+                        "bags",
+                        "export",
+                        "--out",
+                        out.toString(),
+                        "--slides",
+                        String.join(",", archive()));
         assertThat(export.code).as(export.output()).isZero();
         assertThat(export.out).contains("Wrote 12 bags (360 tiles, D=256");
 
@@ -359,16 +403,18 @@ class HeadsITCase {
      * were, commits nothing the second time, and the service shows the lab's label and head.
      */
     private static void rescoreTheArchive(Path head, HeadCard card) throws Exception {
-        List<Record> before = slideRows();
+        List<Record> before = archiveRows();
         assertThat(before).hasSize(12);
-        String jobHead = (String) before.get(0).getField("head_id");
+        String jobHead = jobHeadId();
+        assertThat(before).allMatch(r -> jobHead.equals(r.getField("head_id")));
         assertThat(jobHead).startsWith("abmil-tiny-");
+        String slides = String.join(",", archive());
 
-        Cli rescore = cli("heads", "rescore", "--head", head.toString());
+        Cli rescore = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
         assertThat(rescore.code).as(rescore.output()).isZero();
         System.out.println(rescore.out);
         assertThat(rescore.out).contains("Wrote 12 rows of head " + card.headId());
-        List<Record> after = slideRows();
+        List<Record> after = archiveRows();
         assertThat(after).hasSize(24);
         assertThat(after.stream().filter(r -> jobHead.equals(r.getField("head_id"))).toList())
                 .as("the job's own rows, untouched")
@@ -392,7 +438,7 @@ class HeadsITCase {
             }
         }
         long snapshot = slidesSnapshot();
-        Cli again = cli("heads", "rescore", "--head", head.toString());
+        Cli again = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
         assertThat(again.code).as(again.output()).isZero();
         assertThat(again.out).contains("Wrote 0 rows").contains("12 slides already had one");
         assertThat(slidesSnapshot()).as("no commit the second time").isEqualTo(snapshot);
@@ -409,9 +455,18 @@ class HeadsITCase {
             assertThat(feed.path("total").asInt()).as("one entry per slide").isEqualTo(1);
             assertThat(feed.path("slides").get(0).path("predicted_label").asText())
                     .isEqualTo("benign");
+            long slidesWithResults =
+                    slideRows().stream().map(r -> r.getField("slide_id")).distinct().count();
             assertThat(get(server, "/api/models").path("models").get(0).path("slides").asInt())
-                    .isEqualTo(12);
+                    .as("slides with a result, each once")
+                    .isEqualTo(slidesWithResults);
         }
+    }
+
+    /** The slides table's rows of the twelve slides of the first run. */
+    private static List<Record> archiveRows() {
+        List<String> ids = archive();
+        return slideRows().stream().filter(r -> ids.contains(r.getField("slide_id"))).toList();
     }
 
     private static List<Record> slideRows() {
@@ -434,6 +489,144 @@ class HeadsITCase {
                                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
+    }
+
+    /**
+     * {@code heads deploy} into a running job: the next slide gets the head's prediction beside the
+     * job's; after a stop with savepoint and a restore (the announcement is not read again: the
+     * source resumes behind it) the head is still live; {@code heads retire} ends it.
+     */
+    @Test
+    void aDeployedHeadPredictsInTheRunningJobAndSurvivesARestore() throws Exception {
+        Path head = trainedHead();
+        HeadCard card = HeadCard.read(head);
+        Path slides = Files.createDirectories(dir.resolve("live-slides"));
+        Map<String, String> keys =
+                Map.of(
+                        KafkaOptions.GROUP_ID.key(), "heads-live",
+                        KafkaOptions.TRANSACTIONAL_ID_PREFIX.key(), "heads-live",
+                        KafkaOptions.STARTING_OFFSETS.key(), "LATEST");
+        SlideStreamConfig live = stack.config(keys);
+        JobClient running = EndToEndStack.submit(live, "heads-live");
+        try {
+            Cli deploy = cli("heads", "deploy", head.toString());
+            assertThat(deploy.code).as(deploy.output()).isZero();
+            assertThat(deploy.out)
+                    .contains("Head " + card.headId() + " (benign, carcinoma, focal)");
+            awaitHeadsRead(running, 1);
+
+            publish(slides, "live-lesion-1", 301, lesions.get("lesion-1"));
+            awaitPrediction(running, "live-lesion-1", card.headId(), "carcinoma, focal");
+
+            String savepoint =
+                    running.stopWithSavepoint(
+                                    false,
+                                    dir.resolve("savepoints").toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(2, TimeUnit.MINUTES);
+            running = EndToEndStack.resume(live, "heads-live", savepoint);
+            publish(slides, "live-normal-2", 302, null);
+            awaitPrediction(running, "live-normal-2", card.headId(), "benign");
+
+            Cli retire = cli("heads", "retire", card.headId());
+            assertThat(retire.code).as(retire.output()).isZero();
+            awaitHeadsRead(running, 2);
+            publish(slides, "live-lesion-3", 303, lesions.get("lesion-2"));
+            JobClient job = running;
+            EndToEndStack.awaitWhileRunning(
+                    job,
+                    Duration.ofMinutes(2),
+                    "the job's result of live-lesion-3",
+                    () -> !predictions("live-lesion-3").isEmpty());
+            assertThat(predictions("live-lesion-3"))
+                    .as("heads of live-lesion-3 after the retirement")
+                    .containsOnlyKeys(jobHeadId());
+        } finally {
+            EndToEndStack.cancel(running);
+        }
+    }
+
+    /** The head id the job records for its own slide head (the fixture's ABMIL, no card). */
+    private static String jobHeadId() {
+        return io.slidestream.inference.HeadCard.identify(
+                        job.inference().slideHeadPath().orElseThrow(), 2)
+                .headId();
+    }
+
+    /** The twelve slides of the first run, in id order. */
+    private static List<String> archive() {
+        List<String> ids = new ArrayList<>(lesions.keySet());
+        ids.addAll(normals);
+        return ids.stream().sorted().toList();
+    }
+
+    private static void publish(Path folder, String id, long seed, Region lesion) throws Exception {
+        Path file = write(folder.resolve(id + ".tiff"), seed, lesion);
+        try (SlidePublisher publisher = stack.publisher("heads-live")) {
+            publisher.publish(
+                    SlideScanned.newBuilder()
+                            .setSlideId(id)
+                            .setUri(file.toString())
+                            .setScannedAt(Instant.now())
+                            .setScannerId("heads-live")
+                            .build());
+        }
+    }
+
+    /**
+     * Waits until a completed checkpoint covers the first {@code records} announcements: the heads
+     * source commits its offsets to Kafka only then, after the live-heads operator has put them
+     * into its state.
+     */
+    private static void awaitHeadsRead(JobClient job, long records) {
+        EndToEndStack.awaitWhileRunning(
+                job,
+                Duration.ofMinutes(2),
+                records + " head announcement(s) in a completed checkpoint",
+                () -> committedHeadsOffset() >= records);
+    }
+
+    /** The heads source's committed offsets, summed over the topic's partitions. */
+    private static long committedHeadsOffset() {
+        try (Admin admin =
+                Admin.create(
+                        Map.of(
+                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                stack.bootstrapServers()))) {
+            return admin
+                    .listConsumerGroupOffsets("heads-live-heads")
+                    .partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS)
+                    .values()
+                    .stream()
+                    .filter(java.util.Objects::nonNull)
+                    .mapToLong(o -> o.offset())
+                    .sum();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not read the heads source's offsets", e);
+        }
+    }
+
+    private static void awaitPrediction(
+            JobClient job, String slideId, String headId, String label) {
+        EndToEndStack.awaitWhileRunning(
+                job,
+                Duration.ofMinutes(2),
+                "the prediction of head " + headId + " for " + slideId,
+                () -> predictions(slideId).containsKey(headId));
+        Map<String, String> labels = predictions(slideId);
+        assertThat(labels).as("heads of %s", slideId).hasSize(2).containsEntry(headId, label);
+    }
+
+    /** Head id to predicted label of {@code slideId}'s rows in the slides table. */
+    private static Map<String, String> predictions(String slideId) {
+        Map<String, String> labels = new TreeMap<>();
+        for (Record r : slideRows()) {
+            if (slideId.equals(r.getField("slide_id"))) {
+                labels.put((String) r.getField("head_id"), (String) r.getField("predicted_label"));
+            }
+        }
+        return labels;
     }
 
     @Test
@@ -500,10 +693,10 @@ class HeadsITCase {
         }
     }
 
-    /** Runs a command on this test's stores (its Iceberg and aggregate keys as -D). */
+    /** Runs a command on this test's stores (its Iceberg, aggregate and Kafka keys as -D). */
     private static Cli cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(stack.keyArguments("iceberg.", "aggregate."));
+        all.addAll(stack.keyArguments("iceberg.", "aggregate.", "kafka."));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code =

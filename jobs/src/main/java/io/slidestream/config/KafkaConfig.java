@@ -12,8 +12,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The job's Kafka settings, validated at start: each component is the {@link KafkaOptions} key of
@@ -26,6 +30,7 @@ public record KafkaConfig(
         String scannedTopic,
         String resultsTopic,
         String deadLetterTopic,
+        String headsTopic,
         String groupId,
         StartingOffsets startingOffsets,
         String transactionalIdPrefix,
@@ -56,6 +61,7 @@ public record KafkaConfig(
         scannedTopic = topic(KafkaOptions.TOPIC_SCANNED, scannedTopic);
         resultsTopic = topic(KafkaOptions.TOPIC_RESULTS, resultsTopic);
         deadLetterTopic = topic(KafkaOptions.TOPIC_DEAD_LETTER, deadLetterTopic);
+        headsTopic = topic(KafkaOptions.TOPIC_HEADS, headsTopic);
         if (scannedTopic.equals(resultsTopic) || scannedTopic.equals(deadLetterTopic)) {
             throw InvalidConfig.of(
                     KafkaOptions.TOPIC_SCANNED,
@@ -79,6 +85,7 @@ public record KafkaConfig(
                 read(conf, KafkaOptions.TOPIC_SCANNED),
                 read(conf, KafkaOptions.TOPIC_RESULTS),
                 read(conf, KafkaOptions.TOPIC_DEAD_LETTER),
+                read(conf, KafkaOptions.TOPIC_HEADS),
                 read(conf, KafkaOptions.GROUP_ID),
                 read(conf, KafkaOptions.STARTING_OFFSETS),
                 read(conf, KafkaOptions.TRANSACTIONAL_ID_PREFIX),
@@ -94,6 +101,29 @@ public record KafkaConfig(
                 .groupId(groupId)
                 .startingOffsets(startingOffsets)
                 .properties(clientPropertiesAsProperties());
+    }
+
+    /**
+     * The source of head announcements: every record of {@code kafka.topic.heads} from the start (a
+     * head deployed before the job first ran still counts), then from the offsets in the job's
+     * checkpoints; its own consumer group. A topic that does not exist yet is looked for again
+     * every minute.
+     */
+    @SuppressWarnings("deprecation")
+    public KafkaSource<String> headsSource() {
+        return KafkaSource.<String>builder()
+                .setBootstrapServers(bootstrapServers)
+                // A pattern, not a topic list: a missing topic is no partitions (found once it is
+                // created), not a failing job.
+                .setTopicPattern(java.util.regex.Pattern.compile(Pattern.quote(headsTopic)))
+                .setGroupId(groupId + "-heads")
+                .setStartingOffsets(
+                        // Kafka 4 deprecates OffsetResetStrategy; the connector still takes it.
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setValueOnlyDeserializer(new SimpleStringSchema())
+                .setProperties(clientPropertiesAsProperties())
+                .setProperty("partition.discovery.interval.ms", "60000")
+                .build();
     }
 
     /** The exactly-once results and dead-letter sinks. */
@@ -123,6 +153,8 @@ public record KafkaConfig(
                 + resultsTopic
                 + "/"
                 + deadLetterTopic
+                + "/"
+                + headsTopic
                 + ", groupId="
                 + groupId
                 + ", clientProperties="

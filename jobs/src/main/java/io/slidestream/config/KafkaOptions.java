@@ -42,6 +42,16 @@ public final class KafkaOptions {
                     .defaultValue("slides.dead-letter")
                     .withDescription("Topic of SlideFailed records (Avro binary, key slide_id).");
 
+    public static final ConfigOption<String> TOPIC_HEADS =
+            key("kafka.topic.heads")
+                    .stringType()
+                    .defaultValue("slides.heads")
+                    .withDescription(
+                            "Topic of slide-head announcements (JSON, key head_id; `heads deploy` and"
+                                    + " `heads retire` write it): the job broadcasts it to the slide"
+                                    + " aggregate, so a new head predicts for every later slide"
+                                    + " without a restart. One partition; compaction suits it.");
+
     public static final ConfigOption<String> GROUP_ID =
             key("kafka.group-id")
                     .stringType()

@@ -17,6 +17,15 @@ public interface JobSinks {
     /** Every slide result (Iceberg {@code slides}, Milvus {@code slides}, Kafka results). */
     void slides(DataStream<SlideResult> slides);
 
+    /**
+     * The job's slide results and the live heads' predictions for the same slides ({@code
+     * otherHeads}): both to the slides table and the results topic; Milvus keeps one slide entity
+     * per slide and model, so it gets the job's results only.
+     */
+    default void slides(DataStream<SlideResult> slides, DataStream<SlideResult> otherHeads) {
+        slides(slides.union(otherHeads));
+    }
+
     /** Every failed slide or event (Kafka dead letter, Iceberg {@code slide_errors}). */
     void failures(DataStream<SlideFailed> failures);
 }

@@ -1,5 +1,7 @@
 package io.slidestream.job;
 
+import io.slidestream.aggregate.LiveHeads;
+import io.slidestream.aggregate.SlideAggregator;
 import io.slidestream.aggregate.SlideHeadFactory;
 import io.slidestream.aggregate.SlideWindows;
 import io.slidestream.config.ConfigKeys;
@@ -46,6 +48,7 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -86,6 +89,7 @@ public final class SlideStreamJob {
     public static final String EMBED_FAILURES_UID = "embed-failures";
     public static final String TILE_WRITES_UID = "tile-writes";
     public static final String WINDOW_INPUT_UID = "window-input";
+    public static final String HEADS_SOURCE_UID = "kafka-slides-heads";
 
     /** How long a barrier waits for alignment before it overtakes the buffered records. */
     public static final Duration ALIGNMENT_BEFORE_UNALIGNED = Duration.ofSeconds(1);
@@ -354,7 +358,29 @@ public final class SlideStreamJob {
                                 windowInput, new SlideWindows.SlideIdKey(), Types.STRING),
                         config.aggregate(),
                         slideHead(config.inference()));
-        sinks.slides(results);
+        if (config.aggregate().liveHeads()) {
+            // Heads deployed while the job runs: their announcements are broadcast to every
+            // instance, which keeps the live set in broadcast state.
+            BroadcastStream<String> heads =
+                    env.fromSource(
+                                    config.kafka().headsSource(),
+                                    WatermarkStrategy.noWatermarks(),
+                                    "Kafka " + config.kafka().headsTopic())
+                            .uid(HEADS_SOURCE_UID)
+                            .setParallelism(1)
+                            .broadcast(LiveHeads.STATE);
+            SingleOutputStreamOperator<SlideResult> live =
+                    results.getSideOutput(SlideAggregator.BAGS)
+                            .connect(heads)
+                            .process(
+                                    new LiveHeads(config.aggregate(), config.inference()),
+                                    SlideStreamTypes.SLIDE_RESULT)
+                            .uid(LiveHeads.UID)
+                            .name(LiveHeads.NAME);
+            sinks.slides(results, live);
+        } else {
+            sinks.slides(results);
+        }
 
         DataStream<SlideFailed> embedFailures =
                 tiles.getSideOutput(TileEmbeddingRouter.FAILED_TILES)

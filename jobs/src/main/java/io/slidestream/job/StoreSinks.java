@@ -42,11 +42,21 @@ public final class StoreSinks implements JobSinks {
 
     @Override
     public void slides(DataStream<SlideResult> slides) {
-        IcebergSinks.appendSlides(slides, config.iceberg());
-        slides.sinkTo(new MilvusSlideSink(config.milvus()))
+        write(slides, slides);
+    }
+
+    @Override
+    public void slides(DataStream<SlideResult> slides, DataStream<SlideResult> otherHeads) {
+        write(slides, slides.union(otherHeads));
+    }
+
+    private void write(DataStream<SlideResult> jobResults, DataStream<SlideResult> all) {
+        IcebergSinks.appendSlides(all, config.iceberg());
+        jobResults
+                .sinkTo(new MilvusSlideSink(config.milvus()))
                 .uid(MILVUS_SLIDES_UID)
                 .name("Milvus slides (upsert)");
-        slides.sinkTo(kafka.results(config.kafka().resultsTopic()))
+        all.sinkTo(kafka.results(config.kafka().resultsTopic()))
                 .uid(KAFKA_RESULTS_UID)
                 .name("Kafka slides.results (exactly once)");
     }

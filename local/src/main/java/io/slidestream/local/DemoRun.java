@@ -798,6 +798,11 @@ public final class DemoRun {
         }
 
         @Override
+        public void slides(DataStream<SlideResult> slides, DataStream<SlideResult> otherHeads) {
+            delegate.slides(slides, otherHeads);
+        }
+
+        @Override
         public void failures(DataStream<SlideFailed> failures) {
             delegate.failures(failures);
         }

@@ -25,6 +25,7 @@ public final class EmbeddedStack implements AutoCloseable {
     public static final String SCANNED_TOPIC = "slides.scanned";
     public static final String RESULTS_TOPIC = "slides.results";
     public static final String DEAD_LETTER_TOPIC = "slides.dead-letter";
+    public static final String HEADS_TOPIC = "slides.heads";
 
     private final Path workDir;
     private final EmbeddedKafkaBroker kafka;
@@ -57,7 +58,7 @@ public final class EmbeddedStack implements AutoCloseable {
             throw e;
         }
         kafka.createTopics(partitions, SCANNED_TOPIC);
-        kafka.createTopics(1, RESULTS_TOPIC, DEAD_LETTER_TOPIC);
+        kafka.createTopics(1, RESULTS_TOPIC, DEAD_LETTER_TOPIC, HEADS_TOPIC);
         return new EmbeddedStack(workDir, kafka, milvus);
     }
 
@@ -68,6 +69,7 @@ public final class EmbeddedStack implements AutoCloseable {
         keys.put(KafkaOptions.TOPIC_SCANNED.key(), SCANNED_TOPIC);
         keys.put(KafkaOptions.TOPIC_RESULTS.key(), RESULTS_TOPIC);
         keys.put(KafkaOptions.TOPIC_DEAD_LETTER.key(), DEAD_LETTER_TOPIC);
+        keys.put(KafkaOptions.TOPIC_HEADS.key(), HEADS_TOPIC);
         keys.put(
                 KafkaOptions.STARTING_OFFSETS.key(),
                 SlideScannedSource.StartingOffsets.EARLIEST.name());

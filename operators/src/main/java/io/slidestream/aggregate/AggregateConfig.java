@@ -21,7 +21,8 @@ public record AggregateConfig(
         Duration slideMaxDuration,
         Duration doneRetention,
         int topK,
-        List<String> tissueClasses)
+        List<String> tissueClasses,
+        boolean liveHeads)
         implements Serializable {
 
     public AggregateConfig {
@@ -69,7 +70,8 @@ public record AggregateConfig(
                 read(conf, AggregateOptions.SLIDE_MAX_DURATION),
                 read(conf, AggregateOptions.DONE_RETENTION),
                 read(conf, AggregateOptions.TOP_K),
-                conf.getOptional(AggregateOptions.TISSUE_CLASSES).orElse(List.of()));
+                conf.getOptional(AggregateOptions.TISSUE_CLASSES).orElse(List.of()),
+                read(conf, AggregateOptions.LIVE_HEADS));
     }
 
     /** Keys set in code, read and checked as {@link #from} does. */

@@ -58,6 +58,17 @@ public final class AggregateOptions {
                             "How many tiles with the highest ABMIL attention the slide result"
                                     + " lists (x, y, attention), highest first. 0 lists none.");
 
+    public static final ConfigOption<Boolean> LIVE_HEADS =
+            ConfigOptions.key("aggregate.live-heads")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Whether the heads deployed on kafka.topic.heads (`heads deploy`)"
+                                    + " predict for every later slide beside the job's own slide"
+                                    + " head, without a restart. Each completed slide's bag (N x D"
+                                    + " floats) then goes once more to the live-heads operator;"
+                                    + " false saves that copy when no head will be deployed.");
+
     public static final ConfigOption<List<String>> TISSUE_CLASSES =
             ConfigOptions.key("aggregate.tissue-classes")
                     .stringType()

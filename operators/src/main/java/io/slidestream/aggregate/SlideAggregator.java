@@ -68,6 +68,10 @@ public class SlideAggregator
     /** The stage named in the {@link SlideFailed} records of this operator. */
     public static final String STAGE = "aggregate";
 
+    /** Each result with its bag, for the live heads ({@code aggregate.live-heads}). */
+    public static final OutputTag<SlideBagRecord> BAGS =
+            new OutputTag<>("slide-bags", SlideBagRecord.TYPE);
+
     /** Slides that could not be aggregated. */
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("slide-aggregate-failed", SlideStreamTypes.SLIDE_FAILED);
@@ -77,6 +81,7 @@ public class SlideAggregator
     private final Duration slideTimeout;
     private final Duration slideMaxDuration;
     private final SlideHeadFactory headFactory;
+    private final boolean emitBags;
 
     private transient SlideHead head;
 
@@ -90,6 +95,7 @@ public class SlideAggregator
         this.slideTimeout = config.slideTimeout();
         this.slideMaxDuration = config.slideMaxDuration();
         this.headFactory = headFactory;
+        this.emitBags = config.liveHeads();
     }
 
     @Override
@@ -135,6 +141,9 @@ public class SlideAggregator
                 return;
             }
             result = aggregate(bag, now, reason);
+            if (emitBags) {
+                context.output(BAGS, bagRecord(bag, result));
+            }
         } catch (SlideStreamException e) {
             LOG.warn("Slide {} could not be aggregated: {}", slideId, e.describe());
             context.output(FAILED, failure(slideId, firstUri(contents), e, now));
@@ -230,6 +239,22 @@ public class SlideAggregator
                 .setHeadId(headId)
                 .setPredictedLabel(label)
                 .build();
+    }
+
+    private static SlideBagRecord bagRecord(SlideBag bag, SlideResult result) {
+        SlideBagRecord r = new SlideBagRecord();
+        r.result = result;
+        r.embeddings = bag.embeddings();
+        r.dimension = bag.dimension;
+        int n = bag.size();
+        r.coords = new long[2 * n];
+        r.tileIndices = new int[n];
+        for (int i = 0; i < n; i++) {
+            r.coords[2 * i] = bag.tiles[i].x;
+            r.coords[2 * i + 1] = bag.tiles[i].y;
+            r.tileIndices[i] = bag.tiles[i].tileIndex;
+        }
+        return r;
     }
 
     private SlideHead.Output runHead(SlideBag bag) {
@@ -343,7 +368,7 @@ public class SlideAggregator
         }
     }
 
-    private static List<Float> boxed(float[] values) {
+    static List<Float> boxed(float[] values) {
         List<Float> list = new ArrayList<>(values.length);
         for (float v : values) {
             list.add(v);

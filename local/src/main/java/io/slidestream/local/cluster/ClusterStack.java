@@ -105,7 +105,7 @@ public final class ClusterStack implements AutoCloseable {
                                 s3));
         kafka = track(KafkaBrokerProcess.start(testbed, dir.resolve("kafka")));
         kafka.createTopics(2, SCANNED_TOPIC);
-        kafka.createTopics(1, RESULTS_TOPIC, DEAD_LETTER_TOPIC);
+        kafka.createTopics(1, RESULTS_TOPIC, DEAD_LETTER_TOPIC, EmbeddedStack.HEADS_TOPIC);
         milvus = track(MilvusLite.start(dir.resolve("milvus").resolve("milvus.db")));
         Map<String, String> flinkConf = new LinkedHashMap<>(shippedFlinkConfig(testbed.home()));
         flinkConf.put("s3.endpoint", s3.endpoint());
