@@ -52,6 +52,15 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--slide-head", paramLabel = "A.onnx", description = "ABMIL slide head.")
     Path slideHead;
 
+    @Option(
+            names = "--labelled-slides",
+            paramLabel = "N",
+            defaultValue = "0",
+            description =
+                    "With the generated slides, N more with a planted lesion and N without, and"
+                            + " WORK_DIR/labels.csv naming them: to try `heads train` on the demo.")
+    int labelledSlides;
+
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Write the summary here.")
     Path summaryJson;
 
@@ -100,6 +109,7 @@ final class DemoCommand implements Callable<Integer> {
         o.workDir = workDir != null ? workDir : home.resolve("demo-data");
         o.defaultWorkDir = workDir == null;
         o.slidesDir = slides;
+        o.labelledSlides = labelledSlides;
         if (model == null) {
             o.model = tiny.resolve("gpfm-tiny.onnx");
             o.tileHead = tileHead != null ? tileHead : tiny.resolve("tissue-head-tiny.onnx");

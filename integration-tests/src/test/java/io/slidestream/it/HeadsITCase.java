@@ -48,6 +48,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Heads a lab trains, on the stores of a real run: the job embeds twelve synthetic slides (one
@@ -453,8 +458,23 @@ class HeadsITCase {
                     .matches("class [01]");
             JsonNode feed = get(server, "/api/slides?q=normal-4");
             assertThat(feed.path("total").asInt()).as("one entry per slide").isEqualTo(1);
-            assertThat(feed.path("slides").get(0).path("predicted_label").asText())
-                    .isEqualTo("benign");
+            JsonNode entry = feed.path("slides").get(0);
+            assertThat(entry.path("predicted_label").asText()).isEqualTo("benign");
+            // Time and latency stay the job's, not the re-score's.
+            Record jobRow =
+                    before.stream()
+                            .filter(r -> "normal-4".equals(r.getField("slide_id")))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(entry.path("latency_ms").asLong())
+                    .isEqualTo(
+                            Duration.between(
+                                            (java.time.OffsetDateTime)
+                                                    jobRow.getField("scanned_at"),
+                                            (java.time.OffsetDateTime)
+                                                    jobRow.getField("completed_at"))
+                                    .toMillis());
+            viewerShowsBothHeads(server, card.headId(), jobHead);
             long slidesWithResults =
                     slideRows().stream().map(r -> r.getField("slide_id")).distinct().count();
             assertThat(get(server, "/api/models").path("models").get(0).path("slides").asInt())
@@ -467,6 +487,56 @@ class HeadsITCase {
     private static List<Record> archiveRows() {
         List<String> ids = archive();
         return slideRows().stream().filter(r -> ids.contains(r.getField("slide_id"))).toList();
+    }
+
+    /**
+     * In a real browser: the viewer shows the lab head's prediction by name, its attention highest
+     * inside the lesion, and switches to the job's head with the Head selector.
+     */
+    private static void viewerShowsBothHeads(
+            SlideStreamServer server, String labHead, String jobHead) throws Exception {
+        WebDriver browser = HeadlessChrome.start();
+        try {
+            browser.get("http://127.0.0.1:" + server.port() + "/#viewer/lesion-5");
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+            wait.until(
+                    d -> "lesion-5".equals(d.findElement(By.id("osd")).getAttribute("data-ready")));
+            WebElement prediction = browser.findElement(By.cssSelector("#prediction span"));
+            assertThat(prediction.getText()).startsWith("carcinoma, focal (p = ");
+            assertThat(prediction.getAttribute("data-head")).isEqualTo(labHead);
+            Select heads = new Select(browser.findElement(By.id("viewer-head")));
+            assertThat(heads.getOptions())
+                    .extracting(WebElement::getText)
+                    .containsExactly(labHead, jobHead);
+            // The most attended tile of the lab's head lies in the lesion.
+            WebElement top =
+                    browser
+                            .findElements(By.cssSelector("#layer-attention rect.attention-cell"))
+                            .stream()
+                            .max(
+                                    java.util.Comparator.comparingDouble(
+                                            r ->
+                                                    Double.parseDouble(
+                                                            r.getAttribute("fill-opacity"))))
+                            .orElseThrow();
+            Region lesion = lesions.get("lesion-5");
+            assertThat(Long.parseLong(top.getAttribute("x")))
+                    .isBetween(lesion.x(), lesion.x() + TILE);
+            assertThat(Long.parseLong(top.getAttribute("y")))
+                    .isBetween(lesion.y(), lesion.y() + TILE);
+            heads.selectByValue(jobHead);
+            wait.until(
+                    d ->
+                            jobHead.equals(
+                                    d.findElement(By.cssSelector("#prediction span"))
+                                            .getAttribute("data-head")));
+            assertThat(browser.findElement(By.cssSelector("#prediction span")).getText())
+                    .matches("class [01] \\(p = [01]\\.\\d\\d\\)");
+            assertThat(browser.findElements(By.cssSelector("#layer-attention rect.attention-cell")))
+                    .hasSize(30);
+        } finally {
+            browser.quit();
+        }
     }
 
     private static List<Record> slideRows() {

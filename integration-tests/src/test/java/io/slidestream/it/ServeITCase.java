@@ -47,9 +47,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -666,18 +663,7 @@ class ServeITCase {
 
     private static WebDriver browser() {
         if (driver == null) {
-            ChromeOptions options = new ChromeOptions();
-            options.setBinary("/usr/bin/chromium");
-            options.addArguments(
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-dev-shm-usage",
-                    "--window-size=1400,1000");
-            ChromeDriverService service =
-                    new ChromeDriverService.Builder()
-                            .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver"))
-                            .build();
-            driver = new ChromeDriver(service, options);
+            driver = HeadlessChrome.start();
         }
         return driver;
     }

@@ -92,6 +92,12 @@ public final class DemoRun {
          */
         public Dashboard dashboard;
 
+        /**
+         * With generated slides: this many more with a planted lesion and as many without, and
+         * {@code labels.csv} naming them, to try {@code heads train} on (0: none).
+         */
+        public int labelledSlides;
+
         public Duration timeout = Duration.ofMinutes(20);
         public int parallelism = 2;
         public Map<String, String> overrides = Map.of();
@@ -176,6 +182,7 @@ public final class DemoRun {
                 if (options.slidesDir == null) {
                     out.println("Writing demo slides into the inbox " + inbox + " ...");
                     writeDemoSlides(inbox);
+                    writeLabelledSlides(inbox);
                 } else {
                     out.println("Watching " + inbox + " for slides ...");
                 }
@@ -185,6 +192,7 @@ public final class DemoRun {
                 awaitIcebergCommits(config);
                 job.cancel().get();
                 writeServeConfiguration(conf, work);
+                writeLabels(work);
                 ObjectNode summary = summary(config, stack, inbox, seconds);
                 if (options.dashboard != null) {
                     serveUntilStopped(config);
@@ -278,6 +286,64 @@ public final class DemoRun {
         writeAtomically(
                 inbox.resolve("interrupted-copy.svs"),
                 tmp -> Files.write(tmp, java.util.Arrays.copyOf(head, head.length / 3)));
+    }
+
+    /** The file of {@link Options#labelledSlides}' labels, in the work folder. */
+    public static final String LABELS_FILE = "labels.csv";
+
+    /**
+     * {@link Options#labelledSlides} slides with a lesion (crowded dark nuclei over 2 x 2 tiles,
+     * placed differently in each) and as many without: one tissue block of 6 x 5 tiles each.
+     */
+    private void writeLabelledSlides(Path inbox) throws IOException {
+        for (int i = 0; i < options.labelledSlides; i++) {
+            for (boolean lesion : new boolean[] {true, false}) {
+                long seed = (lesion ? 100 : 200) + i;
+                SyntheticSlideWriter.Builder b =
+                        SyntheticSlideWriter.builder()
+                                .size(2048, 2048)
+                                .mpp(0.5)
+                                .style(SyntheticSlideWriter.Style.GENERIC_TIFF)
+                                .seed(seed)
+                                .tissue(256, 256, 256 * 6, 256 * 5);
+                if (lesion) {
+                    b.lesion(256L * (1 + i % 5), 256L * (1 + i % 4), 512, 512);
+                }
+                SyntheticSlideWriter writer = b.build();
+                writeAtomically(
+                        inbox.resolve((lesion ? "lesion-" : "normal-") + i + ".tiff"),
+                        writer::write);
+            }
+        }
+    }
+
+    /** {@code labels.csv} for the labelled slides that got a result: slide id, lesion or normal. */
+    private void writeLabels(Path work) throws IOException {
+        if (options.labelledSlides == 0) {
+            return;
+        }
+        StringBuilder csv = new StringBuilder("slide_id,label\n");
+        new java.util.TreeMap<>(publishedFiles)
+                .forEach(
+                        (id, file) -> {
+                            if (results.containsKey(id)
+                                    && file.matches("(lesion|normal)-\\d+\\.tiff")) {
+                                csv.append(id)
+                                        .append(',')
+                                        .append(file.startsWith("lesion") ? "lesion" : "normal")
+                                        .append('\n');
+                            }
+                        });
+        Files.writeString(work.resolve(LABELS_FILE), csv);
+        out.println(
+                "Labels of the labelled slides: "
+                        + work.resolve(LABELS_FILE)
+                        + "; train a head on them with: bin/slidestream heads train --demo-data "
+                        + work
+                        + " --labels "
+                        + work.resolve(LABELS_FILE)
+                        + " --task lesion --out "
+                        + work.resolve("heads/lesion"));
     }
 
     private interface Writer {

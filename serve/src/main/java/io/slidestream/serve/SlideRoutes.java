@@ -179,22 +179,25 @@ final class SlideRoutes {
         List<Entry> entries = new ArrayList<>();
         // The latest scan each slide has a result or a failure of.
         Map<String, Instant> settled = new java.util.HashMap<>();
-        // One entry per slide and model: several heads' predictions share it, and the entry shows
-        // the newest one (a head the lab trained and re-scored with, over the job's own).
-        Map<String, Record> newest = new java.util.LinkedHashMap<>();
+        // One entry per slide and model: its first result (the job's, written when the slide
+        // completed) gives status, counts, time and latency; several heads' predictions share the
+        // entry, which shows the newest (a head the lab re-scored with, over the job's own).
+        Map<String, Record[]> firstAndNewest = new java.util.LinkedHashMap<>();
         for (Record r : rows(iceberg.slidesTable(), SLIDE_COLUMNS)) {
-            newest.merge(
+            firstAndNewest.merge(
                     r.getField("slide_id") + "\u0000" + r.getField("model_id"),
-                    r,
+                    new Record[] {r, r},
                     (a, b) ->
-                            instant(b.getField("completed_at"))
-                                            .isAfter(instant(a.getField("completed_at")))
-                                    ? b
-                                    : a);
+                            new Record[] {
+                                completed(b[0]).isBefore(completed(a[0])) ? b[0] : a[0],
+                                completed(b[1]).isAfter(completed(a[1])) ? b[1] : a[1]
+                            });
         }
-        for (Record r : newest.values()) {
+        for (Record[] pair : firstAndNewest.values()) {
+            Record r = pair[0];
+            Record newest = pair[1];
             Instant scanned = instant(r.getField("scanned_at"));
-            Instant completed = instant(r.getField("completed_at"));
+            Instant completed = completed(r);
             boolean complete = (Boolean) r.getField("complete");
             settled.merge((String) r.getField("slide_id"), scanned, SlideRoutes::later);
             entries.add(
@@ -203,9 +206,9 @@ final class SlideRoutes {
                             (String) r.getField("uri"),
                             complete ? "complete" : "partial",
                             (String) r.getField("model_id"),
-                            (Integer) r.getField("predicted_class"),
-                            label(r),
-                            (String) r.getField("head_id"),
+                            (Integer) newest.getField("predicted_class"),
+                            label(newest),
+                            (String) newest.getField("head_id"),
                             (Integer) r.getField("tile_count"),
                             (Integer) r.getField("tiles_received"),
                             completed,
@@ -312,6 +315,10 @@ final class SlideRoutes {
         }
         String label = (String) r.getField("predicted_label");
         return label == null || label.isEmpty() ? "class " + predicted : label;
+    }
+
+    private static Instant completed(Record r) {
+        return instant(r.getField("completed_at"));
     }
 
     private static Instant later(Instant a, Instant b) {
