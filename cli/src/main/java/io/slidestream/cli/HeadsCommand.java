@@ -178,27 +178,15 @@ final class HeadsCommand implements Runnable {
 
         @Mixin StoreOptions stores;
 
-        @Option(
-                names = "--head",
-                required = true,
-                paramLabel = "DIR",
-                description = "The folder `heads train --out` wrote.")
-        Path head;
-
-        @Option(
-                names = "--slides",
-                split = ",",
-                paramLabel = "ID",
-                description = "Only these slides (default: every slide of the head's model).")
-        List<String> slides;
+        @Mixin ScoredSlides scored;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             IcebergConfig iceberg = IcebergConfig.from(stores.require());
-            try (HeadScorer scorer = HeadScorer.open(head);
+            try (HeadScorer scorer = HeadScorer.open(scored.head);
                     StoredBags store = StoredBags.open(iceberg)) {
-                List<StoredBags.StoredSlide> chosen = scorer.select(store, slides);
+                List<StoredBags.StoredSlide> chosen = scorer.select(store, scored.slides);
                 out.printf(
                         "Head %s (%s) on %d slides of model %s%n",
                         scorer.card().headId(),
@@ -227,19 +215,7 @@ final class HeadsCommand implements Runnable {
 
         @Mixin StoreOptions stores;
 
-        @Option(
-                names = "--head",
-                required = true,
-                paramLabel = "DIR",
-                description = "The folder `heads train --out` wrote.")
-        Path head;
-
-        @Option(
-                names = "--slides",
-                split = ",",
-                paramLabel = "ID",
-                description = "Only these slides (default: every slide of the head's model).")
-        List<String> slides;
+        @Mixin ScoredSlides scored;
 
         @Override
         public Integer call() {
@@ -247,9 +223,9 @@ final class HeadsCommand implements Runnable {
             org.apache.flink.configuration.Configuration conf = stores.require();
             IcebergConfig iceberg = IcebergConfig.from(conf);
             int topK = AggregateConfig.from(conf).topK();
-            try (HeadScorer scorer = HeadScorer.open(head);
+            try (HeadScorer scorer = HeadScorer.open(scored.head);
                     StoredBags store = StoredBags.open(iceberg)) {
-                List<StoredBags.StoredSlide> chosen = scorer.select(store, slides);
+                List<StoredBags.StoredSlide> chosen = scorer.select(store, scored.slides);
                 out.printf(
                         "Re-scoring %d slides of model %s with head %s (%s)%n",
                         chosen.size(),
@@ -275,6 +251,23 @@ final class HeadsCommand implements Runnable {
             }
             return 0;
         }
+    }
+
+    /** Which head ({@code --head DIR}) over which slides ({@code --slides}): predict, rescore. */
+    static final class ScoredSlides {
+        @Option(
+                names = "--head",
+                required = true,
+                paramLabel = "DIR",
+                description = "The folder `heads train --out` wrote.")
+        Path head;
+
+        @Option(
+                names = "--slides",
+                split = ",",
+                paramLabel = "ID",
+                description = "Only these slides (default: every slide of the head's model).")
+        List<String> slides;
     }
 
     /** {@code heads deploy}: a trained head goes live in the running job. */

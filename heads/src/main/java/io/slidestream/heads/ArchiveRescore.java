@@ -1,5 +1,6 @@
 package io.slidestream.heads;
 
+import io.slidestream.aggregate.SlideStatistics;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.heads.HeadScorer.Prediction;
 import io.slidestream.heads.StoredBags.StoredSlide;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
@@ -157,18 +157,14 @@ public final class ArchiveRescore {
         var topType =
                 schema.findField("top_tiles").type().asListType().elementType().asStructType();
         List<Record> top = new ArrayList<>();
-        IntStream.range(0, attention.length)
-                .boxed()
-                .sorted(Comparator.comparing((Integer i) -> -attention[i]).thenComparing(i -> i))
-                .limit(topK)
-                .forEach(
-                        i -> {
-                            Record t = GenericRecord.create(topType);
-                            t.setField("x", bag.coords()[2 * i]);
-                            t.setField("y", bag.coords()[2 * i + 1]);
-                            t.setField("attention", attention[i]);
-                            top.add(t);
-                        });
+        // The same top-k (highest first, ties by plan order) as the job's aggregate.
+        for (int i : SlideStatistics.topK(attention, topK)) {
+            Record t = GenericRecord.create(topType);
+            t.setField("x", bag.coords()[2 * i]);
+            t.setField("y", bag.coords()[2 * i + 1]);
+            t.setField("attention", attention[i]);
+            top.add(t);
+        }
         row.setField("top_tiles", top);
         float[] byIndex = new float[Math.max(bag.tileCount(), 0)];
         for (int i = 0; i < attention.length; i++) {

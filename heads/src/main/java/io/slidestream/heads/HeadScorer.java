@@ -1,5 +1,6 @@
 package io.slidestream.heads;
 
+import io.slidestream.aggregate.SlideStatistics;
 import io.slidestream.heads.StoredBags.StoredSlide;
 import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
@@ -91,7 +92,7 @@ public final class HeadScorer implements AutoCloseable {
     public Prediction predict(FeatureBag bag) {
         card.requireFits(bag.modelId(), bag.dimension());
         SlideHead.Output o = head.predict(bag.features(), bag.tiles());
-        float[] p = softmax(o.logits);
+        float[] p = SlideStatistics.softmax(o.logits);
         int best = 0;
         for (int c = 1; c < p.length; c++) {
             if (p[c] > p[best]) {
@@ -113,24 +114,6 @@ public final class HeadScorer implements AutoCloseable {
                 o.attention,
                 bag.coords()[2 * top],
                 bag.coords()[2 * top + 1]);
-    }
-
-    private static float[] softmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        double[] e = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            e[i] = Math.exp(logits[i] - max);
-            sum += e[i];
-        }
-        float[] p = new float[logits.length];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (float) (e[i] / sum);
-        }
-        return p;
     }
 
     @Override

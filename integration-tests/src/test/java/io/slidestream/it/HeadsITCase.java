@@ -282,26 +282,8 @@ class HeadsITCase {
 
     @Test
     void aTrainedHeadFindsTheHeldOutLesionsAndLooksAtThem() throws Exception {
-        Path labels = dir.resolve("lesion.csv");
-        StringBuilder csv = new StringBuilder("slide_id,label\n");
-        for (int i = 0; i < TRAINED_PER_CLASS; i++) {
-            csv.append("lesion-").append(i).append(",\"carcinoma, focal\"\n");
-            csv.append("normal-").append(i).append(",benign\n");
-        }
-        Files.writeString(labels, csv);
-        Path out = dir.resolve("head-lesion");
-        Cli train =
-                cli(
-                        "heads",
-                        "train",
-                        "--labels",
-                        labels.toString(),
-                        "--out",
-                        out.toString(),
-                        "--folds",
-                        "4",
-                        "--seed",
-                        "7");
+        Path out = trainedHead();
+        Cli train = training;
         assertThat(train.code).as(train.output()).isZero();
         // The figures a reader of the CI log wants: cross-validation, parity, training time.
         System.out.println(train.out);

@@ -28,7 +28,7 @@ public final class SlideStatistics {
     }
 
     /** Softmax of {@code logits}, shifted by the maximum so that large logits do not overflow. */
-    static float[] softmax(float[] logits) {
+    public static float[] softmax(float[] logits) {
         float[] p = new float[logits.length];
         if (logits.length == 0) {
             return p;
@@ -64,7 +64,7 @@ public final class SlideStatistics {
      * Indices of the {@code k} largest {@code scores}, largest first; of equal scores the lower
      * index comes first. O(n log k) with a min-heap of indices, no boxing.
      */
-    static int[] topK(float[] scores, int k) {
+    public static int[] topK(float[] scores, int k) {
         int size = Math.min(k, scores.length);
         if (size <= 0) {
             return new int[0];
