@@ -3,6 +3,7 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.config.ConfigLoader;
+import io.slidestream.config.JobOptions;
 import io.slidestream.config.KafkaOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.local.CommittedTopic;
@@ -11,7 +12,10 @@ import io.slidestream.local.cluster.ClusterStack;
 import io.slidestream.local.cluster.FlinkRestClient;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
+import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.synthetic.SyntheticSlideWriter.Style;
@@ -22,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -42,7 +47,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * SlideStream on a real multi-process cluster, under real faults. One {@link ClusterStack} is
- * shared by both cases: S3Proxy (Iceberg warehouse, checkpoints, savepoints), Iceberg's REST
+ * shared by all three cases: S3Proxy (Iceberg warehouse, checkpoints, savepoints), Iceberg's REST
  * catalog server, a Kafka broker, Milvus Lite, and a Flink 2.1 standalone session cluster of one
  * JobManager and two TaskManagers, each its own JVM, configured from the shipped {@code
  * deploy/conf/flink-config.yaml}. The job jar ({@code jobs/target/slidestream-job.jar}) is uploaded
@@ -51,7 +56,11 @@ import org.junit.jupiter.api.Timeout;
  * <ol>
  *   <li>The session cluster runs job after job: {@value #DEFAULT_RESUBMISSIONS} submissions
  *       (cancel, resubmit) each start first time (no restart, no exception) and each TaskManager's
- *       metaspace, after a full GC, returns to where it was after the first job.
+ *       metaspace, after a full GC, returns to where it was after the first job; no job class
+ *       loader is left in any process.
+ *   <li>The same on a JDBC (SQLite) catalog with a {@code file://} warehouse and checkpoints,
+ *       {@value #DEFAULT_JDBC_RESUBMISSIONS} submissions ({@code cluster.jdbc-resubmissions}), each
+ *       embedding a slide before it is cancelled.
  *   <li>Twenty-odd slides (one of over 2,000 tiles) and one corrupt file stream through a series of
  *       faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
  *       replacement started), twice; the object store stopped for {@code cluster.outage-seconds}
@@ -69,6 +78,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class ClusterChaosITCase {
     static final int DEFAULT_RESUBMISSIONS = 10;
+
+    /**
+     * Submissions of the JDBC-catalog case in {@code make test}, each one embedding a slide (about
+     * 25 s); {@code -Dcluster.jdbc-resubmissions=10} for the full soak.
+     */
+    static final int DEFAULT_JDBC_RESUBMISSIONS = 3;
 
     /**
      * Metaspace a TaskManager may gain over ten jobs; one leaked job class loader holds ~27 MiB.
@@ -155,22 +170,8 @@ class ClusterChaosITCase {
             assertThat(rest.exceptions(job)).as("failures of submission %s", round).isEmpty();
             double startSeconds = (System.nanoTime() - started) / 1e9;
             cancelAndAwaitSlotsFree(job);
-            Map<String, Long> metaspace = new TreeMap<>();
-            List<String> processes = new ArrayList<>(stack.flink().runningTaskManagers());
-            processes.add("jobmanager");
-            for (String process : processes) {
-                // Every job class loader goes once the job has ended everywhere (the JobMaster
-                // closed, each TaskManager released its slots): wait for none to be left.
-                awaitCondition(
-                        "no job class loader left in " + process + " after submission " + round,
-                        Duration.ofSeconds(60),
-                        () -> stack.flink().jobClassLoaders(process) == 0,
-                        () -> "; heap dump: " + stack.flink().dumpHeap(process, leakDump(process)));
-                metaspace.put(process, stack.flink().metaspaceAfterGc(process));
-                if (round == 1) {
-                    baseline.put(process, metaspace.get(process));
-                }
-            }
+            Map<String, Long> metaspace = awaitNoJobClassLoaders(round);
+            metaspace.forEach((process, bytes) -> baseline.putIfAbsent(process, bytes));
             System.out.printf(
                     "ClusterChaosITCase: submission %d running and checkpointed after %.1f s,"
                             + " metaspace after GC %s MiB%n",
@@ -185,8 +186,103 @@ class ClusterChaosITCase {
         }
     }
 
+    /**
+     * The same on a JDBC (SQLite) catalog with a {@code file://} warehouse and checkpoints, each
+     * submission embedding one slide to its committed result before it is cancelled: the SQLite
+     * driver and its native library, Iceberg's and Hadoop's pools and the Milvus client have all
+     * been used, and still no job class loader is left behind.
+     */
     @Test
     @Order(2)
+    void sessionClusterRunsJdbcCatalogJobsAfterEachOtherWithoutLeaking() throws Exception {
+        int submissions =
+                Integer.getInteger("cluster.jdbc-resubmissions", DEFAULT_JDBC_RESUBMISSIONS);
+        Path local = Files.createDirectories(stack.dir().resolve("jdbc-catalog"));
+        Map<String, String> settings =
+                new LinkedHashMap<>(
+                        ClusterStack.faultRunJobSettings(
+                                TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx"), inbox));
+        settings.put(IcebergOptions.CATALOG_TYPE.key(), "jdbc");
+        settings.put(IcebergOptions.URI.key(), "jdbc:sqlite:" + local.resolve("catalog.db"));
+        settings.put(IcebergOptions.WAREHOUSE.key(), local.resolve("warehouse").toUri().toString());
+        settings.put(
+                IcebergOptions.CATALOG_PROPERTIES.key() + ".io-impl",
+                "org.apache.iceberg.hadoop.HadoopFileIO");
+        settings.put(
+                JobOptions.CHECKPOINT_DIR.key(), local.resolve("checkpoints").toUri().toString());
+        settings.put(KafkaOptions.TOPIC_SCANNED.key(), "jdbc.scanned");
+        settings.put(KafkaOptions.TOPIC_RESULTS.key(), "jdbc.results");
+        settings.put(KafkaOptions.TOPIC_DEAD_LETTER.key(), "jdbc.dead-letter");
+        settings.put(KafkaOptions.GROUP_ID.key(), "slidestream-jdbc");
+        settings.put(KafkaOptions.TRANSACTIONAL_ID_PREFIX.key(), "slidestream-jdbc");
+        settings.put(MilvusOptions.TILES_COLLECTION.key(), "jdbc_tiles");
+        settings.put(MilvusOptions.SLIDES_COLLECTION.key(), "jdbc_slides");
+        stack.kafka().createTopics(2, "jdbc.scanned");
+        stack.kafka().createTopics(1, "jdbc.results", "jdbc.dead-letter");
+        Path jdbcConfig = stack.writeJobConfig("jdbc", settings);
+        Map<String, Long> baseline = new TreeMap<>();
+        try (SlidePublisher publisher =
+                        SlidePublisher.builder()
+                                .bootstrapServers(stack.kafka().bootstrapServers())
+                                .topic("jdbc.scanned")
+                                .build();
+                CommittedTopic<SlideResult> results =
+                        new CommittedTopic<>(
+                                stack.kafka().bootstrapServers(),
+                                "jdbc.results",
+                                AvroCodec.SLIDE_RESULT)) {
+            Set<String> seen = new HashSet<>();
+            for (int round = 1; round <= submissions; round++) {
+                Slide slide = small("jdbc-" + round);
+                publisher.publish(slide.file(), slide.id());
+                String job = rest.run(jar, List.of("--config", jdbcConfig.toString()), null);
+                awaitCondition(
+                        "the result of " + slide.id() + " from job " + job,
+                        Duration.ofMinutes(3),
+                        () -> {
+                            results.poll().forEach(r -> seen.add(r.getSlideId()));
+                            return seen.contains(slide.id());
+                        },
+                        () -> checkpointDiagnosis(job));
+                assertThat(rest.restarts(job)).as("restarts of submission %s", round).isZero();
+                cancelAndAwaitSlotsFree(job);
+                Map<String, Long> metaspace = awaitNoJobClassLoaders(round);
+                metaspace.forEach((process, bytes) -> baseline.putIfAbsent(process, bytes));
+                System.out.printf(
+                        "ClusterChaosITCase: JDBC catalog submission %d embedded %s, metaspace"
+                                + " after GC %s MiB%n",
+                        round, slide.id(), mib(metaspace));
+                for (String process : metaspace.keySet()) {
+                    assertThat(metaspace.get(process))
+                            .as("%s metaspace after JDBC submission %d", process, round)
+                            .isLessThanOrEqualTo(baseline.get(process) + METASPACE_SLACK);
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits until no job class loader is left in any TaskManager or the JobManager (each job class
+     * loader goes once the job has ended everywhere: the JobMaster closed, each TaskManager
+     * released its slots); returns each process's metaspace after a full GC.
+     */
+    private Map<String, Long> awaitNoJobClassLoaders(int round) {
+        Map<String, Long> metaspace = new TreeMap<>();
+        List<String> processes = new ArrayList<>(stack.flink().runningTaskManagers());
+        processes.add("jobmanager");
+        for (String process : processes) {
+            awaitCondition(
+                    "no job class loader left in " + process + " after submission " + round,
+                    Duration.ofSeconds(60),
+                    () -> stack.flink().jobClassLoaders(process) == 0,
+                    () -> "; heap dump: " + stack.flink().dumpHeap(process, leakDump(process)));
+            metaspace.put(process, stack.flink().metaspaceAfterGc(process));
+        }
+        return metaspace;
+    }
+
+    @Test
+    @Order(3)
     void streamsThroughFaultsWithEverySlideExactlyOnce() throws Exception {
         try (SlidePublisher publisher =
                         SlidePublisher.builder()

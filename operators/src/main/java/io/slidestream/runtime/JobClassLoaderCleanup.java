@@ -121,6 +121,7 @@ public final class JobClassLoaderCleanup {
         deregisterDrivers(job, report);
         closeAwsConnectionManagers(job, report);
         forgetJnaInterfaces(job, report);
+        startHadoopCleanerNow(job);
         for (Thread thread : liveThreads()) {
             if (thread == Thread.currentThread()) {
                 clearThreadLocals(thread, "threadLocals", job, report);
@@ -131,6 +132,21 @@ public final class JobClassLoaderCleanup {
         }
         removeShutdownHooks(job, report);
         LOG.info("Released SlideStream's class loader {}: {}", job, report);
+    }
+
+    /**
+     * Hadoop starts its statistics cleaner thread when {@code FileSystem.Statistics} is first
+     * initialised. A task still finishing after the release (an Iceberg worker writing through
+     * {@code HadoopFileIO}) could do that later and start a thread that nothing stops and whose
+     * frames pin this class loader. Initialising the class here starts the thread now, so the sweep
+     * below ends it, and no later use can start another (a class initialises once).
+     */
+    private static void startHadoopCleanerNow(ClassLoader job) {
+        try {
+            Class.forName("org.apache.hadoop.fs.FileSystem$Statistics", true, job);
+        } catch (ClassNotFoundException | LinkageError e) {
+            // No Hadoop in this job: nothing to start.
+        }
     }
 
     private static void deregisterDrivers(ClassLoader job, Report report) {
@@ -499,7 +515,7 @@ public final class JobClassLoaderCleanup {
         return false;
     }
 
-    private static Object field(Object owner, Class<?> type, String name) {
+    static Object field(Object owner, Class<?> type, String name) {
         try {
             Field field = type.getDeclaredField(name);
             field.setAccessible(true);

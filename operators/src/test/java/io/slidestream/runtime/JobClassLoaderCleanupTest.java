@@ -84,4 +84,58 @@ class JobClassLoaderCleanupTest {
             return new WeakReference<>(loader);
         }
     }
+
+    /**
+     * Hadoop starts its statistics cleaner thread when {@code FileSystem.Statistics} is first
+     * initialised; a thread started after the release (an Iceberg worker finishing a write through
+     * {@code HadoopFileIO}) would run forever and pin the job's class loader through its frames.
+     * The cleanup initialises the class itself and ends that thread, so a later use starts none.
+     */
+    @Test
+    void endsHadoopsStatisticsCleanerAndLeavesNoneToStartLater() throws Exception {
+        URL classes =
+                JobClassLoaderCleanup.class.getProtectionDomain().getCodeSource().getLocation();
+        URL hadoopApi =
+                org.apache.hadoop.fs.FileSystem.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        URL hadoopRuntime =
+                Class.forName("org.apache.hadoop.shaded.com.google.common.base.Preconditions")
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        try (ChildFirstClassLoader loader =
+                new ChildFirstClassLoader(
+                        new URL[] {classes, hadoopApi, hadoopRuntime},
+                        JobClassLoaderCleanupTest.class.getClassLoader(),
+                        new String[] {"org.slf4j."},
+                        error -> {})) {
+            Method release =
+                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
+                            .getDeclaredMethod("release");
+            release.setAccessible(true);
+            release.invoke(null);
+            await("the job's Hadoop statistics cleaner ended")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> threadsRunning(loader).isEmpty());
+
+            // What a task still finishing after the release would do: no thread starts.
+            Class.forName("org.apache.hadoop.fs.FileSystem$Statistics", true, loader);
+            assertThat(threadsRunning(loader)).isEmpty();
+        }
+    }
+
+    /** Live threads whose runnable the class loader {@code job} defined. */
+    private static java.util.List<String> threadsRunning(ClassLoader job) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            Object target = JobClassLoaderCleanup.field(t, Thread.class, "target");
+            if (t.isAlive() && target != null && target.getClass().getClassLoader() == job) {
+                names.add(t.getName());
+            }
+        }
+        return names;
+    }
 }
