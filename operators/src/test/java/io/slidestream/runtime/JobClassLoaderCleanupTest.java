@@ -86,6 +86,47 @@ class JobClassLoaderCleanupTest {
     }
 
     /**
+     * A JDBC driver registers itself with {@code DriverManager} (a JDK class) when its class
+     * initialises, as SQLite's does when a JDBC catalog opens: the registration keeps the driver,
+     * and so the job's class loader, for good unless the cleanup deregisters it.
+     */
+    @Test
+    void deregistersTheJobsJdbcDriverSoTheJobClassLoaderGoes() throws Exception {
+        WeakReference<ClassLoader> job = registerSqliteDriverAndRelease();
+        await("the job class loader collected after the cleanup")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            System.gc();
+                            return job.get() == null;
+                        });
+    }
+
+    private static WeakReference<ClassLoader> registerSqliteDriverAndRelease() throws Exception {
+        ClassLoader test = JobClassLoaderCleanupTest.class.getClassLoader();
+        URL classes =
+                JobClassLoaderCleanup.class.getProtectionDomain().getCodeSource().getLocation();
+        URL sqlite =
+                Class.forName("org.sqlite.JDBC", false, test)
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        try (ChildFirstClassLoader loader =
+                new ChildFirstClassLoader(
+                        new URL[] {classes, sqlite}, test, new String[0], error -> {})) {
+            Class<?> driver = Class.forName("org.sqlite.JDBC", true, loader);
+            assertThat(driver.getClassLoader()).isSameAs(loader);
+            Method release =
+                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
+                            .getDeclaredMethod("release");
+            release.setAccessible(true);
+            release.invoke(null);
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /**
      * Hadoop starts its statistics cleaner thread when {@code FileSystem.Statistics} is first
      * initialised; a thread started after the release (an Iceberg worker finishing a write through
      * {@code HadoopFileIO}) would run forever and pin the job's class loader through its frames.
