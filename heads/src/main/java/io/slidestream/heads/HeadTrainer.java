@@ -8,6 +8,7 @@ import io.slidestream.heads.StoredBags.StoredSlide;
 import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.InferenceOptions;
+import io.slidestream.inference.ModelCard;
 import io.slidestream.inference.OnnxSlideHead;
 import io.slidestream.inference.SlideHead;
 import io.slidestream.schemas.ErrorCode;
@@ -19,13 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -157,7 +155,10 @@ public final class HeadTrainer {
             labels.counts().forEach(counts::put);
             HeadCard card =
                     new HeadCard(
-                            task + "-" + sha256(work.resolve(HeadCard.MODEL_FILE)).substring(0, 12),
+                            task
+                                    + "-"
+                                    + ModelCard.sha256(work.resolve(HeadCard.MODEL_FILE))
+                                            .substring(0, ModelCard.ID_CHECKSUM_CHARS),
                             task,
                             classes,
                             model,
@@ -395,15 +396,6 @@ public final class HeadTrainer {
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         return script;
-    }
-
-    static String sha256(Path file) throws IOException {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static void deleteTree(Path dir) {

@@ -137,14 +137,21 @@ final class SlideBag {
         return tiles.length == tileCount;
     }
 
-    /** The embeddings flattened row-major into a new {@code float[n * D]}, rows in plan order. */
+    /**
+     * The embeddings flattened row-major into one {@code float[n * D]}, rows in plan order; built
+     * once (the slide head and the live heads read the same array, neither writes it).
+     */
     float[] embeddings() {
-        float[] rows = new float[tiles.length * dimension];
-        for (int i = 0; i < tiles.length; i++) {
-            System.arraycopy(tiles[i].embedding, 0, rows, i * dimension, dimension);
+        if (rows == null) {
+            rows = new float[tiles.length * dimension];
+            for (int i = 0; i < tiles.length; i++) {
+                System.arraycopy(tiles[i].embedding, 0, rows, i * dimension, dimension);
+            }
         }
         return rows;
     }
+
+    private float[] rows;
 
     /**
      * The tile head's argmax class per tile, -1 for a tile without tile-head output; null when no

@@ -50,15 +50,7 @@ class JobClassLoaderCleanupTest {
      */
     @Test
     void unregistersDirectMappedClassesSoTheJobClassLoaderGoes() throws Exception {
-        WeakReference<ClassLoader> job = loadTurboJpegAndRelease();
-        await("the job class loader collected after the cleanup")
-                .atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(200))
-                .until(
-                        () -> {
-                            System.gc();
-                            return job.get() == null;
-                        });
+        awaitCollected(loadTurboJpegAndRelease());
     }
 
     private static WeakReference<ClassLoader> loadTurboJpegAndRelease() throws Exception {
@@ -76,11 +68,7 @@ class JobClassLoaderCleanupTest {
             assertThat(available.invoke(null)).as("libturbojpeg loaded").isEqualTo(true);
             assertThat(turbo.getClassLoader()).isSameAs(loader);
 
-            Method release =
-                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
-                            .getDeclaredMethod("release");
-            release.setAccessible(true);
-            release.invoke(null);
+            releaseIn(loader);
             return new WeakReference<>(loader);
         }
     }
@@ -92,15 +80,7 @@ class JobClassLoaderCleanupTest {
      */
     @Test
     void deregistersTheJobsJdbcDriverSoTheJobClassLoaderGoes() throws Exception {
-        WeakReference<ClassLoader> job = registerSqliteDriverAndRelease();
-        await("the job class loader collected after the cleanup")
-                .atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(200))
-                .until(
-                        () -> {
-                            System.gc();
-                            return job.get() == null;
-                        });
+        awaitCollected(registerSqliteDriverAndRelease());
     }
 
     private static WeakReference<ClassLoader> registerSqliteDriverAndRelease() throws Exception {
@@ -117,11 +97,7 @@ class JobClassLoaderCleanupTest {
                         new URL[] {classes, sqlite}, test, new String[0], error -> {})) {
             Class<?> driver = Class.forName("org.sqlite.JDBC", true, loader);
             assertThat(driver.getClassLoader()).isSameAs(loader);
-            Method release =
-                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
-                            .getDeclaredMethod("release");
-            release.setAccessible(true);
-            release.invoke(null);
+            releaseIn(loader);
             return new WeakReference<>(loader);
         }
     }
@@ -152,11 +128,7 @@ class JobClassLoaderCleanupTest {
                         JobClassLoaderCleanupTest.class.getClassLoader(),
                         new String[] {"org.slf4j."},
                         error -> {})) {
-            Method release =
-                    Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
-                            .getDeclaredMethod("release");
-            release.setAccessible(true);
-            release.invoke(null);
+            releaseIn(loader);
             await("the job's Hadoop statistics cleaner ended")
                     .atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(50))
@@ -178,5 +150,25 @@ class JobClassLoaderCleanupTest {
             }
         }
         return names;
+    }
+
+    /** Runs the cleanup as the job's own copy of it does: loaded by {@code loader}. */
+    private static void releaseIn(ClassLoader loader) throws Exception {
+        Method release =
+                Class.forName(JobClassLoaderCleanup.class.getName(), true, loader)
+                        .getDeclaredMethod("release");
+        release.setAccessible(true);
+        release.invoke(null);
+    }
+
+    private static void awaitCollected(WeakReference<ClassLoader> job) {
+        await("the job class loader collected after the cleanup")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            System.gc();
+                            return job.get() == null;
+                        });
     }
 }
