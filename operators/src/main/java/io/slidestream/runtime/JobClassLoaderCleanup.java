@@ -8,7 +8,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -122,7 +121,7 @@ public final class JobClassLoaderCleanup {
         closeAwsConnectionManagers(job, report);
         forgetJnaInterfaces(job, report);
         startHadoopCleanerNow(job);
-        for (Thread thread : liveThreads()) {
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
             if (thread == Thread.currentThread()) {
                 clearThreadLocals(thread, "threadLocals", job, report);
                 clearThreadLocals(thread, "inheritableThreadLocals", job, report);
@@ -429,13 +428,6 @@ public final class JobClassLoaderCleanup {
         }
     }
 
-    private static List<Thread> liveThreads() {
-        Map<Thread, Boolean> threads = new IdentityHashMap<>();
-        Thread.getAllStackTraces().keySet().forEach(t -> threads.put(t, true));
-        return new ArrayList<>(threads.keySet());
-    }
-
-    /** Whether {@code type} was defined by the job's class loader. */
     /**
      * Clears the entries of a thread's thread-local map whose key or value is of a job class (for
      * example Avro's name validator, which the job's code leaves on the JobManager thread that ran
@@ -472,6 +464,7 @@ public final class JobClassLoaderCleanup {
         }
     }
 
+    /** Whether {@code type} was defined by the job's class loader. */
     private static boolean loadedBy(Class<?> type, ClassLoader job) {
         return type.getClassLoader() == job;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.milvus.shaded.io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.slidestream.runtime.fixtures.JobCode;
 import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -138,6 +139,160 @@ class JobClassLoaderCleanupTest {
             Class.forName("org.apache.hadoop.fs.FileSystem$Statistics", true, loader);
             assertThat(threadsRunning(loader)).isEmpty();
         }
+    }
+
+    /**
+     * An S3 client the job never closed leaves its HTTP connection manager registered with the AWS
+     * SDK's idle-connection reaper, a static singleton whose thread ignores interrupts and runs
+     * while any manager is registered; the cleanup deregisters and shuts down the managers.
+     */
+    @Test
+    void closesTheAwsSdksConnectionManagersSoTheJobClassLoaderGoes() throws Exception {
+        awaitCollected(openAwsHttpClientAndRelease());
+    }
+
+    private static WeakReference<ClassLoader> openAwsHttpClientAndRelease() throws Exception {
+        URL aws =
+                Class.forName("software.amazon.awssdk.http.apache.ApacheHttpClient")
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        try (ChildFirstClassLoader loader = jobLoader(aws)) {
+            Class<?> client =
+                    Class.forName(
+                            "software.amazon.awssdk.http.apache.ApacheHttpClient", true, loader);
+            Object builder = client.getMethod("builder").invoke(null);
+            Method build = builder.getClass().getMethod("build");
+            build.setAccessible(true);
+            build.invoke(builder); // never closed, as on a cancelled job
+            Class<?> reaper =
+                    Class.forName(
+                            "software.amazon.awssdk.http.apache.internal.conn.IdleConnectionReaper",
+                            false,
+                            loader);
+            Object managers =
+                    JobClassLoaderCleanup.field(
+                            reaper.getMethod("getInstance").invoke(null),
+                            reaper,
+                            "connectionManagers");
+            assertThat((java.util.Map<?, ?>) managers).as("registered with the reaper").hasSize(1);
+            releaseIn(loader);
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /**
+     * Iceberg's worker pools are Guava exiting executors: each adds a JVM shutdown hook (a thread
+     * whose runnable Guava, in the job jar, defined) that holds the pool. The cleanup shuts the
+     * pool's threads down and removes the hook.
+     */
+    @Test
+    void removesTheShutdownHooksOfIcebergsWorkerPools() throws Exception {
+        awaitCollected(startIcebergWorkerPoolAndRelease());
+    }
+
+    private static WeakReference<ClassLoader> startIcebergWorkerPoolAndRelease() throws Exception {
+        URL iceberg =
+                Class.forName("org.apache.iceberg.util.ThreadPools")
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation();
+        try (ChildFirstClassLoader loader = jobLoader(iceberg)) {
+            Class<?> pools = Class.forName("org.apache.iceberg.util.ThreadPools", true, loader);
+            java.util.concurrent.ExecutorService pool =
+                    (java.util.concurrent.ExecutorService)
+                            pools.getMethod("newWorkerPool", String.class, int.class)
+                                    .invoke(null, "job-worker", 1);
+            pool.submit(() -> {}).get(10, TimeUnit.SECONDS);
+            releaseIn(loader);
+            assertThat(pool.isShutdown()).isTrue();
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /**
+     * A value of a job class left in a thread-local of a thread that outlives the job (the
+     * JobManager thread that ran {@code main()}) pins the job's class loader until the cleanup
+     * clears it. Here the thread is the test's own.
+     */
+    @Test
+    void clearsThreadLocalsOfTheJobsClassesOnLivingThreads() throws Exception {
+        awaitCollected(leaveThreadLocalAndRelease());
+    }
+
+    private static WeakReference<ClassLoader> leaveThreadLocalAndRelease() throws Exception {
+        try (ChildFirstClassLoader loader = jobLoader()) {
+            jobCode(loader).apply("thread-local");
+            releaseIn(loader);
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /**
+     * A thread of a library outside the job (JNA's cleaner in the cluster's lib/) started while a
+     * task ran job code inherits the job's context class loader and an access-control context that
+     * names the job's classes; it serves later jobs, so the cleanup re-parents it instead of ending
+     * it.
+     */
+    @Test
+    void detachesLongLivedThreadsThatInheritedTheJobsClassLoader() throws Exception {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<Thread> library = new AtomicReference<>();
+        try {
+            awaitCollected(startLibraryThreadAndRelease(done, library));
+            assertThat(library.get().isAlive()).as("the library's thread keeps running").isTrue();
+        } finally {
+            done.countDown();
+        }
+    }
+
+    private static WeakReference<ClassLoader> startLibraryThreadAndRelease(
+            java.util.concurrent.CountDownLatch done, AtomicReference<Thread> library)
+            throws Exception {
+        Runnable waits =
+                () -> {
+                    try {
+                        done.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                };
+        try (ChildFirstClassLoader loader = jobLoader()) {
+            Thread thread = (Thread) jobCode(loader).apply(waits);
+            library.set(thread);
+            assertThat(thread.getContextClassLoader()).isSameAs(loader);
+            releaseIn(loader);
+            assertThat(thread.getContextClassLoader()).isNotSameAs(loader);
+            return new WeakReference<>(loader);
+        }
+    }
+
+    /**
+     * A child-first job class loader over SlideStream's classes, the test fixtures and {@code
+     * libraries}, as Flink makes one per job.
+     */
+    private static ChildFirstClassLoader jobLoader(URL... libraries) {
+        URL classes =
+                JobClassLoaderCleanup.class.getProtectionDomain().getCodeSource().getLocation();
+        URL fixtures = JobCode.class.getProtectionDomain().getCodeSource().getLocation();
+        URL[] urls = new URL[libraries.length + 2];
+        urls[0] = classes;
+        urls[1] = fixtures;
+        System.arraycopy(libraries, 0, urls, 2, libraries.length);
+        return new ChildFirstClassLoader(
+                urls,
+                JobClassLoaderCleanupTest.class.getClassLoader(),
+                new String[] {"org.slf4j.", "org.apache.logging.", "org.junit.", "org.assertj."},
+                error -> {});
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.function.Function<Object, Object> jobCode(ClassLoader loader)
+            throws Exception {
+        Class<?> type = Class.forName(JobCode.class.getName(), true, loader);
+        assertThat(type.getClassLoader()).isSameAs(loader);
+        return (java.util.function.Function<Object, Object>)
+                type.getDeclaredConstructor().newInstance();
     }
 
     /** Live threads whose runnable the class loader {@code job} defined. */
