@@ -310,7 +310,7 @@ async function init() {
   overlayControls();
   try {
     const models = await api('/api/models');
-    state.modelId = models.served_model_id;
+    state.modelId = models.current_model_id ?? models.served_model_id;
     document.getElementById('model').textContent = 'model ' + state.modelId;
   } catch (e) {
     document.getElementById('model').textContent = e.message;

@@ -44,7 +44,15 @@ final class ProgressReporter {
 
     /** One more item is done. */
     void advance() {
-        done++;
+        advanceTo(done + 1);
+    }
+
+    /** {@code count} items are done in all (a count read back from somewhere). */
+    void advanceTo(long count) {
+        if (count == done) {
+            return;
+        }
+        done = count;
         long now = System.nanoTime();
         if (mode == Mode.BAR && (now - lastShown >= BAR_REDRAW_NANOS || done == total)) {
             lastShown = now;
@@ -53,13 +61,14 @@ final class ProgressReporter {
             lastShown = now;
             err.printf(
                     Locale.ROOT,
-                    "progress: %d/%d %s (%.0f%%), %.1f %s/s%n",
+                    "progress: %d/%d %s (%.0f%%), %.1f %s/s%s%n",
                     done,
                     total,
                     unit,
                     100.0 * done / Math.max(1, total),
                     rate(now),
-                    unit);
+                    unit,
+                    eta(now));
             err.flush();
         }
     }
@@ -74,12 +83,13 @@ final class ProgressReporter {
         bar.append(
                 String.format(
                         Locale.ROOT,
-                        "] %d/%d %s %.1f %s/s   ",
+                        "] %d/%d %s %.1f %s/s%s   ",
                         done,
                         total,
                         unit,
                         rate(now),
-                        unit));
+                        unit,
+                        eta(now)));
         err.print(bar);
         err.flush();
     }
@@ -97,6 +107,18 @@ final class ProgressReporter {
     private double rate(long now) {
         double seconds = (now - start) / 1e9;
         return seconds > 0 ? done / seconds : 0;
+    }
+
+    /** ", ETA 1m05s" while items are left and a rate is known; empty otherwise. */
+    private String eta(long now) {
+        double rate = rate(now);
+        if (done >= total || rate <= 0) {
+            return "";
+        }
+        long seconds = Math.round((total - done) / rate);
+        return seconds >= 60
+                ? String.format(Locale.ROOT, ", ETA %dm%02ds", seconds / 60, seconds % 60)
+                : String.format(Locale.ROOT, ", ETA %ds", seconds);
     }
 
     /** Ends the bar's line and prints the summary: items, time and rate. */

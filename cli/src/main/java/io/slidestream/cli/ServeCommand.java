@@ -3,7 +3,6 @@ package io.slidestream.cli;
 import io.slidestream.local.MilvusLite;
 import io.slidestream.serve.ServeConfig;
 import io.slidestream.serve.SlideStreamServer;
-import io.slidestream.sink.MilvusOptions;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -63,12 +62,8 @@ final class ServeCommand implements Callable<Integer> {
                                 },
                                 "serve-stop"));
         Configuration conf = stores.load();
-        MilvusLite milvus = null;
-        if (stores.demoData != null) {
-            // The demo's Milvus is Milvus Lite on its data file: start it for as long as we serve.
-            milvus = MilvusLite.start(stores.demoData.resolve("milvus.db").toAbsolutePath());
-            conf.set(MilvusOptions.URI, milvus.uri());
-        }
+        // The demo's Milvus is Milvus Lite on its data file: started for as long as we serve.
+        MilvusLite milvus = stores.startDemoMilvus(conf);
         try {
             serve(ServeConfig.from(conf));
         } finally {

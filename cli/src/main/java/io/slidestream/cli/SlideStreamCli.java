@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
             SearchCommand.class,
             BagsCommand.class,
             HeadsCommand.class,
+            BackfillCommand.class,
+            ModelsCommand.class,
             ConfigCommand.class,
             ModelRunCommand.class
         })

@@ -3,7 +3,9 @@ package io.slidestream.cli;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.local.DemoRun;
+import io.slidestream.local.MilvusLite;
 import io.slidestream.schemas.ErrorCode;
+import io.slidestream.sink.MilvusOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -60,5 +62,18 @@ final class StoreOptions {
                             + " demo-data) or --config FILE (the job's configuration)");
         }
         return load();
+    }
+
+    /**
+     * For a demo's stores, starts Milvus Lite on the demo's data file and points {@code conf} at
+     * it; the caller closes it. Null for the stores of a configuration (their Milvus is a server).
+     */
+    MilvusLite startDemoMilvus(Configuration conf) {
+        if (demoData == null) {
+            return null;
+        }
+        MilvusLite milvus = MilvusLite.start(demoData.resolve("milvus.db").toAbsolutePath());
+        conf.set(MilvusOptions.URI, milvus.uri());
+        return milvus;
     }
 }

@@ -127,6 +127,63 @@ class MilvusSinkITCase {
         }
     }
 
+    /**
+     * Two models of different dimensions into one configured collection: the second gets its own
+     * collection beside it, searches pick the collection by the query's length, and a removal sent
+     * before its writer has seen a vector reaches the second model's collection.
+     */
+    @Test
+    void aModelOfAnotherDimensionGetsItsOwnCollection() throws Exception {
+        MilvusConfig config = config("dims");
+        List<TileEmbedding> wide = SinkTestData.tiles("slide-w", 12, 4, D);
+        List<TileEmbedding> narrow = SinkTestData.tiles("slide-n", 10, 5, 32);
+        narrow.forEach(t -> t.modelId = "narrow-32");
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        env.fromData(wide).sinkTo(new MilvusTileSink(config));
+        env.execute("wide model");
+        env = StoreTestEnvironment.create(1);
+        env.fromData(narrow).sinkTo(new MilvusTileSink(config));
+        env.execute("narrow model");
+
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            assertThat(reader.countWhere("dims_tiles", "slide_id != \"\"")).isEqualTo(12);
+            assertThat(reader.countWhere("dims_tiles_d32", "slide_id != \"\"")).isEqualTo(10);
+            assertThat(reader.countModel("dims_tiles", SinkTestData.MODEL_ID)).isEqualTo(12);
+            assertThat(reader.countModel("dims_tiles", "narrow-32")).isEqualTo(10);
+            assertThat(reader.holdsModel("narrow-32")).isTrue();
+            TileEmbedding probe = narrow.get(3);
+            List<TileHit> hits = reader.searchTiles(probe.embedding, 2, null);
+            assertThat(hits.get(0).slideId()).isEqualTo("slide-n");
+            assertThat(hits.get(0).x()).isEqualTo(probe.x);
+            assertThat(
+                            reader.findTiles(
+                                    "slide-n",
+                                    "narrow-32",
+                                    java.util.OptionalInt.of(probe.level),
+                                    probe.x,
+                                    probe.y))
+                    .hasSize(1);
+        }
+
+        // A new writer whose first record is a removal does not know its dimension yet.
+        TileEmbedding first = narrow.get(0);
+        env = StoreTestEnvironment.create(1);
+        env.fromData(
+                        TileEmbedding.removal(
+                                first.slideId,
+                                first.modelId,
+                                first.level,
+                                first.x,
+                                first.y,
+                                first.scannedAtMillis + 1))
+                .sinkTo(new MilvusTileSink(config));
+        env.execute("narrow removal");
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            assertThat(reader.countModel("dims_tiles", "narrow-32")).isEqualTo(9);
+            assertThat(reader.countModel("dims_tiles", SinkTestData.MODEL_ID)).isEqualTo(12);
+        }
+    }
+
     @Test
     void sinkRetriesWhileMilvusIsDownAndLosesNothing() throws Exception {
         // A short RPC deadline: the client waits for the channel to be ready, so a request made

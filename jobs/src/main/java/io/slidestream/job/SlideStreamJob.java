@@ -8,6 +8,7 @@ import io.slidestream.config.ConfigKeys;
 import io.slidestream.config.ConfigLoader;
 import io.slidestream.config.JobOptions;
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.FailureModelStamp;
 import io.slidestream.errors.SlideFailures;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
@@ -392,7 +393,12 @@ public final class SlideStreamJob {
                         .union(
                                 tasks.getSideOutput(SlideTiler.FAILED),
                                 embedFailures,
-                                SlideWindows.failures(results)));
+                                SlideWindows.failures(results))
+                        .map(
+                                new FailureModelStamp(config.inference().modelPath()),
+                                SlideStreamTypes.SLIDE_FAILED)
+                        .uid(FailureModelStamp.UID)
+                        .name(FailureModelStamp.NAME));
     }
 
     /** The ABMIL slide head from {@code inference.slide-head-path}, or none. */

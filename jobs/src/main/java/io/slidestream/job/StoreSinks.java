@@ -13,9 +13,9 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 /**
  * The production sinks: tiles to Milvus and Iceberg, slide results to Iceberg, Milvus and Kafka
  * (exactly once, transactional), failures to the Kafka dead letter and Iceberg {@code
- * slide_errors}. Iceberg commits and Kafka transactions complete on checkpoints; Milvus upserts by
- * deterministic keys and flushes on every checkpoint, so a replay overwrites instead of
- * duplicating.
+ * slide_errors}; {@link #storesOnly} leaves Kafka out. Iceberg commits and Kafka transactions
+ * complete on checkpoints; Milvus upserts by deterministic keys and flushes on every checkpoint, so
+ * a replay overwrites instead of duplicating.
  */
 public final class StoreSinks implements JobSinks {
 
@@ -25,11 +25,25 @@ public final class StoreSinks implements JobSinks {
     public static final String KAFKA_DEAD_LETTER_UID = "kafka-dead-letter";
 
     private final SlideStreamConfig config;
+
+    /** Null for the stores only: no results topic and no dead letter. */
     private final KafkaSinks kafka;
 
     public StoreSinks(SlideStreamConfig config) {
+        this(config, config.kafka().sinks());
+    }
+
+    private StoreSinks(SlideStreamConfig config, KafkaSinks kafka) {
         this.config = config;
-        this.kafka = config.kafka().sinks();
+        this.kafka = kafka;
+    }
+
+    /**
+     * Milvus and Iceberg only, for a backfill: the archive's results for a new model are not news
+     * for the consumers of the live results topic.
+     */
+    public static StoreSinks storesOnly(SlideStreamConfig config) {
+        return new StoreSinks(config, null);
     }
 
     @Override
@@ -56,16 +70,20 @@ public final class StoreSinks implements JobSinks {
                 .sinkTo(new MilvusSlideSink(config.milvus()))
                 .uid(MILVUS_SLIDES_UID)
                 .name("Milvus slides (upsert)");
-        all.sinkTo(kafka.results(config.kafka().resultsTopic()))
-                .uid(KAFKA_RESULTS_UID)
-                .name("Kafka slides.results (exactly once)");
+        if (kafka != null) {
+            all.sinkTo(kafka.results(config.kafka().resultsTopic()))
+                    .uid(KAFKA_RESULTS_UID)
+                    .name("Kafka slides.results (exactly once)");
+        }
     }
 
     @Override
     public void failures(DataStream<SlideFailed> failures) {
-        failures.sinkTo(kafka.deadLetters(config.kafka().deadLetterTopic()))
-                .uid(KAFKA_DEAD_LETTER_UID)
-                .name("Kafka slides.dead-letter (exactly once)");
+        if (kafka != null) {
+            failures.sinkTo(kafka.deadLetters(config.kafka().deadLetterTopic()))
+                    .uid(KAFKA_DEAD_LETTER_UID)
+                    .name("Kafka slides.dead-letter (exactly once)");
+        }
         IcebergSinks.appendErrors(failures, config.iceberg());
     }
 }

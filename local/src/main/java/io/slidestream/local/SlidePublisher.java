@@ -85,18 +85,23 @@ public final class SlidePublisher implements AutoCloseable {
 
     /** Publishes an existing slide file; {@code slideId} null derives it from the file. */
     public SlideScanned publish(Path file, String slideId) {
+        return publish(eventFor(file, slideId, scannerId));
+    }
+
+    /**
+     * The event that announces an existing slide file: {@code slideId} (null derives it from the
+     * file, {@link #slideIdFor}), its absolute path, its modification time as the scan time.
+     */
+    public static SlideScanned eventFor(Path file, String slideId, String scannerId) {
         Path absolute = file.toAbsolutePath().normalize();
         BasicFileAttributes attributes = attributes(absolute);
-        SlideScanned event =
-                SlideScanned.newBuilder()
-                        .setSlideId(slideId != null ? slideId : slideIdFor(absolute, attributes))
-                        .setUri(absolute.toString())
-                        .setScannedAt(
-                                Instant.ofEpochMilli(attributes.lastModifiedTime().toMillis()))
-                        .setScannerId(scannerId)
-                        .setAttributes(Map.of("size_bytes", Long.toString(attributes.size())))
-                        .build();
-        return publish(event);
+        return SlideScanned.newBuilder()
+                .setSlideId(slideId != null ? slideId : slideIdFor(absolute, attributes))
+                .setUri(absolute.toString())
+                .setScannedAt(Instant.ofEpochMilli(attributes.lastModifiedTime().toMillis()))
+                .setScannerId(scannerId)
+                .setAttributes(Map.of("size_bytes", Long.toString(attributes.size())))
+                .build();
     }
 
     /** Publishes a ready-made event after checking {@link SlideScannedRules}. */

@@ -77,6 +77,31 @@ public final class IcebergTableReader {
         return out;
     }
 
+    /**
+     * The current rows of {@code table} whose string column {@code column} equals {@code value},
+     * reading only {@code columns}; files and row groups without the value are pruned by stats.
+     */
+    public static List<Record> rowsWhere(
+            Table table, String column, String value, String... columns) {
+        table.refresh();
+        List<Record> out = new ArrayList<>();
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(table)
+                        .select(columns)
+                        .where(Expressions.equal(column, value))
+                        .build()) {
+            for (Record row : rows) {
+                // The filter prunes files and row groups; rows inside a kept group still need it.
+                if (value.equals(row.getField(column))) {
+                    out.add(row.copy());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + table.name() + " failed", e);
+        }
+        return out;
+    }
+
     /** Every current row of table {@code name} of the configured catalog. */
     public static List<Record> rows(IcebergConfig config, String name, String... columns) {
         return IcebergCatalogs.withTable(config, name, table -> rows(table, columns));

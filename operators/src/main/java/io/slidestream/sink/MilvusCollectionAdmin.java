@@ -145,6 +145,39 @@ public final class MilvusCollectionAdmin {
                 .getDimension();
     }
 
+    /**
+     * The collection for vectors of length {@code dimension} in the family {@code base}: {@code
+     * base} itself while it does not exist or holds that dimension, else {@code base_d<dimension>}
+     * ({@link #dimensionCollection}). Models of one dimension share a collection - every entity
+     * carries its {@code model_id} and its key is derived from it - and a model of another
+     * dimension never mixes in.
+     */
+    public static String collectionFor(
+            MilvusClientV2 client, String base, MilvusCollection definition, int dimension) {
+        int existing = existingDimension(client, base, definition);
+        return existing == 0 || existing == dimension ? base : dimensionCollection(base, dimension);
+    }
+
+    /** The name of the collection for {@code dimension}-long vectors beside {@code base}. */
+    public static String dimensionCollection(String base, int dimension) {
+        return base + "_d" + dimension;
+    }
+
+    /** {@code base} and its per-dimension collections, those that exist, base first. */
+    public static List<String> family(MilvusClientV2 client, String base) {
+        java.util.regex.Pattern member =
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(base) + "_d[0-9]+");
+        List<String> names = new java.util.ArrayList<>();
+        for (String name : client.listCollections().getCollectionNames()) {
+            if (name.equals(base)) {
+                names.add(0, name);
+            } else if (member.matcher(name).matches()) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
     public static boolean hasCollection(MilvusClientV2 client, String name) {
         return Boolean.TRUE.equals(
                 client.hasCollection(HasCollectionReq.builder().collectionName(name).build()));

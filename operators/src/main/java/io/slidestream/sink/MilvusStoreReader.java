@@ -9,6 +9,7 @@ import io.milvus.v2.service.vector.response.QueryResp;
 import io.milvus.v2.service.vector.response.SearchResp;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
+import io.slidestream.schemas.milvus.MilvusCollection;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.schemas.milvus.MilvusKeys;
 import java.util.ArrayList;
@@ -151,7 +152,7 @@ public final class MilvusStoreReader implements AutoCloseable {
         QueryResp response =
                 client.query(
                         QueryReq.builder()
-                                .collectionName(config.tilesCollection())
+                                .collectionName(holding(config.tilesCollection(), modelId))
                                 .filter(filter)
                                 .outputFields(
                                         List.of(
@@ -189,7 +190,7 @@ public final class MilvusStoreReader implements AutoCloseable {
         List<TileHit> hits = new ArrayList<>();
         for (SearchResp.SearchResult r :
                 search(
-                        config.tilesCollection(),
+                        forVector(config.tilesCollection(), MilvusCollections.TILES, vector),
                         MilvusCollections.EMBEDDING,
                         vector,
                         topK,
@@ -225,22 +226,21 @@ public final class MilvusStoreReader implements AutoCloseable {
      * the slides collection; empty when the slide has no result for that model.
      */
     public Optional<float[]> slideEmbedding(String slideId, String modelId) {
-        if (!MilvusCollectionAdmin.hasCollection(client, config.slidesCollection())) {
-            return Optional.empty();
-        }
-        QueryResp response =
-                client.query(
-                        QueryReq.builder()
-                                .collectionName(config.slidesCollection())
-                                .filter(
-                                        MilvusCollections.SLIDE_KEY
-                                                + " == "
-                                                + MilvusKeys.slideKey(slideId, modelId))
-                                .outputFields(List.of(MilvusCollections.MEAN_EMBEDDING))
-                                .consistencyLevel(ConsistencyLevel.STRONG)
-                                .build());
-        for (QueryResp.QueryResult r : response.getQueryResults()) {
-            return Optional.of(floats(r.getEntity().get(MilvusCollections.MEAN_EMBEDDING)));
+        for (String collection : MilvusCollectionAdmin.family(client, config.slidesCollection())) {
+            QueryResp response =
+                    client.query(
+                            QueryReq.builder()
+                                    .collectionName(collection)
+                                    .filter(
+                                            MilvusCollections.SLIDE_KEY
+                                                    + " == "
+                                                    + MilvusKeys.slideKey(slideId, modelId))
+                                    .outputFields(List.of(MilvusCollections.MEAN_EMBEDDING))
+                                    .consistencyLevel(ConsistencyLevel.STRONG)
+                                    .build());
+            for (QueryResp.QueryResult r : response.getQueryResults()) {
+                return Optional.of(floats(r.getEntity().get(MilvusCollections.MEAN_EMBEDDING)));
+            }
         }
         return Optional.empty();
     }
@@ -256,7 +256,7 @@ public final class MilvusStoreReader implements AutoCloseable {
         List<SlideHit> hits = new ArrayList<>();
         for (SearchResp.SearchResult r :
                 search(
-                        config.slidesCollection(),
+                        forVector(config.slidesCollection(), MilvusCollections.SLIDES, vector),
                         MilvusCollections.MEAN_EMBEDDING,
                         vector,
                         topK,
@@ -301,12 +301,36 @@ public final class MilvusStoreReader implements AutoCloseable {
         return client.search(search.build()).getSearchResults().get(0);
     }
 
-    /** Whether the tiles collection holds any vector of model {@code modelId}. */
+    /** Whether the tiles collections hold any vector of model {@code modelId}. */
     public boolean holdsModel(String modelId) {
-        return countWhere(
-                        config.tilesCollection(),
-                        MilvusCollections.MODEL_ID + " == " + quote(modelId))
-                > 0;
+        return countModel(config.tilesCollection(), modelId) > 0;
+    }
+
+    /**
+     * Entities of model {@code modelId} in the collection {@code base} and its per-dimension
+     * siblings ({@link MilvusCollectionAdmin#family}).
+     */
+    public long countModel(String base, String modelId) {
+        long count = 0;
+        for (String collection : MilvusCollectionAdmin.family(client, base)) {
+            count += countWhere(collection, MilvusCollections.MODEL_ID + " == " + quote(modelId));
+        }
+        return count;
+    }
+
+    /** The collection of {@code base}'s family that holds model {@code modelId}; else base. */
+    private String holding(String base, String modelId) {
+        for (String collection : MilvusCollectionAdmin.family(client, base)) {
+            if (countWhere(collection, MilvusCollections.MODEL_ID + " == " + quote(modelId)) > 0) {
+                return collection;
+            }
+        }
+        return base;
+    }
+
+    /** The collection of {@code base}'s family for vectors as long as {@code vector}. */
+    private String forVector(String base, MilvusCollection definition, float[] vector) {
+        return MilvusCollectionAdmin.collectionFor(client, base, definition, vector.length);
     }
 
     /** The configured tiles collection, or an error that says how to get one. */

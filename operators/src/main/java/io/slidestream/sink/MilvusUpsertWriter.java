@@ -45,11 +45,13 @@ import org.slf4j.LoggerFactory;
  * #BUFFERED_BATCHES} batches does the writer hold the task thread (backpressure) and retry until
  * Milvus answers; if that takes longer than {@code milvus.retry.max-wait}, it throws {@link
  * ErrorCode#STORE_UNAVAILABLE} and the job fails over to its last checkpoint, from which the
- * buffered writes are restored. At the end of a bounded input everything is sent the same way.
- * Records whose vector length differs from the collection's fail the job at once ({@link
- * ErrorCode#INVALID_CONFIG}); records without a vector are skipped and logged. The collection is
- * created (from the first record's vector length or {@code milvus.dimension}), indexed and loaded
- * on first use.
+ * buffered writes are restored. At the end of a bounded input everything is sent the same way. The
+ * vectors go to the configured collection while it holds their dimension (or does not exist yet),
+ * else to {@code <collection>_d<dimension>} ({@link MilvusCollectionAdmin#collectionFor}): a model
+ * of another dimension gets its own collection. Records of two dimensions in one writer fail the
+ * job at once ({@link ErrorCode#INVALID_CONFIG}); records without a vector are skipped and logged.
+ * The collection is created (from the first record's vector length or {@code milvus.dimension}),
+ * indexed and loaded on first use.
  *
  * @param <T> the record type
  */
@@ -81,6 +83,13 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
     private MilvusColumnUpserter upserter;
 
     private int collectionDimension;
+
+    /**
+     * The collection of this writer's vectors: {@link #collectionName} or, when that holds another
+     * dimension, its per-dimension sibling; null until the dimension is known.
+     */
+    private String target;
+
     private boolean collectionReady;
     private boolean timerPending;
 
@@ -319,10 +328,17 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
             // A key is in at most one of the two (the later operation on it wins), so their
             // order does not matter. With nothing written yet the collection may not exist: then
             // there is nothing to delete.
-            if (collectionReady) {
+            // Before the first vector the writer does not know its dimension's collection: the
+            // keys hold the model id, so deleting them from every collection of the family
+            // touches nothing of another model.
+            List<String> into =
+                    collectionReady
+                            ? List.of(target)
+                            : MilvusCollectionAdmin.family(client, collectionName);
+            for (String name : into) {
                 client.delete(
                         DeleteReq.builder()
-                                .collectionName(collectionName)
+                                .collectionName(name)
                                 .ids(new ArrayList<>(deletes))
                                 .build());
             }
@@ -338,7 +354,7 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
                                 + "' does not exist and its vector length is unknown: set"
                                 + " milvus.dimension");
             }
-            upserter.upsert(collectionName, definition, buffer.values());
+            upserter.upsert(target, definition, buffer.values());
             upserted.inc(buffer.size());
             buffer.clear();
         }
@@ -363,12 +379,15 @@ public final class MilvusUpsertWriter<T> implements StatefulSinkWriter<T, Milvus
         if (upserter == null) {
             upserter = MilvusColumnUpserter.connect(config);
         }
-        if (!collectionReady) {
-            collectionDimension =
-                    MilvusCollectionAdmin.ensureCollection(
-                            client, config, collectionName, definition, collectionDimension);
-            // 0: nothing written yet and no collection; created with the first upsert.
-            collectionReady = collectionDimension != 0;
+        if (!collectionReady && collectionDimension != 0) {
+            if (target == null) {
+                target =
+                        MilvusCollectionAdmin.collectionFor(
+                                client, collectionName, definition, collectionDimension);
+            }
+            MilvusCollectionAdmin.ensureCollection(
+                    client, config, target, definition, collectionDimension);
+            collectionReady = true;
         }
     }
 

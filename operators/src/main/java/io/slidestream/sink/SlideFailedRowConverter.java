@@ -30,6 +30,7 @@ public final class SlideFailedRowConverter implements MapFunction<SlideFailed, R
                 StringData.fromString(failed.getCode()),
                 StringData.fromString(failed.getMessage()),
                 StringData.fromString(failed.getStage()),
-                TimestampData.fromInstant(failed.getFailedAt()));
+                TimestampData.fromInstant(failed.getFailedAt()),
+                StringData.fromString(failed.getModelId()));
     }
 }

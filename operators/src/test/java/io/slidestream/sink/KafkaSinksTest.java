@@ -25,7 +25,8 @@ class KafkaSinksTest {
                         ErrorCode.NO_TISSUE.name(),
                         "no tissue",
                         "plan",
-                        FAILED_AT);
+                        FAILED_AT,
+                        "");
         AvroRecordSerializationSchema<SlideFailed> schema =
                 new AvroRecordSerializationSchema<>(
                         "slides.dead-letter", AvroCodec.SLIDE_FAILED, SlideFailed::getSlideId);

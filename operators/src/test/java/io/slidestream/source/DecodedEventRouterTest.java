@@ -27,7 +27,8 @@ class DecodedEventRouterTest {
                         ErrorCode.MALFORMED_EVENT.name(),
                         "the value is empty",
                         "decode",
-                        SCANNED_AT);
+                        SCANNED_AT,
+                        "");
         try (var harness =
                 new OneInputStreamOperatorTestHarness<>(
                         new ProcessOperator<>(new DecodedEventRouter()),

@@ -297,7 +297,8 @@ class SlideStreamTypesTest {
                 ErrorCode.MALFORMED_EVENT.name(),
                 "the value is empty",
                 "decode",
-                SCANNED_AT.plusMillis(1));
+                SCANNED_AT.plusMillis(1),
+                "gpfm-test");
     }
 
     static SlideResult result(String id, List<Float> embedding) {

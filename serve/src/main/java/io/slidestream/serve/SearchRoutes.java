@@ -26,11 +26,12 @@ import javax.imageio.ImageIO;
  * The similarity searches: by a stored tile ({@code GET /api/search/tile}), by an uploaded image
  * ({@code POST /api/search/image}, preprocessed and embedded with the job's model exactly as the
  * job does a tile), and by a whole slide ({@code GET /api/search/slide}, its mean embedding against
- * the slides collection). Every search needs a {@code model_id} the store holds (vectors of
- * different models are not comparable) and takes {@code k} (at most {@value #MAX_K}) and filters:
- * {@code in_slide} (one slide only), {@code from}/{@code to} (scan time), {@code predicted_class}
- * (class index) or {@code tissue_class} (label of the tile head). Tile hits come with their region
- * and are also grouped by slide.
+ * the slides collection). Every search is over one model's vectors (vectors of different models are
+ * not comparable), which the store must hold: {@code model_id}, else the {@linkplain
+ * io.slidestream.sink.CurrentModel current model} (for an image: this service's own); each takes
+ * {@code k} (at most {@value #MAX_K}) and filters: {@code in_slide} (one slide only), {@code
+ * from}/{@code to} (scan time), {@code predicted_class} (class index) or {@code tissue_class}
+ * (label of the tile head). Tile hits come with their region and are also grouped by slide.
  */
 final class SearchRoutes {
     static final int MAX_K = 100;
@@ -99,7 +100,8 @@ final class SearchRoutes {
     }
 
     private void byImage(Context ctx) {
-        String modelId = Params.required(ctx, "model_id", "the model whose vectors to search");
+        String given = Params.optional(ctx, "model_id");
+        String modelId = given == null ? stores.modelId() : given;
         if (!modelId.equals(stores.modelId())) {
             throw new ApiError(
                     400,
@@ -242,9 +244,13 @@ final class SearchRoutes {
         ServeJson.send(ctx, root);
     }
 
-    /** The {@code model_id} parameter, which the store must hold. */
+    /**
+     * The {@code model_id} parameter, or the current model when it is not given; the store must
+     * hold it.
+     */
     private String heldModel(Context ctx) {
-        String modelId = Params.required(ctx, "model_id", "the model whose vectors to search");
+        String given = Params.optional(ctx, "model_id");
+        String modelId = given == null ? stores.currentModelId() : given;
         requireHeld(modelId);
         return modelId;
     }

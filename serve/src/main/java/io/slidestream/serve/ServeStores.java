@@ -3,10 +3,12 @@ package io.slidestream.serve;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.schemas.ErrorCode;
+import io.slidestream.sink.CurrentModel;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideHandleCache;
 import io.slidestream.slide.SlideOpener;
+import java.util.Optional;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -44,6 +46,18 @@ final class ServeStores implements AutoCloseable {
 
     String modelId() {
         return embedder.modelId();
+    }
+
+    /**
+     * The model searches use when none is named: the {@linkplain CurrentModel current} model, read
+     * afresh (a promotion takes effect with the next request), else this service's own.
+     */
+    String currentModelId() {
+        return Optional.ofNullable(
+                        table(config.iceberg().slidesTable())
+                                .properties()
+                                .get(CurrentModel.PROPERTY))
+                .orElseGet(this::modelId);
     }
 
     SlideOpener opener() {

@@ -579,12 +579,15 @@ final class SlideRoutes {
         }
         ObjectNode root = JSON.objectNode();
         root.put("served_model_id", stores.modelId());
+        String current = stores.currentModelId();
+        root.put("current_model_id", current);
         ArrayNode models = root.putArray("models");
         counts.forEach(
                 (id, n) -> {
                     ObjectNode o = models.addObject();
                     o.put("model_id", id);
                     o.put("slides", n);
+                    o.put("current", id.equals(current));
                 });
         ServeJson.send(ctx, root);
     }

@@ -211,7 +211,12 @@ public final class IcebergTables {
                     required(3, "code", Types.StringType.get(), "io.slidestream ErrorCode"),
                     required(4, "message", Types.StringType.get()),
                     required(5, "stage", Types.StringType.get()),
-                    required(6, "failed_at", Types.TimestampType.withZone()));
+                    required(6, "failed_at", Types.TimestampType.withZone()),
+                    optional(
+                            7,
+                            "model_id",
+                            Types.StringType.get(),
+                            "The model of the job that failed it; null in rows written before"));
 
     public static final PartitionSpec SLIDE_ERRORS_PARTITIONING =
             PartitionSpec.builderFor(SLIDE_ERRORS_SCHEMA).day("failed_at").build();
