@@ -15,6 +15,7 @@ import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -23,7 +24,11 @@ import picocli.CommandLine.Spec;
         name = "models",
         mixinStandardHelpOptions = true,
         description = "The models whose results the stores hold, and the current one.",
-        subcommands = {ModelsCommand.ListModels.class, ModelsCommand.Promote.class})
+        subcommands = {
+            ModelsCommand.ListModels.class,
+            ModelsCommand.Promote.class,
+            ModelsCommand.Drop.class
+        })
 final class ModelsCommand implements Runnable {
 
     @Spec CommandSpec spec;
@@ -117,6 +122,54 @@ final class ModelsCommand implements Runnable {
                         .printf(
                                 "current model: %s (%d slides, %d vectors)%n",
                                 modelId, held.slides(), held.vectors());
+            }
+            return 0;
+        }
+    }
+
+    /** {@code models drop ID --yes}: the model's vectors and rows removed from the stores. */
+    @Command(
+            name = "drop",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Remove model ID from Milvus (its tile and slide entities) and Iceberg (its"
+                            + " tile, slide and error rows); without --yes only say what would go.")
+    static final class Drop implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Mixin StoreOptions stores;
+
+        @Parameters(paramLabel = "ID", description = "A model id as `models list` shows it.")
+        String modelId;
+
+        @Option(names = "--yes", description = "Really remove it.")
+        boolean yes;
+
+        @Override
+        public Integer call() {
+            Configuration conf = stores.require();
+            IcebergConfig iceberg = IcebergConfig.from(conf);
+            try (MilvusLite milvus = stores.startDemoMilvus(conf)) {
+                MilvusConfig milvusConfig = MilvusConfig.from(conf);
+                StoredModels.Holdings held = StoredModels.of(iceberg, milvusConfig, modelId);
+                String what =
+                        String.format(
+                                Locale.ROOT,
+                                "model %s: %d slides (%d result rows), %d errors, %d tile rows,"
+                                        + " %d vectors",
+                                modelId,
+                                held.slides(),
+                                held.results(),
+                                held.errors(),
+                                held.tileRows(),
+                                held.vectors());
+                if (!yes) {
+                    throw new SlideStreamException(
+                            ErrorCode.INVALID_REQUEST,
+                            what + " would be removed; add --yes to remove it");
+                }
+                StoredModels.drop(iceberg, milvusConfig, modelId);
+                spec.commandLine().getOut().println("removed " + what);
             }
             return 0;
         }

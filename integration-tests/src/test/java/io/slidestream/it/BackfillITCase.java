@@ -2,6 +2,8 @@ package io.slidestream.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.milvus.v2.client.ConnectConfig;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.common.ConsistencyLevel;
@@ -13,10 +15,15 @@ import io.slidestream.job.BackfillJob;
 import io.slidestream.local.Backfill;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.serve.SlideStreamServer;
 import io.slidestream.sink.CurrentModel;
 import io.slidestream.sink.IcebergTableReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -146,7 +153,53 @@ class BackfillITCase {
             assertThat(unknown.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
             assertThat(unknown.err).contains("has no results in the stores");
             assertThat(CurrentModel.read(job.iceberg())).contains(idB);
+
+            // The service embeds with A, but its searches follow the current model.
+            try (SlideStreamServer server = SlideStreamServer.start(job, "127.0.0.1", 0)) {
+                JsonNode models = getJson(server, "/api/models");
+                assertThat(models.path("served_model_id").asText()).isEqualTo(modelA);
+                assertThat(models.path("current_model_id").asText()).isEqualTo(idB);
+                JsonNode hits =
+                        getJson(server, "/api/search/tile?slide_id=archive-0&x=256&y=256&k=3");
+                assertThat(hits.path("query").path("model_id").asText()).isEqualTo(idB);
+                assertThat(hits.path("hits").get(0).path("slide_id").asText())
+                        .isEqualTo("archive-0");
+                JsonNode asked =
+                        getJson(
+                                server,
+                                "/api/search/tile?slide_id=archive-0&x=256&y=256&k=3&model_id="
+                                        + modelA);
+                assertThat(asked.path("query").path("model_id").asText()).isEqualTo(modelA);
+            }
+
+            Cli current = cli(stack, "models", "drop", idB, "--yes");
+            assertThat(current.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(current.err).contains("is the current model");
+            Cli unconfirmed = cli(stack, "models", "drop", modelA);
+            assertThat(unconfirmed.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(unconfirmed.err).contains("would be removed; add --yes");
+            assertThat(tilesPerSlide(job, modelA)).isEqualTo(tilesOfA);
+            Cli drop = cli(stack, "models", "drop", modelA, "--yes");
+            assertThat(drop.code).as(drop.output()).isZero();
+            assertThat(tilesPerSlide(job, modelA)).isEmpty();
+            assertThat(milvusCount(job, modelA)).isZero();
+            assertThat(tilesPerSlide(job, idB)).as("B untouched").isEqualTo(tilesOfB);
+            assertThat(milvusCount(job, idB)).isEqualTo(90);
         }
+    }
+
+    private static JsonNode getJson(SlideStreamServer server, String path) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        "http://127.0.0.1:" + server.port() + path))
+                                        .timeout(Duration.ofSeconds(30))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return new ObjectMapper().readTree(response.body());
     }
 
     /** The live job embeds {@code files} with model A, until all are in the stores. */

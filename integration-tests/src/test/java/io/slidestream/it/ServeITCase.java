@@ -295,7 +295,10 @@ class ServeITCase {
 
     @Test
     void refusesWhatItShouldWithAStatusAndAJsonErrorNeverAStackTrace() throws Exception {
-        assertError(get("/api/search/tile?slide_id=a&x=0&y=0"), 400, "INVALID_REQUEST");
+        // Without model_id the current model's vectors are searched: here the service's own.
+        HttpResponse<String> noModel = get("/api/search/tile?slide_id=a&x=0&y=0");
+        assertError(noModel, 404, "TILE_NOT_FOUND");
+        assertThat(noModel.body()).contains("for model " + model);
         assertError(
                 get("/api/search/tile?slide_id=a&x=0&y=0&model_id=no-such-model"),
                 404,
