@@ -11,7 +11,10 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.FailureModelStamp;
 import io.slidestream.errors.SlideFailures;
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.HeadCard;
 import io.slidestream.inference.InferenceConfig;
+import io.slidestream.inference.InferenceOptions;
+import io.slidestream.inference.ModelCard;
 import io.slidestream.inference.OnnxSlideHead;
 import io.slidestream.inference.TileEmbedder;
 import io.slidestream.inference.TileEmbeddingRouter;
@@ -32,6 +35,7 @@ import io.slidestream.tiling.SlideTiler;
 import io.slidestream.tiling.TileCreditCoordinator;
 import io.slidestream.tiling.TileCreditReturn;
 import io.slidestream.types.SlideStreamTypes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -401,14 +405,55 @@ public final class SlideStreamJob {
                         .name(FailureModelStamp.NAME));
     }
 
-    /** The ABMIL slide head from {@code inference.slide-head-path}, or none. */
+    /**
+     * The ABMIL slide head from {@code inference.slide-head-path}, or none. A head with its card
+     * ({@code head.onnx} beside {@code head.json}) must have been trained on the job's model: a
+     * head scores one model's embeddings, and after a new model is promoted only its heads may
+     * predict.
+     *
+     * @throws SlideStreamException {@code MODEL_INVALID} for a head of another model
+     */
     static SlideHeadFactory slideHead(InferenceConfig inference) {
         if (inference.slideHeadPath().isEmpty()) {
             return null;
         }
+        requireHeadOfModel(inference.slideHeadPath().get(), inference.modelPath());
         // Only serializable values are captured: the path as a string and the config.
         String path = inference.slideHeadPath().get().toString();
         return () -> OnnxSlideHead.open(Path.of(path), inference);
+    }
+
+    /**
+     * Refuses a carded head trained on another model than {@code model}; heads without a card, or
+     * files this process cannot see (a cluster's paths may exist only on the TaskManagers), pass.
+     */
+    static void requireHeadOfModel(Path head, Path model) {
+        Path dir = head.toAbsolutePath().getParent();
+        if (!head.getFileName().toString().equals(HeadCard.MODEL_FILE)
+                || dir == null
+                || !Files.isRegularFile(dir.resolve(HeadCard.FILE))
+                || !Files.isRegularFile(model)) {
+            return;
+        }
+        HeadCard card = HeadCard.read(dir);
+        String modelId = ModelCard.idOf(model);
+        if (!card.modelId().equals(modelId)) {
+            throw new SlideStreamException(
+                    ErrorCode.MODEL_INVALID,
+                    "slide head "
+                            + card.headId()
+                            + " ("
+                            + head
+                            + ") was trained on embeddings of model "
+                            + card.modelId()
+                            + ", but the job embeds with "
+                            + modelId
+                            + ": train a head for this model (`slidestream heads train --model-id "
+                            + modelId
+                            + "`) or leave "
+                            + InferenceOptions.SLIDE_HEAD_PATH.key()
+                            + " out");
+        }
     }
 
     /** A tile that failed to read or embed, as a dead-letter record of its slide. */

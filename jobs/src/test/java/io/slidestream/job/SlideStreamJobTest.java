@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
+import io.slidestream.inference.HeadCard;
+import io.slidestream.inference.ModelCard;
+import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.testing.TestSlides;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -88,6 +94,69 @@ class SlideStreamJobTest {
                                 assertThat(node.getTransformationUID())
                                         .as("uid of %s", describe(node))
                                         .isNotBlank());
+    }
+
+    @Test
+    void refusesASlideHeadTrainedOnAnotherModel() throws Exception {
+        Path models = TestSlides.gpfmTiny();
+        Path headDir = Files.createDirectories(dir.resolve("head"));
+        Path head = Files.copy(models.resolve("abmil-tiny.onnx"), headDir.resolve("head.onnx"));
+        String modelId = ModelCard.idOf(models.resolve("gpfm-tiny.onnx"));
+        for (String trainedOn : List.of("gpfm-other-0123456789ab", modelId)) {
+            HeadCard card =
+                    new HeadCard(
+                            "tumour-" + ModelCard.sha256(head).substring(0, 12),
+                            "tumour",
+                            List.of("benign", "tumour"),
+                            trainedOn,
+                            256,
+                            8,
+                            7,
+                            null,
+                            null);
+            Files.writeString(headDir.resolve("head.json"), card.toJson().toString());
+            SlideStreamConfig config =
+                    SlideStreamConfig.from(
+                            config(Map.of("inference.slide-head-path", head.toString())));
+            if (trainedOn.equals(modelId)) {
+                assertThat(SlideStreamJob.slideHead(config.inference())).isNotNull();
+            } else {
+                assertThatThrownBy(() -> SlideStreamJob.slideHead(config.inference()))
+                        .isInstanceOf(SlideStreamException.class)
+                        .hasMessageContaining("trained on embeddings of model gpfm-other")
+                        .hasMessageContaining("heads train --model-id " + modelId);
+            }
+        }
+    }
+
+    @Test
+    void wiresTheBackfillWithoutKryoWithoutKafkaAndWithAUidOnEveryOperator() throws Exception {
+        SlideStreamConfig config =
+                SlideStreamConfig.from(config(Map.of("aggregate.live-heads", "false")));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SlideStreamJob.configure(env, config);
+        SlideStreamJob.define(
+                env,
+                config,
+                BackfillJob.events(
+                        env,
+                        List.of(
+                                SlideScanned.newBuilder()
+                                        .setSlideId("s")
+                                        .setUri("/slides/s.svs")
+                                        .setScannedAt(Instant.EPOCH)
+                                        .setScannerId("backfill")
+                                        .build())),
+                StoreSinks.storesOnly(config));
+        StreamGraph graph = env.getStreamGraph();
+        assertThat(graph.getStreamNodes())
+                .allSatisfy(
+                        node ->
+                                assertThat(node.getTransformationUID())
+                                        .as("uid of %s", describe(node))
+                                        .isNotBlank())
+                .noneSatisfy(
+                        node -> assertThat(node.getOperatorName()).containsIgnoringCase("kafka"));
     }
 
     @Test
