@@ -9,6 +9,7 @@ import io.slidestream.inference.InferenceOptions;
 import io.slidestream.inference.ModelCard;
 import io.slidestream.local.Backfill;
 import io.slidestream.local.MilvusLite;
+import io.slidestream.local.ProcessPriority;
 import io.slidestream.local.StoredModels;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideScanned;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Spec;
         customSynopsis = {
             "slidestream backfill (--demo-data DIR | --config FILE) --model NEW.onnx",
             "                     [--from iceberg | --slides-dir DIR] [--since DATE]"
-                    + " [--parallelism N] [--promote]"
+                    + " [--parallelism N] [--promote] [--nice N]"
         },
         mixinStandardHelpOptions = true,
         description =
@@ -92,6 +93,16 @@ final class BackfillCommand implements Callable<Integer> {
     @Option(names = "--promote", description = "Make the model the current one when done.")
     boolean promote;
 
+    @Option(
+            names = "--nice",
+            paramLabel = "N",
+            defaultValue = "10",
+            description =
+                    "CPU priority of this process, 0 (as the live job) to 19 (lowest): the backfill"
+                            + " takes the CPU a live job on the same host leaves (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int nice;
+
     @Override
     public Integer call() throws Exception {
         if (from != null && !from.equalsIgnoreCase("iceberg")) {
@@ -111,6 +122,15 @@ final class BackfillCommand implements Callable<Integer> {
                     "--model " + model + " is not a file: give the new model's ONNX file");
         }
         Instant after = since == null ? null : parseSince(since);
+        if (nice < 0 || nice > 19) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST,
+                    "--nice " + nice + ": give 0 (normal) to 19 (lowest)");
+        }
+        if (nice > 0) {
+            // Before any job thread exists: they all inherit it.
+            ProcessPriority.lower(nice);
+        }
         Configuration conf = stores.require();
         conf.set(InferenceOptions.MODEL_PATH, model.toAbsolutePath().toString());
         // The live job's heads score its model's embeddings; the archive's predictions for the new

@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
             BenchEmbedCommand.class,
             BenchPipelineCommand.class,
             BenchChaosCommand.class,
-            BenchSearchCommand.class
+            BenchSearchCommand.class,
+            BenchBackfillCommand.class
         })
 final class BenchCommand implements Runnable {
 

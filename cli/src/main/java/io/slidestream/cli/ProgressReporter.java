@@ -61,12 +61,12 @@ final class ProgressReporter {
             lastShown = now;
             err.printf(
                     Locale.ROOT,
-                    "progress: %d/%d %s (%.0f%%), %.1f %s/s%s%n",
+                    "progress: %d/%d %s (%.0f%%), %s %s/s%s%n",
                     done,
                     total,
                     unit,
                     100.0 * done / Math.max(1, total),
-                    rate(now),
+                    rateText(now),
                     unit,
                     eta(now));
             err.flush();
@@ -83,11 +83,11 @@ final class ProgressReporter {
         bar.append(
                 String.format(
                         Locale.ROOT,
-                        "] %d/%d %s %.1f %s/s%s   ",
+                        "] %d/%d %s %s %s/s%s   ",
                         done,
                         total,
                         unit,
-                        rate(now),
+                        rateText(now),
                         unit,
                         eta(now)));
         err.print(bar);
@@ -107,6 +107,14 @@ final class ProgressReporter {
     private double rate(long now) {
         double seconds = (now - start) / 1e9;
         return seconds > 0 ? done / seconds : 0;
+    }
+
+    /** The rate with one decimal, or three significant ones below 1 (0.0163 slides/s). */
+    private String rateText(long now) {
+        double rate = rate(now);
+        return rate >= 1 || rate == 0
+                ? String.format(Locale.ROOT, "%.1f", rate)
+                : String.format(Locale.ROOT, "%.3g", rate);
     }
 
     /** ", ETA 1m05s" while items are left and a rate is known; empty otherwise. */
@@ -130,12 +138,12 @@ final class ProgressReporter {
         }
         err.printf(
                 Locale.ROOT,
-                "%s: %d %s in %.2f s (%.1f %s/s)%n",
+                "%s: %d %s in %.2f s (%s %s/s)%n",
                 what,
                 done,
                 unit,
                 (now - start) / 1e9,
-                rate(now),
+                rateText(now),
                 unit);
         err.flush();
     }

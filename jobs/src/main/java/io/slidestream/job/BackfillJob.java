@@ -5,13 +5,11 @@ import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
-import io.slidestream.schemas.serde.AvroCodec;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.types.SlideStreamTypes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -28,17 +26,18 @@ import org.apache.flink.types.Either;
  * configuration. It runs as a job of its own beside the live one and writes into the same stores
  * under its own model id; nothing goes to Kafka ({@link StoreSinks#storesOnly}).
  *
- * <p>The list is emitted, then the source stays open: the planner admits slides a few at a time
- * ({@code tiling.max-active-slides}) and a source that ended would end the planner's input with
- * slides still waiting for admission. Whoever started the job cancels it once every slide has a
- * committed result or error ({@code Backfill} in the local module reads them back from the stores).
- * Exactly once per slide and model: the sinks upsert by keys that hold the model id, and a new run
- * is given only the slides without a result or error for the model yet.
+ * <p>The list is emitted, then the input stays open: the planner admits slides a few at a time
+ * ({@code tiling.max-active-slides}), and an input that ended would end the planner's with slides
+ * still waiting for admission. Whoever started the job cancels it once every slide has a committed
+ * result or error ({@code Backfill} in the local module reads them back from the stores). Exactly
+ * once per slide and model: the sinks upsert by keys that hold the model id, and a new run is given
+ * only the slides without a result or error for the model yet.
  */
 public final class BackfillJob {
 
     public static final String JOB_NAME = "SlideStream backfill";
     public static final String SOURCE_UID = "backfill-slides";
+    public static final String OPEN_UID = "backfill-open";
 
     private BackfillJob() {}
 
@@ -46,6 +45,9 @@ public final class BackfillJob {
     public static JobClient start(
             StreamExecutionEnvironment env, SlideStreamConfig config, List<SlideScanned> slides)
             throws Exception {
+        if (slides.isEmpty()) {
+            throw new IllegalArgumentException("a backfill needs at least one slide");
+        }
         if (config.aggregate().liveHeads()) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_CONFIG,
@@ -60,59 +62,55 @@ public final class BackfillJob {
         return env.executeAsync(JOB_NAME);
     }
 
-    /** {@code slides} as decoded events, then nothing until the job is cancelled. */
+    /**
+     * {@code slides} as decoded events, then nothing until the job is cancelled: the list's own
+     * source ends after it (its position is checkpointed, so a restored job emits the rest once),
+     * and a second source that never emits keeps the input open.
+     */
     static DataStream<Either<SlideFailed, SlideScanned>> events(
             StreamExecutionEnvironment env, List<SlideScanned> slides) {
-        ArrayList<byte[]> encoded = new ArrayList<>();
-        slides.forEach(s -> encoded.add(AvroCodec.SLIDE_SCANNED.encode(s)));
-        return env.fromSource(
-                        new DataGeneratorSource<>(
-                                new SlideAt(encoded),
-                                Long.MAX_VALUE,
-                                new ListThenIdle(encoded.size()),
-                                SlideStreamTypes.DECODED_EVENT),
-                        WatermarkStrategy.noWatermarks(),
-                        "Backfill slides (" + slides.size() + ")")
-                .uid(SOURCE_UID)
-                .setParallelism(1);
+        List<Either<SlideFailed, SlideScanned>> events = new ArrayList<>();
+        slides.forEach(s -> events.add(Either.Right(s)));
+        DataStream<Either<SlideFailed, SlideScanned>> list =
+                env.fromData(events, SlideStreamTypes.DECODED_EVENT)
+                        .name("Backfill slides (" + slides.size() + ")")
+                        .uid(SOURCE_UID)
+                        .setParallelism(1);
+        DataStream<Either<SlideFailed, SlideScanned>> open =
+                env.fromSource(
+                                new DataGeneratorSource<>(
+                                        new NoEvent(),
+                                        Long.MAX_VALUE,
+                                        new NeverGrant(),
+                                        SlideStreamTypes.DECODED_EVENT),
+                                WatermarkStrategy.noWatermarks(),
+                                "Keep the input open")
+                        .uid(OPEN_UID)
+                        .setParallelism(1);
+        return list.union(open);
     }
 
-    /** The slide at an index of the list. */
-    private static final class SlideAt
+    /** Never asked: {@link NeverGrant} grants no record. */
+    private static final class NoEvent
             implements GeneratorFunction<Long, Either<SlideFailed, SlideScanned>> {
         private static final long serialVersionUID = 1L;
-        private final ArrayList<byte[]> slides;
-
-        SlideAt(ArrayList<byte[]> slides) {
-            this.slides = slides;
-        }
 
         @Override
-        public Either<SlideFailed, SlideScanned> map(Long index) throws Exception {
-            return Either.Right(AvroCodec.SLIDE_SCANNED.decode(slides.get(index.intValue())));
+        public Either<SlideFailed, SlideScanned> map(Long index) {
+            throw new IllegalStateException("the open-input source emits nothing");
         }
     }
 
     /**
-     * Grants one record per slide of the list and then none, ever: the generator source (a number
-     * sequence up to {@code Long.MAX_VALUE}, one reader) asks before every record, so after the
-     * list it waits, idle, instead of ending. A restored reader starts counting again, which only
-     * matters for a job restored from its own checkpoint: the sequence position is restored with
-     * it, and the generator is never asked past the list.
+     * Grants no record, ever: the generator source asks before each one, so it waits, idle and
+     * never finished, which keeps the planner's input from ending.
      */
-    private record ListThenIdle(int size) implements RateLimiterStrategy {
+    private static final class NeverGrant implements RateLimiterStrategy {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public RateLimiter createRateLimiter(int parallelism) {
-            return new RateLimiter() {
-                private int granted;
-
-                @Override
-                public CompletionStage<Void> acquire() {
-                    return granted++ < size
-                            ? CompletableFuture.completedFuture(null)
-                            : new CompletableFuture<>();
-                }
-            };
+            return CompletableFuture::new;
         }
     }
 }

@@ -53,7 +53,8 @@ public final class IcebergTables {
      * into a dictionary before falling back to plain encoding (a tenth of the Iceberg sink's CPU);
      * 64 KB still holds the dictionaries of the string columns (a file has a few slide ids, URIs
      * and model ids) and gives up on the floats after 16 tiles. Iceberg 1.11 has no per-column
-     * switch.
+     * switch. A live job and a backfill commit to the same tables every checkpoint, so a commit
+     * that lost the race to the other retries up to 10 times instead of Iceberg's 4.
      */
     public static final Map<String, String> TABLE_PROPERTIES =
             Map.of(
@@ -62,7 +63,9 @@ public final class IcebergTables {
                     "write.parquet.compression-codec",
                     "zstd",
                     "write.parquet.dict-size-bytes",
-                    "65536");
+                    "65536",
+                    "commit.retry.num-retries",
+                    "10");
 
     /** One row per tissue tile and model. */
     public static final Schema TILES_SCHEMA =
