@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
             HeadsCommand.class,
             BackfillCommand.class,
             ModelsCommand.class,
+            ForgetCommand.class,
             ConfigCommand.class,
             ModelRunCommand.class
         })

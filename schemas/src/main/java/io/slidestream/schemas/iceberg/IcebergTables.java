@@ -41,6 +41,7 @@ public final class IcebergTables {
     public static final String TILES = "tiles";
     public static final String SLIDES = "slides";
     public static final String SLIDE_ERRORS = "slide_errors";
+    public static final String ERASURES = "erasures";
 
     /**
      * Buckets of slide_id in {@code tiles}: a slide's tiles are read from 1/16 of a day's files.
@@ -245,6 +246,22 @@ public final class IcebergTables {
             new TableDefinition(SLIDES, SLIDES_SCHEMA, SLIDES_PARTITIONING);
     public static final TableDefinition SLIDE_ERRORS_TABLE =
             new TableDefinition(SLIDE_ERRORS, SLIDE_ERRORS_SCHEMA, SLIDE_ERRORS_PARTITIONING);
+
+    /**
+     * One row per slide erased on request ({@code slidestream forget}): who asked, when, why and
+     * what was removed where - never the slide's id, only its SHA-256, so that no file of the
+     * warehouse holds the id any more.
+     */
+    public static final Schema ERASURES_SCHEMA =
+            new Schema(
+                    required(1, "erased_at", Types.TimestampType.withZone()),
+                    required(2, "slide_sha256", Types.StringType.get(), "SHA-256 of the slide id"),
+                    required(3, "requested_by", Types.StringType.get()),
+                    required(4, "reason", Types.StringType.get()),
+                    required(5, "removed", Types.StringType.get(), "what went from which store"));
+
+    public static final TableDefinition ERASURES_TABLE =
+            new TableDefinition(ERASURES, ERASURES_SCHEMA, PartitionSpec.unpartitioned());
 
     private IcebergTables() {}
 }

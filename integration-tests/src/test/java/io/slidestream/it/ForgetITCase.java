@@ -1,0 +1,260 @@
+package io.slidestream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slidestream.cli.SlideStreamCli;
+import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.local.SlideErasure;
+import io.slidestream.local.SlidePublisher;
+import io.slidestream.schemas.avro.SlideScanned;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergTableReader;
+import io.slidestream.sink.MilvusStoreReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A slide forgotten on request while the job runs: afterwards no file under the warehouse holds its
+ * id (every Parquet file's slide ids read back, every Avro manifest's entries and bounds read back,
+ * every other file's bytes searched), Milvus holds none of its entities, the other slides are
+ * whole, the erasure record names it by its SHA-256 only, a second forget does nothing, and the
+ * running job goes on committing - a later scan of the slide is processed as new.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class ForgetITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
+
+    private static final String GONE = "patient-slide-erase-me";
+
+    @TempDir static Path dir;
+
+    @Test
+    void aForgottenSlideLeavesNoTraceAndTheJobGoesOn() throws Exception {
+        Path slides = Files.createDirectories(dir.resolve("slides"));
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String id : List.of("keep-0", GONE, "keep-1")) {
+            files.put(
+                    id,
+                    EndToEndStack.writeSlide(
+                            EndToEndStack.sixByFive(files.size() + 700),
+                            slides.resolve(id + ".tiff"),
+                            30));
+        }
+        try (EndToEndStack stack = EndToEndStack.start(dir, "forget-it", 2)) {
+            SlideStreamConfig job = stack.config();
+            JobClient running = EndToEndStack.submit(job, "forget-it");
+            try (SlidePublisher publisher = stack.publisher("forget-it")) {
+                Map<String, Integer> planned = new TreeMap<>();
+                for (var e : files.entrySet()) {
+                    publish(publisher, e.getKey(), e.getValue(), Instant.now());
+                    planned.put(e.getKey(), 30);
+                }
+                EndToEndStack.awaitWhileRunning(
+                        running,
+                        Duration.ofMinutes(3),
+                        "three slides in the stores",
+                        () -> StoreContents.reached(job, planned));
+
+                Cli forget = cli(stack, "forget", "--slide-id", GONE, "--reason", "patient asked");
+                assertThat(forget.code).as(forget.output()).isZero();
+                assertThat(forget.out)
+                        .contains("iceberg tiles: 30 rows")
+                        .contains("iceberg slides: 1 rows")
+                        .contains("30 entities");
+
+                assertThat(tilesPerSlide(job)).isEqualTo(Map.of("keep-0", 30L, "keep-1", 30L));
+                assertThat(
+                                IcebergTableReader.countPerSlide(
+                                        job.iceberg(), job.iceberg().slidesTable()))
+                        .isEqualTo(Map.of("keep-0", 1L, "keep-1", 1L));
+                try (MilvusStoreReader milvus = MilvusStoreReader.open(job.milvus())) {
+                    assertThat(milvus.countTiles(GONE)).isZero();
+                    assertThat(milvus.countSlides(GONE)).isZero();
+                    assertThat(milvus.countTiles("keep-0")).isEqualTo(30);
+                    assertThat(milvus.countTiles("keep-1")).isEqualTo(30);
+                }
+                assertThat(snapshots(job, job.iceberg().tilesTable())).isEqualTo(1);
+                assertThat(filesHolding(job, GONE)).as("files that hold the id").isEmpty();
+                assertThat(filesHolding(job, "keep-0"))
+                        .as("the check finds a slide that is there, in each kind of file")
+                        .anyMatch(f -> f.startsWith("parquet row"))
+                        .anyMatch(f -> f.startsWith("avro entry"))
+                        .anyMatch(f -> f.startsWith("bytes"));
+                List<Record> erasures = IcebergTableReader.rows(job.iceberg(), "erasures");
+                assertThat(erasures)
+                        .singleElement()
+                        .satisfies(
+                                r -> {
+                                    assertThat(r.getField("slide_sha256"))
+                                            .isEqualTo(SlideErasure.sha256(GONE));
+                                    assertThat(r.getField("reason")).isEqualTo("patient asked");
+                                });
+
+                Cli again = cli(stack, "forget", "--slide-id", GONE);
+                assertThat(again.code).as(again.output()).isZero();
+                assertThat(again.out).contains("nothing done");
+                assertThat(IcebergTableReader.rows(job.iceberg(), "erasures")).hasSize(1);
+
+                // The job goes on: a new slide, and a new scan of the forgotten one.
+                Path later =
+                        EndToEndStack.writeSlide(
+                                EndToEndStack.sixByFive(799), slides.resolve("later.tiff"), 30);
+                publish(publisher, "later", later, Instant.now());
+                publish(publisher, GONE, files.get(GONE), Instant.now());
+                EndToEndStack.awaitWhileRunning(
+                        running,
+                        Duration.ofMinutes(3),
+                        "the later slide and the new scan in the stores",
+                        () -> StoreContents.reached(job, Map.of("later", 30, GONE, 30)));
+                assertThat(tilesPerSlide(job))
+                        .isEqualTo(Map.of("keep-0", 30L, "keep-1", 30L, "later", 30L, GONE, 30L));
+            } finally {
+                EndToEndStack.cancel(running);
+            }
+        }
+    }
+
+    /**
+     * The files under the warehouse that hold {@code id}, each as "kind path": its raw bytes, a
+     * slide id of a Parquet file read back, a record of an Avro file (manifest entries with their
+     * bounds) read back.
+     */
+    private static List<String> filesHolding(SlideStreamConfig job, String id) throws Exception {
+        Path warehouse = Path.of(java.net.URI.create(job.iceberg().warehouseLocation()));
+        byte[] needle = id.getBytes(StandardCharsets.UTF_8);
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(warehouse)) {
+            all = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(all).isNotEmpty();
+        List<String> holding = new ArrayList<>();
+        for (Path file : all) {
+            if (indexOf(Files.readAllBytes(file), needle) >= 0) {
+                holding.add("bytes " + file);
+            }
+            String name = file.getFileName().toString();
+            if (name.endsWith(".parquet")) {
+                String table = warehouse.relativize(file).getName(1).toString();
+                Schema schema = IcebergCatalogs.withTable(job.iceberg(), table, Table::schema);
+                Types.NestedField slideId = schema.findField("slide_id");
+                if (slideId == null) {
+                    continue;
+                }
+                Schema projection =
+                        new Schema(
+                                Types.NestedField.optional(
+                                        slideId.fieldId(), "slide_id", Types.StringType.get()));
+                try (CloseableIterable<Record> rows =
+                        Parquet.read(org.apache.iceberg.Files.localInput(file.toFile()))
+                                .project(projection)
+                                .createReaderFunc(
+                                        fs -> GenericParquetReaders.buildReader(projection, fs))
+                                .build()) {
+                    for (Record r : rows) {
+                        if (id.equals(r.getField("slide_id"))) {
+                            holding.add("parquet row " + file);
+                            break;
+                        }
+                    }
+                }
+            } else if (name.endsWith(".avro")) {
+                try (DataFileReader<GenericRecord> records =
+                        new DataFileReader<>(file.toFile(), new GenericDatumReader<>())) {
+                    for (GenericRecord r : records) {
+                        if (r.toString().contains(id)) {
+                            holding.add("avro entry " + file);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        return holding;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static int snapshots(SlideStreamConfig job, String table) {
+        return IcebergCatalogs.withTable(
+                job.iceberg(),
+                table,
+                t -> {
+                    List<Object> all = new ArrayList<>();
+                    t.snapshots().forEach(all::add);
+                    return all.size();
+                });
+    }
+
+    private static Map<String, Long> tilesPerSlide(SlideStreamConfig job) {
+        return IcebergTableReader.countPerSlide(job.iceberg(), job.iceberg().tilesTable());
+    }
+
+    private static void publish(SlidePublisher publisher, String id, Path file, Instant scanned) {
+        publisher.publish(
+                SlideScanned.newBuilder()
+                        .setSlideId(id)
+                        .setUri(file.toString())
+                        .setScannedAt(scanned)
+                        .setScannerId("forget-it")
+                        .build());
+    }
+
+    private static Cli cli(EndToEndStack stack, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(stack.keyArguments("iceberg.", "milvus."));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code =
+                SlideStreamCli.execute(
+                        new PrintWriter(out, true),
+                        new PrintWriter(err, true),
+                        all.toArray(String[]::new));
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    private record Cli(int code, String out, String err) {
+        String output() {
+            return "stdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+}

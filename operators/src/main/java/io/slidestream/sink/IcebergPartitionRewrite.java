@@ -1,0 +1,269 @@
+package io.slidestream.sink;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.ContentFile;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestReader;
+import org.apache.iceberg.PartitionField;
+import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RewriteFiles;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotUpdate;
+import org.apache.iceberg.StructLike;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.InternalRecordWrapper;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.OutputFileFactory;
+import org.apache.iceberg.util.StructLikeWrapper;
+
+/**
+ * Rewrites whole partitions of an Iceberg table from their live rows, without the rows a predicate
+ * rejects: every data and delete file of the partition is replaced by one data file that holds the
+ * rows as readers see them (deletes applied), so the rejected rows - and the deletes - are gone
+ * from the current snapshot. One commit per table, validated against concurrent writers (the new
+ * file keeps the starting snapshot's sequence number, so deletes committed meanwhile still apply).
+ * {@link #keepOnlyCurrentSnapshot} then removes the files that only older snapshots reference. Both
+ * carry the Flink sink's commit state forward in their snapshots' summaries; with two Flink jobs
+ * writing the table, only the last committer's survives the expiry.
+ */
+public final class IcebergPartitionRewrite {
+
+    /** What a rewrite did. */
+    public record Outcome(int partitions, long rowsDropped, int filesRemoved, int filesAdded) {}
+
+    private IcebergPartitionRewrite() {}
+
+    /**
+     * Rewrites the partitions of {@code table} that hold a row with {@code column} = {@code value},
+     * keeping every live row for which {@code keep} holds.
+     */
+    public static Outcome rewritePartitionsHolding(
+            Table table, String column, String value, Predicate<Record> keep) {
+        table.refresh();
+        Snapshot start = table.currentSnapshot();
+        if (start == null) {
+            return new Outcome(0, 0, 0, 0);
+        }
+        Map<String, PartitionFiles> partitions = new HashMap<>();
+        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
+                table.newScan()
+                        .useSnapshot(start.snapshotId())
+                        .filter(Expressions.equal(column, value))
+                        .planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks) {
+                partitions.computeIfAbsent(
+                        key(table, task.file()), k -> new PartitionFiles(task.file()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("planning " + table.name() + " failed", e);
+        }
+        if (partitions.isEmpty()) {
+            return new Outcome(0, 0, 0, 0);
+        }
+        collectFiles(table, start, partitions);
+        RewriteFiles rewrite =
+                table.newRewrite()
+                        .validateFromSnapshot(start.snapshotId())
+                        .dataSequenceNumber(start.sequenceNumber());
+        carryFlinkCommitState(rewrite, start);
+        long dropped = 0;
+        int removed = 0;
+        int added = 0;
+        OutputFileFactory files =
+                OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
+                        .format(FileFormat.PARQUET)
+                        .build();
+        for (PartitionFiles p : partitions.values()) {
+            PartitionSpec spec = table.specs().get(p.sample.specId());
+            GenericAppenderFactory factory =
+                    new GenericAppenderFactory(table.schema(), spec, null, null, null)
+                            .setAll(table.properties());
+            DataWriter<Record> writer =
+                    factory.newDataWriter(
+                            files.newOutputFile(spec, p.sample.partition()),
+                            FileFormat.PARQUET,
+                            p.sample.partition());
+            long kept = 0;
+            try (writer;
+                    CloseableIterable<Record> rows =
+                            IcebergGenerics.read(table)
+                                    .useSnapshot(start.snapshotId())
+                                    .where(partitionFilter(table, spec, p.sample.partition()))
+                                    .build()) {
+                PartitionKey partitionOf = new PartitionKey(spec, table.schema());
+                InternalRecordWrapper wrapper =
+                        new InternalRecordWrapper(table.schema().asStruct());
+                StructLikeWrapper target =
+                        StructLikeWrapper.forType(spec.partitionType()).set(p.sample.partition());
+                StructLikeWrapper found = StructLikeWrapper.forType(spec.partitionType());
+                for (Record row : rows) {
+                    partitionOf.partition(wrapper.wrap(row));
+                    if (!found.set(partitionOf).equals(target)) {
+                        continue; // the filter prunes files; rows of other partitions remain
+                    }
+                    if (keep.test(row)) {
+                        writer.write(row);
+                        kept++;
+                    } else {
+                        dropped++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("rewriting " + table.name() + " failed", e);
+            }
+            p.data.forEach(rewrite::deleteFile);
+            p.deletes.forEach(rewrite::deleteFile);
+            removed += p.data.size() + p.deletes.size();
+            if (kept > 0) {
+                rewrite.addFile(writer.toDataFile());
+                added++;
+            } else {
+                table.io().deleteFile(writer.toDataFile().location());
+            }
+        }
+        rewrite.commit();
+        return new Outcome(partitions.size(), dropped, removed, added);
+    }
+
+    /**
+     * Makes the current snapshot the table's only one and deletes every file that only the others
+     * referenced (data, delete and manifest files, manifest lists). Manifests are first merged by
+     * an empty commit, so no manifest of the current snapshot still lists files removed earlier.
+     */
+    public static void keepOnlyCurrentSnapshot(Table table) {
+        table.refresh();
+        if (table.currentSnapshot() == null) {
+            return;
+        }
+        String mergeCount = table.properties().get(TableProperties.MANIFEST_MIN_MERGE_COUNT);
+        table.updateProperties().set(TableProperties.MANIFEST_MIN_MERGE_COUNT, "1").commit();
+        try {
+            // Merging writes only live entries: the "deleted" entries of the last commit go.
+            AppendFiles merge = table.newAppend();
+            carryFlinkCommitState(merge, table.currentSnapshot());
+            merge.commit();
+        } finally {
+            if (mergeCount == null) {
+                table.updateProperties().remove(TableProperties.MANIFEST_MIN_MERGE_COUNT).commit();
+            } else {
+                table.updateProperties()
+                        .set(TableProperties.MANIFEST_MIN_MERGE_COUNT, mergeCount)
+                        .commit();
+            }
+        }
+        table.refresh();
+        table.expireSnapshots()
+                .expireOlderThan(System.currentTimeMillis() + 1)
+                .retainLast(1)
+                .cleanExpiredFiles(true)
+                .commit();
+    }
+
+    /**
+     * Copies the Flink sink's commit state ({@code flink.job-id}, {@code
+     * flink.max-committed-checkpoint-id}, ...) from {@code from}'s summary: a restarted sink finds
+     * the last checkpoint it committed by walking back the snapshots, and once older snapshots are
+     * expired ours must tell it, or it would commit that checkpoint's files a second time.
+     */
+    private static void carryFlinkCommitState(SnapshotUpdate<?> update, Snapshot from) {
+        if (from == null) {
+            return;
+        }
+        from.summary()
+                .forEach(
+                        (key, value) -> {
+                            if (key.startsWith("flink.")) {
+                                update.set(key, value);
+                            }
+                        });
+    }
+
+    /** Every live data and delete file of the partitions in {@code partitions}. */
+    private static void collectFiles(
+            Table table, Snapshot snapshot, Map<String, PartitionFiles> partitions) {
+        for (ManifestFile manifest : snapshot.dataManifests(table.io())) {
+            try (ManifestReader<DataFile> reader =
+                    ManifestFiles.read(manifest, table.io(), table.specs())) {
+                for (DataFile file : reader) {
+                    PartitionFiles p = partitions.get(key(table, file));
+                    if (p != null) {
+                        p.data.add(file.copyWithoutStats());
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
+            }
+        }
+        for (ManifestFile manifest : snapshot.deleteManifests(table.io())) {
+            try (ManifestReader<DeleteFile> reader =
+                    ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+                for (DeleteFile file : reader) {
+                    PartitionFiles p = partitions.get(key(table, file));
+                    if (p != null) {
+                        p.deletes.add(file.copyWithoutStats());
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
+            }
+        }
+    }
+
+    /** The partition of {@code file} as a key: its spec id and its path ("3/slide_id_bucket=2"). */
+    private static String key(Table table, ContentFile<?> file) {
+        return file.specId()
+                + "/"
+                + table.specs().get(file.specId()).partitionToPath(file.partition());
+    }
+
+    /** The partition's rows by its fields' transforms (pruning only; rows are checked again). */
+    private static Expression partitionFilter(
+            Table table, PartitionSpec spec, StructLike partition) {
+        Expression filter = Expressions.alwaysTrue();
+        List<PartitionField> fields = spec.fields();
+        for (int i = 0; i < fields.size(); i++) {
+            PartitionField field = fields.get(i);
+            Object value = partition.get(i, Object.class);
+            if (value == null) {
+                continue;
+            }
+            String source = table.schema().findColumnName(field.sourceId());
+            @SuppressWarnings("unchecked")
+            org.apache.iceberg.expressions.UnboundTerm<Object> term =
+                    (org.apache.iceberg.expressions.UnboundTerm<Object>)
+                            Expressions.transform(source, field.transform());
+            filter = Expressions.and(filter, Expressions.equal(term, value));
+        }
+        return filter;
+    }
+
+    /** The files of one partition, and one of its data files to name it by. */
+    private static final class PartitionFiles {
+        final ContentFile<?> sample;
+        final List<DataFile> data = new ArrayList<>();
+        final List<DeleteFile> deletes = new ArrayList<>();
+
+        PartitionFiles(ContentFile<?> sample) {
+            this.sample = sample;
+        }
+    }
+}
