@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
             BackfillCommand.class,
             ModelsCommand.class,
             ForgetCommand.class,
+            MaintainCommand.class,
             ConfigCommand.class,
             ModelRunCommand.class
         })

@@ -62,12 +62,7 @@ public final class SlideErasure {
                             iceberg,
                             name,
                             t -> {
-                                IcebergPartitionRewrite.Outcome o =
-                                        IcebergPartitionRewrite.rewritePartitionsHolding(
-                                                t,
-                                                "slide_id",
-                                                slideId,
-                                                row -> !slideId.equals(row.getField("slide_id")));
+                                IcebergPartitionRewrite.Outcome o = eraseRows(t, slideId);
                                 if (o.partitions() > 0) {
                                     IcebergPartitionRewrite.keepOnlyCurrentSnapshot(t);
                                 }
@@ -100,6 +95,18 @@ public final class SlideErasure {
             record(iceberg, slideId, requestedBy, reason, String.join("; ", removed));
         }
         return new Erased(List.copyOf(removed), compaction);
+    }
+
+    /** Rewrites the partitions of {@code table} that hold the slide, without its rows. */
+    private static IcebergPartitionRewrite.Outcome eraseRows(Table table, String slideId) {
+        return IcebergPartitionRewrite.retrying(
+                3,
+                () ->
+                        IcebergPartitionRewrite.rewritePartitionsHolding(
+                                table,
+                                "slide_id",
+                                slideId,
+                                row -> !slideId.equals(row.getField("slide_id"))));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.slidestream.sink;
 
+import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -89,6 +90,39 @@ public final class IcebergOptions {
                     .withDescription(
                             "Iceberg Flink write options for every sink, e.g."
                                     + " 'distribution-mode:hash,target-file-size-bytes:134217728'.");
+
+    public static final ConfigOption<Duration> MAINTENANCE_SNAPSHOT_MAX_AGE =
+            ConfigOptions.key("iceberg.maintenance.snapshot-max-age")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "Maintenance expires snapshots older than this (keeping at least"
+                                    + " iceberg.maintenance.snapshots-min), and the files only they"
+                                    + " reference.");
+
+    public static final ConfigOption<Integer> MAINTENANCE_SNAPSHOTS_MIN =
+            ConfigOptions.key("iceberg.maintenance.snapshots-min")
+                    .intType()
+                    .defaultValue(5)
+                    .withDescription("Snapshots maintenance keeps whatever their age.");
+
+    public static final ConfigOption<Duration> MAINTENANCE_ORPHAN_MIN_AGE =
+            ConfigOptions.key("iceberg.maintenance.orphan-min-age")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(1))
+                    .withDescription(
+                            "Maintenance deletes files under a table's location that no snapshot"
+                                    + " or metadata file references once they are this old (younger"
+                                    + " ones may be a commit in progress).");
+
+    public static final ConfigOption<Integer> MAINTENANCE_METADATA_VERSIONS =
+            ConfigOptions.key("iceberg.maintenance.metadata-versions")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription(
+                            "metadata.json versions a table keeps: maintenance sets"
+                                    + " write.metadata.delete-after-commit.enabled and"
+                                    + " write.metadata.previous-versions-max to it.");
 
     private IcebergOptions() {}
 }

@@ -63,23 +63,46 @@ public final class IcebergPartitionRewrite {
         if (start == null) {
             return new Outcome(0, 0, 0, 0);
         }
-        Map<String, PartitionFiles> partitions = new HashMap<>();
+        java.util.Set<String> holding = new java.util.HashSet<>();
         try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
                 table.newScan()
                         .useSnapshot(start.snapshotId())
                         .filter(Expressions.equal(column, value))
                         .planFiles()) {
             for (org.apache.iceberg.FileScanTask task : tasks) {
-                partitions.computeIfAbsent(
-                        key(table, task.file()), k -> new PartitionFiles(task.file()));
+                holding.add(key(table, task.file()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("planning " + table.name() + " failed", e);
         }
+        Map<String, PartitionFiles> partitions = allPartitions(table, start);
+        partitions.keySet().retainAll(holding);
+        return rewrite(table, start, partitions, keep);
+    }
+
+    /**
+     * Rewrites every partition of {@code table} that has more than one data file or any delete file
+     * into one data file of its live rows: equality deletes applied and gone, small files merged.
+     */
+    public static Outcome compact(Table table) {
+        table.refresh();
+        Snapshot start = table.currentSnapshot();
+        if (start == null) {
+            return new Outcome(0, 0, 0, 0);
+        }
+        Map<String, PartitionFiles> partitions = allPartitions(table, start);
+        partitions.values().removeIf(p -> p.data.size() <= 1 && p.deletes.isEmpty());
+        return rewrite(table, start, partitions, row -> true);
+    }
+
+    private static Outcome rewrite(
+            Table table,
+            Snapshot start,
+            Map<String, PartitionFiles> partitions,
+            Predicate<Record> keep) {
         if (partitions.isEmpty()) {
             return new Outcome(0, 0, 0, 0);
         }
-        collectFiles(table, start, partitions);
         RewriteFiles rewrite =
                 table.newRewrite()
                         .validateFromSnapshot(start.snapshotId())
@@ -140,7 +163,13 @@ public final class IcebergPartitionRewrite {
                 table.io().deleteFile(writer.toDataFile().location());
             }
         }
-        rewrite.commit();
+        try {
+            rewrite.commit();
+        } catch (org.apache.iceberg.exceptions.ValidationException
+                | org.apache.iceberg.exceptions.CommitFailedException conflict) {
+            // A concurrent commit touched the same files: nothing of ours is in the table.
+            throw new ConcurrentCommit(table.name(), conflict);
+        }
         return new Outcome(partitions.size(), dropped, removed, added);
     }
 
@@ -197,17 +226,17 @@ public final class IcebergPartitionRewrite {
                         });
     }
 
-    /** Every live data and delete file of the partitions in {@code partitions}. */
-    private static void collectFiles(
-            Table table, Snapshot snapshot, Map<String, PartitionFiles> partitions) {
+    /** Every partition of {@code snapshot} with its live data and delete files. */
+    private static Map<String, PartitionFiles> allPartitions(Table table, Snapshot snapshot) {
+        Map<String, PartitionFiles> partitions = new HashMap<>();
         for (ManifestFile manifest : snapshot.dataManifests(table.io())) {
             try (ManifestReader<DataFile> reader =
                     ManifestFiles.read(manifest, table.io(), table.specs())) {
                 for (DataFile file : reader) {
-                    PartitionFiles p = partitions.get(key(table, file));
-                    if (p != null) {
-                        p.data.add(file.copyWithoutStats());
-                    }
+                    partitions
+                            .computeIfAbsent(key(table, file), k -> new PartitionFiles(file.copy()))
+                            .data
+                            .add(file.copyWithoutStats());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
@@ -217,15 +246,16 @@ public final class IcebergPartitionRewrite {
             try (ManifestReader<DeleteFile> reader =
                     ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
                 for (DeleteFile file : reader) {
-                    PartitionFiles p = partitions.get(key(table, file));
-                    if (p != null) {
-                        p.deletes.add(file.copyWithoutStats());
-                    }
+                    partitions
+                            .computeIfAbsent(key(table, file), k -> new PartitionFiles(file.copy()))
+                            .deletes
+                            .add(file.copyWithoutStats());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
             }
         }
+        return partitions;
     }
 
     /** The partition of {@code file} as a key: its spec id and its path ("3/slide_id_bucket=2"). */
@@ -254,6 +284,31 @@ public final class IcebergPartitionRewrite {
             filter = Expressions.and(filter, Expressions.equal(term, value));
         }
         return filter;
+    }
+
+    /**
+     * Runs {@code rewrite} again, from the table's new state, when a concurrent commit (the job's)
+     * conflicted with it; at most {@code attempts} times.
+     */
+    public static Outcome retrying(int attempts, java.util.function.Supplier<Outcome> rewrite) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return rewrite.get();
+            } catch (ConcurrentCommit e) {
+                if (attempt >= attempts) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A rewrite that lost to a concurrent commit and left the table as it was. */
+    public static final class ConcurrentCommit extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ConcurrentCommit(String table, RuntimeException cause) {
+            super("a concurrent commit to " + table + " conflicted with the rewrite", cause);
+        }
     }
 
     /** The files of one partition, and one of its data files to name it by. */

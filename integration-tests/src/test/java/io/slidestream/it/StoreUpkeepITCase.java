@@ -8,6 +8,7 @@ import io.slidestream.local.SlideErasure;
 import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergMaintenance;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
 import java.io.PrintWriter;
@@ -42,14 +43,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A slide forgotten on request while the job runs: afterwards no file under the warehouse holds its
- * id (every Parquet file's slide ids read back, every Avro manifest's entries and bounds read back,
- * every other file's bytes searched), Milvus holds none of its entities, the other slides are
- * whole, the erasure record names it by its SHA-256 only, a second forget does nothing, and the
- * running job goes on committing - a later scan of the slide is processed as new.
+ * The stores' upkeep while the job runs. {@code maintain} leaves each table with one data file per
+ * partition and no delete file, every row still there, and the job committing on. Then a slide
+ * forgotten on request: afterwards no file under the warehouse holds its id (every Parquet file's
+ * slide ids read back, every Avro manifest's entries and bounds read back, every other file's bytes
+ * searched), Milvus holds none of its entities, the other slides are whole, the erasure record
+ * names it by its SHA-256 only, a second forget does nothing, and the running job goes on
+ * committing - a later scan of the slide is processed as new.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class ForgetITCase {
+class StoreUpkeepITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = StoreTestEnvironment.miniCluster();
 
@@ -84,6 +87,36 @@ class ForgetITCase {
                         "three slides in the stores",
                         () -> StoreContents.reached(job, planned));
 
+                long maintainStart = System.currentTimeMillis();
+                Cli maintain =
+                        cli(
+                                stack,
+                                "maintain",
+                                "-D",
+                                "iceberg.maintenance.snapshot-max-age=0s",
+                                "-D",
+                                "iceberg.maintenance.snapshots-min=1");
+                assertThat(maintain.code).as(maintain.output()).isZero();
+                assertThat(maintain.out).containsPattern("tiles +before +90 ");
+                assertThat(maintain.out).containsPattern("after +90 +\\d+ +0 +1 ");
+                for (String table :
+                        List.of(job.iceberg().tilesTable(), job.iceberg().slidesTable())) {
+                    IcebergMaintenance.State state =
+                            IcebergCatalogs.withTable(
+                                    job.iceberg(), table, IcebergMaintenance::state);
+                    assertThat(state.deleteFiles()).as("delete files of %s", table).isZero();
+                    // The running job may have committed since: no older snapshot is left.
+                    assertThat(oldestSnapshot(job, table))
+                            .as("oldest snapshot of %s", table)
+                            .isGreaterThanOrEqualTo(maintainStart);
+                    assertThat(state.dataFiles())
+                            .as("data files of %s", table)
+                            .isEqualTo(partitions(job, table));
+                }
+                assertThat(tilesPerSlide(job))
+                        .isEqualTo(Map.of("keep-0", 30L, GONE, 30L, "keep-1", 30L));
+
+                long forgetStart = System.currentTimeMillis();
                 Cli forget = cli(stack, "forget", "--slide-id", GONE, "--reason", "patient asked");
                 assertThat(forget.code).as(forget.output()).isZero();
                 assertThat(forget.out)
@@ -102,7 +135,9 @@ class ForgetITCase {
                     assertThat(milvus.countTiles("keep-0")).isEqualTo(30);
                     assertThat(milvus.countTiles("keep-1")).isEqualTo(30);
                 }
-                assertThat(snapshots(job, job.iceberg().tilesTable())).isEqualTo(1);
+                assertThat(oldestSnapshot(job, job.iceberg().tilesTable()))
+                        .as("every snapshot from before the erasure expired")
+                        .isGreaterThanOrEqualTo(forgetStart);
                 assertThat(filesHolding(job, GONE)).as("files that hold the id").isEmpty();
                 assertThat(filesHolding(job, "keep-0"))
                         .as("the check finds a slide that is there, in each kind of file")
@@ -214,14 +249,37 @@ class ForgetITCase {
         return -1;
     }
 
-    private static int snapshots(SlideStreamConfig job, String table) {
+    /** Partitions of {@code table} that hold rows now. */
+    private static long partitions(SlideStreamConfig job, String table) {
         return IcebergCatalogs.withTable(
                 job.iceberg(),
                 table,
                 t -> {
-                    List<Object> all = new ArrayList<>();
-                    t.snapshots().forEach(all::add);
-                    return all.size();
+                    java.util.Set<String> seen = new java.util.HashSet<>();
+                    try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
+                            t.newScan().planFiles()) {
+                        tasks.forEach(
+                                task ->
+                                        seen.add(
+                                                t.spec().partitionToPath(task.file().partition())));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return (long) seen.size();
+                });
+    }
+
+    /** When the oldest snapshot of {@code table} was committed. */
+    private static long oldestSnapshot(SlideStreamConfig job, String table) {
+        return IcebergCatalogs.withTable(
+                job.iceberg(),
+                table,
+                t -> {
+                    long oldest = Long.MAX_VALUE;
+                    for (org.apache.iceberg.Snapshot snapshot : t.snapshots()) {
+                        oldest = Math.min(oldest, snapshot.timestampMillis());
+                    }
+                    return oldest;
                 });
     }
 
