@@ -13,13 +13,10 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.inference.ModelCard;
 import io.slidestream.job.BackfillJob;
 import io.slidestream.local.Backfill;
-import io.slidestream.local.SlidePublisher;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.serve.SlideStreamServer;
 import io.slidestream.sink.CurrentModel;
 import io.slidestream.sink.IcebergTableReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,12 +24,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -73,7 +67,7 @@ class BackfillITCase {
         try (EndToEndStack stack = EndToEndStack.start(dir, "backfill-it", 2)) {
             SlideStreamConfig job = stack.config();
             String modelA = ModelCard.idOf(job.inference().modelPath());
-            embedLive(stack, job, files);
+            stack.embed(job, "backfill-it", files, 30);
             Map<String, Long> tilesOfA = tilesPerSlide(job, modelA);
             assertThat(tilesOfA).hasSize(4).allSatisfy((slide, n) -> assertThat(n).isEqualTo(30));
 
@@ -105,15 +99,15 @@ class BackfillITCase {
                     () -> Backfill.plan(job.iceberg(), idB, archive).alreadyDone() >= 1);
             EndToEndStack.cancel(killed);
 
-            Cli resumed = backfill(stack, modelB);
-            assertThat(resumed.code).as(resumed.output()).isZero();
-            assertThat(resumed.err).containsPattern("4 slides, [1-4] already done");
-            assertThat(resumed.out)
+            CommandRun resumed = backfill(stack, modelB);
+            assertThat(resumed.code()).as(resumed.output()).isZero();
+            assertThat(resumed.err()).containsPattern("4 slides, [1-4] already done");
+            assertThat(resumed.out())
                     .contains("model " + idB + ": 3 slides with a result, 1 errors, 90 tile rows");
 
-            Cli again = backfill(stack, modelB);
-            assertThat(again.code).as(again.output()).isZero();
-            assertThat(again.err).contains("4 slides, 4 already done, 0 to embed");
+            CommandRun again = backfill(stack, modelB);
+            assertThat(again.code()).as(again.output()).isZero();
+            assertThat(again.err()).contains("4 slides, 4 already done, 0 to embed");
 
             Map<String, Long> tilesOfB = tilesPerSlide(job, idB);
             assertThat(tilesOfB)
@@ -143,15 +137,15 @@ class BackfillITCase {
             assertThat(milvusCount(job, idB)).as("B's vectors").isEqualTo(90);
             assertThat(milvusCount(job, modelA)).as("A's vectors").isEqualTo(120);
 
-            Cli list = cli(stack, "models", "list");
-            assertThat(list.out).containsPattern(idB + " +3 +3 +1 +90 +90");
-            Cli promote = cli(stack, "models", "promote", idB);
-            assertThat(promote.code).as(promote.output()).isZero();
+            CommandRun list = cli(stack, "models", "list");
+            assertThat(list.out()).containsPattern(idB + " +3 +3 +1 +90 +90");
+            CommandRun promote = cli(stack, "models", "promote", idB);
+            assertThat(promote.code()).as(promote.output()).isZero();
             assertThat(CurrentModel.read(job.iceberg())).contains(idB);
-            assertThat(cli(stack, "models", "list").out).containsPattern(idB + " .* yes");
-            Cli unknown = cli(stack, "models", "promote", "no-such-model");
-            assertThat(unknown.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-            assertThat(unknown.err).contains("has no results in the stores");
+            assertThat(cli(stack, "models", "list").out()).containsPattern(idB + " .* yes");
+            CommandRun unknown = cli(stack, "models", "promote", "no-such-model");
+            assertThat(unknown.code()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(unknown.err()).contains("has no results in the stores");
             assertThat(CurrentModel.read(job.iceberg())).contains(idB);
 
             // The service embeds with A, but its searches follow the current model.
@@ -172,15 +166,15 @@ class BackfillITCase {
                 assertThat(asked.path("query").path("model_id").asText()).isEqualTo(modelA);
             }
 
-            Cli current = cli(stack, "models", "drop", idB, "--yes");
-            assertThat(current.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-            assertThat(current.err).contains("is the current model");
-            Cli unconfirmed = cli(stack, "models", "drop", modelA);
-            assertThat(unconfirmed.code).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-            assertThat(unconfirmed.err).contains("would be removed; add --yes");
+            CommandRun current = cli(stack, "models", "drop", idB, "--yes");
+            assertThat(current.code()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(current.err()).contains("is the current model");
+            CommandRun unconfirmed = cli(stack, "models", "drop", modelA);
+            assertThat(unconfirmed.code()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(unconfirmed.err()).contains("would be removed; add --yes");
             assertThat(tilesPerSlide(job, modelA)).isEqualTo(tilesOfA);
-            Cli drop = cli(stack, "models", "drop", modelA, "--yes");
-            assertThat(drop.code).as(drop.output()).isZero();
+            CommandRun drop = cli(stack, "models", "drop", modelA, "--yes");
+            assertThat(drop.code()).as(drop.output()).isZero();
             assertThat(tilesPerSlide(job, modelA)).isEmpty();
             assertThat(milvusCount(job, modelA)).isZero();
             assertThat(tilesPerSlide(job, idB)).as("B untouched").isEqualTo(tilesOfB);
@@ -200,32 +194,6 @@ class BackfillITCase {
                                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return new ObjectMapper().readTree(response.body());
-    }
-
-    /** The live job embeds {@code files} with model A, until all are in the stores. */
-    private static void embedLive(
-            EndToEndStack stack, SlideStreamConfig job, Map<String, Path> files) throws Exception {
-        JobClient live = EndToEndStack.submit(job, "backfill-it-live");
-        Map<String, Integer> planned = new TreeMap<>();
-        try (SlidePublisher publisher = stack.publisher("backfill-it")) {
-            for (var e : files.entrySet()) {
-                publisher.publish(
-                        SlideScanned.newBuilder()
-                                .setSlideId(e.getKey())
-                                .setUri(e.getValue().toString())
-                                .setScannedAt(Instant.now())
-                                .setScannerId("backfill-it")
-                                .build());
-                planned.put(e.getKey(), 30);
-            }
-            EndToEndStack.awaitWhileRunning(
-                    live,
-                    Duration.ofMinutes(4),
-                    "all four slides in the stores",
-                    () -> StoreContents.reached(job, planned));
-        } finally {
-            EndToEndStack.cancel(live);
-        }
     }
 
     private static Map<String, Long> tilesPerSlide(SlideStreamConfig job, String modelId) {
@@ -281,7 +249,7 @@ class BackfillITCase {
         return out;
     }
 
-    private static Cli backfill(EndToEndStack stack, Path model) {
+    private static CommandRun backfill(EndToEndStack stack, Path model) {
         return cli(
                 stack,
                 "backfill",
@@ -294,22 +262,9 @@ class BackfillITCase {
     }
 
     /** Runs a command on this test's stores (its Iceberg, Milvus, tiling and job keys as -D). */
-    private static Cli cli(EndToEndStack stack, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(stack.keyArguments("iceberg.", "milvus.", "aggregate.tissue", "job.checkpoint"));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code =
-                SlideStreamCli.execute(
-                        new PrintWriter(out, true),
-                        new PrintWriter(err, true),
-                        all.toArray(String[]::new));
-        return new Cli(code, out.toString(), err.toString());
-    }
-
-    private record Cli(int code, String out, String err) {
-        String output() {
-            return "stdout:\n" + out + "\nstderr:\n" + err;
-        }
+    private static CommandRun cli(EndToEndStack stack, String... args) {
+        return CommandRun.of(
+                stack.keyArguments("iceberg.", "milvus.", "aggregate.tissue", "job.checkpoint"),
+                args);
     }
 }

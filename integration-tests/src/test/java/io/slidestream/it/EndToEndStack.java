@@ -189,6 +189,35 @@ final class EndToEndStack implements AutoCloseable {
         return env.executeAsync(name);
     }
 
+    /**
+     * Runs the job on {@code files} (slide id to file, each with {@code tilesEach} tissue tiles)
+     * until all are in the stores, then cancels it.
+     */
+    void embed(SlideStreamConfig config, String name, Map<String, Path> files, int tilesEach)
+            throws Exception {
+        JobClient running = submit(config, name);
+        Map<String, Integer> planned = new java.util.TreeMap<>();
+        try (SlidePublisher publisher = publisher(name)) {
+            for (var e : files.entrySet()) {
+                publisher.publish(
+                        io.slidestream.schemas.avro.SlideScanned.newBuilder()
+                                .setSlideId(e.getKey())
+                                .setUri(e.getValue().toString())
+                                .setScannedAt(java.time.Instant.now())
+                                .setScannerId(name)
+                                .build());
+                planned.put(e.getKey(), tilesEach);
+            }
+            awaitWhileRunning(
+                    running,
+                    Duration.ofMinutes(4),
+                    "all " + files.size() + " slides in the stores",
+                    () -> StoreContents.reached(config, planned));
+        } finally {
+            cancel(running);
+        }
+    }
+
     /** A publisher to {@code slides.scanned} of this stack. */
     SlidePublisher publisher(String scannerId) {
         return SlidePublisher.builder()

@@ -24,8 +24,6 @@ import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.synthetic.SyntheticSlideWriter.Region;
 import io.slidestream.synthetic.SyntheticSlideWriter.Style;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,27 +100,7 @@ class HeadsITCase {
         }
         stack = EndToEndStack.start(dir, "heads-it", 2);
         job = stack.config();
-        JobClient running = EndToEndStack.submit(job, "heads-it");
-        Map<String, Integer> planned = new TreeMap<>();
-        try (SlidePublisher publisher = stack.publisher("heads-it")) {
-            for (var e : files.entrySet()) {
-                publisher.publish(
-                        SlideScanned.newBuilder()
-                                .setSlideId(e.getKey())
-                                .setUri(e.getValue().toString())
-                                .setScannedAt(Instant.now())
-                                .setScannerId("heads-it")
-                                .build());
-                planned.put(e.getKey(), 30);
-            }
-            EndToEndStack.awaitWhileRunning(
-                    running,
-                    Duration.ofMinutes(4),
-                    "all twelve slides in the stores",
-                    () -> StoreContents.reached(job, planned));
-        } finally {
-            EndToEndStack.cancel(running);
-        }
+        stack.embed(job, "heads-it", files, 30);
     }
 
     private static Path write(Path file, long seed, Region lesion) throws Exception {
@@ -138,7 +116,7 @@ class HeadsITCase {
         return EndToEndStack.writeSlide(b.build(), file, 30);
     }
 
-    static Cli training;
+    static CommandRun training;
 
     /**
      * The head trained on slides 0-3 of each class (4-fold cross-validation, seed 7), once for the
@@ -166,7 +144,7 @@ class HeadsITCase {
                             "4",
                             "--seed",
                             "7");
-            assertThat(training.code).as(training.output()).isZero();
+            assertThat(training.code()).as(training.output()).isZero();
         }
         return out;
     }
@@ -181,7 +159,7 @@ class HeadsITCase {
     @Test
     void exportedBagsReadBackWithH5pyEqualToTheTilesTable() throws Exception {
         Path out = dir.resolve("bags");
-        Cli export =
+        CommandRun export =
                 cli(
                         "bags",
                         "export",
@@ -189,8 +167,8 @@ class HeadsITCase {
                         out.toString(),
                         "--slides",
                         String.join(",", archive()));
-        assertThat(export.code).as(export.output()).isZero();
-        assertThat(export.out).contains("Wrote 12 bags (360 tiles, D=256");
+        assertThat(export.code()).as(export.output()).isZero();
+        assertThat(export.out()).contains("Wrote 12 bags (360 tiles, D=256");
 
         Path dump = dir.resolve("h5py.json");
         Process python =
@@ -283,11 +261,11 @@ class HeadsITCase {
     @Test
     void aTrainedHeadFindsTheHeldOutLesionsAndLooksAtThem() throws Exception {
         Path out = trainedHead();
-        Cli train = training;
-        assertThat(train.code).as(train.output()).isZero();
+        CommandRun train = training;
+        assertThat(train.code()).as(train.output()).isZero();
         // The figures a reader of the CI log wants: cross-validation, parity, training time.
-        System.out.println(train.out);
-        assertThat(train.out).contains("4-fold cross-validation: balanced accuracy");
+        System.out.println(train.out());
+        assertThat(train.out()).contains("4-fold cross-validation: balanced accuracy");
 
         HeadCard card = HeadCard.read(out);
         assertThat(card.classes()).containsExactly("benign", "carcinoma, focal");
@@ -318,7 +296,7 @@ class HeadsITCase {
             heldOut.add("lesion-" + i);
             heldOut.add("normal-" + i);
         }
-        Cli predict =
+        CommandRun predict =
                 cli(
                         "heads",
                         "predict",
@@ -326,10 +304,10 @@ class HeadsITCase {
                         out.toString(),
                         "--slides",
                         String.join(",", heldOut));
-        assertThat(predict.code).as(predict.output()).isZero();
-        System.out.println(predict.out);
+        assertThat(predict.code()).as(predict.output()).isZero();
+        System.out.println(predict.out());
         for (String id : heldOut) {
-            assertThat(predict.out)
+            assertThat(predict.out())
                     .containsPattern(
                             "(?m)^"
                                     + id
@@ -337,7 +315,7 @@ class HeadsITCase {
                                     + (id.startsWith("lesion") ? "carcinoma, focal" : "benign")
                                     + " +[01]\\.\\d{3}  \\(\\d+, \\d+\\)$");
         }
-        assertThat(predict.out).contains("4 slides in");
+        assertThat(predict.out()).contains("4 slides in");
         rescoreTheArchive(out, card);
 
         // The same slides checked here, independently, from their stored embeddings.
@@ -397,10 +375,10 @@ class HeadsITCase {
         assertThat(jobHead).startsWith("abmil-tiny-");
         String slides = String.join(",", archive());
 
-        Cli rescore = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
-        assertThat(rescore.code).as(rescore.output()).isZero();
-        System.out.println(rescore.out);
-        assertThat(rescore.out).contains("Wrote 12 rows of head " + card.headId());
+        CommandRun rescore = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
+        assertThat(rescore.code()).as(rescore.output()).isZero();
+        System.out.println(rescore.out());
+        assertThat(rescore.out()).contains("Wrote 12 rows of head " + card.headId());
         List<Record> after = archiveRows();
         assertThat(after).hasSize(24);
         assertThat(after.stream().filter(r -> jobHead.equals(r.getField("head_id"))).toList())
@@ -425,9 +403,9 @@ class HeadsITCase {
             }
         }
         long snapshot = slidesSnapshot();
-        Cli again = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
-        assertThat(again.code).as(again.output()).isZero();
-        assertThat(again.out).contains("Wrote 0 rows").contains("12 slides already had one");
+        CommandRun again = cli("heads", "rescore", "--head", head.toString(), "--slides", slides);
+        assertThat(again.code()).as(again.output()).isZero();
+        assertThat(again.out()).contains("Wrote 0 rows").contains("12 slides already had one");
         assertThat(slidesSnapshot()).as("no commit the second time").isEqualTo(snapshot);
 
         try (SlideStreamServer server = SlideStreamServer.start(job, "127.0.0.1", 0)) {
@@ -561,9 +539,9 @@ class HeadsITCase {
         SlideStreamConfig live = stack.config(keys);
         JobClient running = EndToEndStack.submit(live, "heads-live");
         try {
-            Cli deploy = cli("heads", "deploy", head.toString());
-            assertThat(deploy.code).as(deploy.output()).isZero();
-            assertThat(deploy.out)
+            CommandRun deploy = cli("heads", "deploy", head.toString());
+            assertThat(deploy.code()).as(deploy.output()).isZero();
+            assertThat(deploy.out())
                     .contains("Head " + card.headId() + " (benign, carcinoma, focal)");
             awaitHeadsRead(running, 1);
 
@@ -580,8 +558,8 @@ class HeadsITCase {
             publish(slides, "live-normal-2", 302, null);
             awaitPrediction(running, "live-normal-2", card.headId(), "benign");
 
-            Cli retire = cli("heads", "retire", card.headId());
-            assertThat(retire.code).as(retire.output()).isZero();
+            CommandRun retire = cli("heads", "retire", card.headId());
+            assertThat(retire.code()).as(retire.output()).isZero();
             awaitHeadsRead(running, 2);
             publish(slides, "live-lesion-3", 303, lesions.get("lesion-2"));
             JobClient job = running;
@@ -699,14 +677,14 @@ class HeadsITCase {
             Path labels = dir.resolve("bad-" + n + ".csv");
             Files.writeString(labels, c.getKey());
             Path out = dir.resolve("refused-" + n++);
-            Cli train =
+            CommandRun train =
                     cli("heads", "train", "--labels", labels.toString(), "--out", out.toString());
-            assertThat(train.code).as(train.output()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
-            assertThat(train.err).contains("INVALID_REQUEST").contains(c.getValue());
+            assertThat(train.code()).as(train.output()).isEqualTo(SlideStreamCli.EXIT_FAILURE);
+            assertThat(train.err()).contains("INVALID_REQUEST").contains(c.getValue());
             assertThat(out).as("nothing written for %s", c.getValue()).doesNotExist();
         }
         Path labels = dir.resolve("bad-0.csv");
-        Cli other =
+        CommandRun other =
                 cli(
                         "heads",
                         "train",
@@ -716,7 +694,7 @@ class HeadsITCase {
                         dir.resolve("refused-model").toString(),
                         "--model-id",
                         "gpfm-other-123");
-        assertThat(other.err).contains("holds no embeddings of model 'gpfm-other-123'");
+        assertThat(other.err()).contains("holds no embeddings of model 'gpfm-other-123'");
         assertThat(dir.resolve("refused-model")).doesNotExist();
     }
 
@@ -746,22 +724,7 @@ class HeadsITCase {
     }
 
     /** Runs a command on this test's stores (its Iceberg, aggregate and Kafka keys as -D). */
-    private static Cli cli(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(stack.keyArguments("iceberg.", "aggregate.", "kafka."));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code =
-                SlideStreamCli.execute(
-                        new PrintWriter(out, true),
-                        new PrintWriter(err, true),
-                        all.toArray(String[]::new));
-        return new Cli(code, out.toString(), err.toString());
-    }
-
-    private record Cli(int code, String out, String err) {
-        String output() {
-            return "stdout:\n" + out + "\nstderr:\n" + err;
-        }
+    private static CommandRun cli(String... args) {
+        return CommandRun.of(stack.keyArguments("iceberg.", "aggregate.", "kafka."), args);
     }
 }

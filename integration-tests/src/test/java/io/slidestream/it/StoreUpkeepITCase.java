@@ -2,7 +2,6 @@ package io.slidestream.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.slidestream.cli.SlideStreamCli;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.local.SlideErasure;
 import io.slidestream.local.SlidePublisher;
@@ -11,8 +10,6 @@ import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.sink.IcebergMaintenance;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusStoreReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +85,7 @@ class StoreUpkeepITCase {
                         () -> StoreContents.reached(job, planned));
 
                 long maintainStart = System.currentTimeMillis();
-                Cli maintain =
+                CommandRun maintain =
                         cli(
                                 stack,
                                 "maintain",
@@ -96,9 +93,9 @@ class StoreUpkeepITCase {
                                 "iceberg.maintenance.snapshot-max-age=0s",
                                 "-D",
                                 "iceberg.maintenance.snapshots-min=1");
-                assertThat(maintain.code).as(maintain.output()).isZero();
-                assertThat(maintain.out).containsPattern("tiles +before +90 ");
-                assertThat(maintain.out).containsPattern("after +90 +\\d+ +0 +1 ");
+                assertThat(maintain.code()).as(maintain.output()).isZero();
+                assertThat(maintain.out()).containsPattern("tiles +before +90 ");
+                assertThat(maintain.out()).containsPattern("after +90 +\\d+ +0 +1 ");
                 for (String table :
                         List.of(job.iceberg().tilesTable(), job.iceberg().slidesTable())) {
                     IcebergMaintenance.State state =
@@ -117,9 +114,10 @@ class StoreUpkeepITCase {
                         .isEqualTo(Map.of("keep-0", 30L, GONE, 30L, "keep-1", 30L));
 
                 long forgetStart = System.currentTimeMillis();
-                Cli forget = cli(stack, "forget", "--slide-id", GONE, "--reason", "patient asked");
-                assertThat(forget.code).as(forget.output()).isZero();
-                assertThat(forget.out)
+                CommandRun forget =
+                        cli(stack, "forget", "--slide-id", GONE, "--reason", "patient asked");
+                assertThat(forget.code()).as(forget.output()).isZero();
+                assertThat(forget.out())
                         .contains("iceberg tiles: 30 rows")
                         .contains("iceberg slides: 1 rows")
                         .contains("30 entities");
@@ -154,9 +152,9 @@ class StoreUpkeepITCase {
                                     assertThat(r.getField("reason")).isEqualTo("patient asked");
                                 });
 
-                Cli again = cli(stack, "forget", "--slide-id", GONE);
-                assertThat(again.code).as(again.output()).isZero();
-                assertThat(again.out).contains("nothing done");
+                CommandRun again = cli(stack, "forget", "--slide-id", GONE);
+                assertThat(again.code()).as(again.output()).isZero();
+                assertThat(again.out()).contains("nothing done");
                 assertThat(IcebergTableReader.rows(job.iceberg(), "erasures")).hasSize(1);
 
                 // The job goes on: a new slide, and a new scan of the forgotten one.
@@ -297,22 +295,7 @@ class StoreUpkeepITCase {
                         .build());
     }
 
-    private static Cli cli(EndToEndStack stack, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(stack.keyArguments("iceberg.", "milvus."));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code =
-                SlideStreamCli.execute(
-                        new PrintWriter(out, true),
-                        new PrintWriter(err, true),
-                        all.toArray(String[]::new));
-        return new Cli(code, out.toString(), err.toString());
-    }
-
-    private record Cli(int code, String out, String err) {
-        String output() {
-            return "stdout:\n" + out + "\nstderr:\n" + err;
-        }
+    private static CommandRun cli(EndToEndStack stack, String... args) {
+        return CommandRun.of(stack.keyArguments("iceberg.", "milvus."), args);
     }
 }
