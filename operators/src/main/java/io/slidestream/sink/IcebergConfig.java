@@ -146,17 +146,9 @@ public record IcebergConfig(
     @Override
     public String toString() {
         // Extra properties may hold passwords or credentials: never print them.
-        return "IcebergConfig{"
-                + catalogType
-                + " catalog "
-                + catalogName
-                + ", uri="
-                + catalogUri
-                + ", warehouse="
-                + warehouseLocation
-                + ", namespace="
-                + namespace
-                + "}";
+        return String.format(
+                "IcebergConfig{%s catalog %s, uri=%s, warehouse=%s, namespace=%s}",
+                catalogType, catalogName, catalogUri, warehouseLocation, namespace);
     }
 
     private static void checkName(ConfigOption<String> option, String value) {

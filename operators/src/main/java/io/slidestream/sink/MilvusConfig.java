@@ -160,21 +160,15 @@ public record MilvusConfig(
     @Override
     public String toString() {
         // Never print the token.
-        return "MilvusConfig{uri="
-                + uri
-                + ", database="
-                + databaseName
-                + ", collections="
-                + tilesCollection
-                + "/"
-                + slidesCollection
-                + ", index="
-                + indexType
-                + "/"
-                + metricType
-                + ", batch="
-                + batchSize
-                + "}";
+        return String.format(
+                "MilvusConfig{uri=%s, database=%s, collections=%s/%s, index=%s/%s, batch=%d}",
+                uri,
+                databaseName,
+                tilesCollection,
+                slidesCollection,
+                indexType,
+                metricType,
+                batchSize);
     }
 
     private static void checkUri(String value) {
