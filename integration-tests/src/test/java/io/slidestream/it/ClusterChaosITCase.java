@@ -275,7 +275,7 @@ class ClusterChaosITCase {
                     "no job class loader left in " + process + " after submission " + round,
                     Duration.ofSeconds(60),
                     () -> stack.flink().jobClassLoaders(process) == 0,
-                    () -> "; heap dump: " + stack.flink().dumpHeap(process, leakDump(process)));
+                    () -> leakDiagnosis(process));
             metaspace.put(process, stack.flink().metaspaceAfterGc(process));
         }
         return metaspace;
@@ -633,6 +633,28 @@ class ClusterChaosITCase {
         } catch (RuntimeException e) {
             return 0; // not reachable yet
         }
+    }
+
+    /**
+     * What a process holds when a job class loader stays: its threads (a thread running a job
+     * class's method pins the loader without a heap path), its class loader tree, and a heap dump
+     * (for paths to GC roots).
+     */
+    private String leakDiagnosis(String process) {
+        Path log = stack.flink().dir().resolve("log");
+        return "; threads: "
+                + stack.flink()
+                        .jcmdToFile(
+                                process, log.resolve(process + "-leak-threads.txt"), "Thread.print")
+                + ", class loaders: "
+                + stack.flink()
+                        .jcmdToFile(
+                                process,
+                                log.resolve(process + "-leak-loaders.txt"),
+                                "VM.classloaders",
+                                "show-classes")
+                + ", heap dump: "
+                + stack.flink().dumpHeap(process, leakDump(process));
     }
 
     /** Where a process's heap goes when a job class loader stays (for its paths to GC roots). */

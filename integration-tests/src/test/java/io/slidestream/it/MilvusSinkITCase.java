@@ -127,6 +127,27 @@ class MilvusSinkITCase {
         }
     }
 
+    /** The index and its search parameters come from the keys: IVF_FLAT with nprobe. */
+    @Test
+    void searchesAnIvfIndexWithTheConfiguredNprobe() throws Exception {
+        MilvusConfig config =
+                config("ivf").toBuilder()
+                        .set(MilvusOptions.INDEX_TYPE, "IVF_FLAT")
+                        .set(MilvusOptions.INDEX_PARAMS, java.util.Map.of("nlist", "16"))
+                        .set(MilvusOptions.SEARCH_PARAMS, java.util.Map.of("nprobe", "16"))
+                        .build();
+        List<TileEmbedding> tiles = SinkTestData.tiles("slide-ivf", 60, 10, D);
+        StreamExecutionEnvironment env = StoreTestEnvironment.create(1);
+        env.fromData(tiles).sinkTo(new MilvusTileSink(config));
+        env.execute("ivf");
+        try (MilvusStoreReader reader = MilvusStoreReader.open(config)) {
+            TileEmbedding tile = tiles.get(23);
+            List<TileHit> hits = reader.searchTiles(tile.embedding, 3, null);
+            assertThat(hits.get(0).x()).isEqualTo(tile.x);
+            assertThat(hits.get(0).y()).isEqualTo(tile.y);
+        }
+    }
+
     /**
      * Two models of different dimensions into one configured collection: the second gets its own
      * collection beside it, searches pick the collection by the query's length, and a removal sent

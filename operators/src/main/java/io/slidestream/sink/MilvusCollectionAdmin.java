@@ -223,7 +223,7 @@ public final class MilvusCollectionAdmin {
                 .build();
     }
 
-    private static Object numberOrString(String value) {
+    static Object numberOrString(String value) {
         // Index parameters such as nlist or M are integers on the server side.
         try {
             return Integer.parseInt(value.trim());

@@ -34,6 +34,7 @@ public record MilvusConfig(
         IndexParam.IndexType indexType,
         IndexParam.MetricType metricType,
         Map<String, String> indexParams,
+        Map<String, String> searchParams,
         int dimension,
         int batchSize,
         Duration flushInterval,
@@ -66,6 +67,7 @@ public record MilvusConfig(
                     "must differ from " + MilvusOptions.TILES_COLLECTION.key());
         }
         indexParams = Map.copyOf(indexParams);
+        searchParams = Map.copyOf(searchParams);
         if (dimension < 0 || dimension > MAX_DIMENSION) {
             throw InvalidConfig.of(
                     MilvusOptions.DIMENSION,
@@ -108,6 +110,7 @@ public record MilvusConfig(
                 parseEnum(
                         MilvusOptions.METRIC_TYPE, read(conf, MilvusOptions.METRIC_TYPE), METRICS),
                 read(conf, MilvusOptions.INDEX_PARAMS),
+                read(conf, MilvusOptions.SEARCH_PARAMS),
                 read(conf, MilvusOptions.DIMENSION),
                 read(conf, MilvusOptions.BATCH_SIZE),
                 read(conf, MilvusOptions.FLUSH_INTERVAL),
@@ -131,6 +134,7 @@ public record MilvusConfig(
         c.set(MilvusOptions.INDEX_TYPE, indexType.name());
         c.set(MilvusOptions.METRIC_TYPE, metricType.name());
         c.set(MilvusOptions.INDEX_PARAMS, indexParams);
+        c.set(MilvusOptions.SEARCH_PARAMS, searchParams);
         c.set(MilvusOptions.DIMENSION, dimension);
         c.set(MilvusOptions.BATCH_SIZE, batchSize);
         c.set(MilvusOptions.FLUSH_INTERVAL, flushInterval);

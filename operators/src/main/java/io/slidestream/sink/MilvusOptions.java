@@ -75,6 +75,15 @@ public final class MilvusOptions {
                             "Extra index build parameters, e.g. 'nlist:128' for IVF_FLAT or"
                                     + " 'M:16,efConstruction:200' for HNSW.");
 
+    public static final ConfigOption<Map<String, String>> SEARCH_PARAMS =
+            ConfigOptions.key("milvus.search-params")
+                    .mapType()
+                    .defaultValue(Map.of())
+                    .withDescription(
+                            "Search parameters of the index, e.g. 'nprobe:16' for IVF_FLAT or"
+                                    + " 'ef:64' for HNSW (more: better recall, slower searches;"
+                                    + " docs/performance.md has measured pairs).");
+
     public static final ConfigOption<Integer> DIMENSION =
             ConfigOptions.key("milvus.dimension")
                     .intType()

@@ -298,6 +298,12 @@ public final class MilvusStoreReader implements AutoCloseable {
         if (filter != null && !filter.isBlank()) {
             search.filter(filter);
         }
+        if (!config.searchParams().isEmpty()) {
+            Map<String, Object> params = new LinkedHashMap<>();
+            config.searchParams()
+                    .forEach((k, v) -> params.put(k, MilvusCollectionAdmin.numberOrString(v)));
+            search.searchParams(params);
+        }
         return client.search(search.build()).getSearchResults().get(0);
     }
 

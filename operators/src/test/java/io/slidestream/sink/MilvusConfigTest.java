@@ -20,6 +20,7 @@ class MilvusConfigTest {
         conf.setString("milvus.index-type", "ivf_flat");
         conf.setString("milvus.metric-type", "L2");
         conf.setString("milvus.index-params", "nlist:128");
+        conf.setString("milvus.search-params", "nprobe:16");
         conf.setString("milvus.batch-size", "64");
         conf.setString("milvus.retry.max-wait", "30 s");
 
@@ -30,6 +31,8 @@ class MilvusConfigTest {
         assertThat(config.indexType()).isEqualTo(IndexParam.IndexType.IVF_FLAT);
         assertThat(config.metricType()).isEqualTo(IndexParam.MetricType.L2);
         assertThat(config.indexParams()).containsEntry("nlist", "128");
+        assertThat(config.searchParams()).containsEntry("nprobe", "16");
+        assertThat(config.toBuilder().build().searchParams()).containsEntry("nprobe", "16");
         assertThat(config.batchSize()).isEqualTo(64);
         assertThat(config.maxRetryWait()).isEqualTo(Duration.ofSeconds(30));
     }

@@ -261,6 +261,21 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return file;
     }
 
+    /**
+     * Writes what {@code jcmd <pid> <command>} prints for TaskManager {@code id} or the {@code
+     * jobmanager} to {@code file} ({@code Thread.print}, {@code VM.classloaders}, ...).
+     */
+    public Path jcmdToFile(String id, Path file, String... command) {
+        List<String> args = new ArrayList<>(List.of(jdkTool("jcmd"), Long.toString(pid(id))));
+        args.addAll(List.of(command));
+        try {
+            Files.write(file, run(args));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
     /** The pid of TaskManager {@code id} or of the {@code jobmanager}. */
     public synchronized long pid(String id) {
         if (id.equals("jobmanager") && jobManager != null) {
