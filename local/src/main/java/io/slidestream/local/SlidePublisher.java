@@ -9,6 +9,7 @@ import io.slidestream.schemas.serde.SlideScannedRules;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
@@ -90,15 +91,29 @@ public final class SlidePublisher implements AutoCloseable {
 
     /**
      * The event that announces an existing slide file: {@code slideId} (null derives it from the
-     * file, {@link #slideIdFor}), its absolute path, its modification time as the scan time.
+     * file, {@link #slideIdFor}), its absolute path, and as the scan time its modification time -
+     * or, for a symbolic link, the later of the link's and its target's (a link made today to a
+     * slide scanned last year announces it today: the dashboard's latency counts from there).
      */
     public static SlideScanned eventFor(Path file, String slideId, String scannerId) {
         Path absolute = file.toAbsolutePath().normalize();
         BasicFileAttributes attributes = attributes(absolute);
+        long scanned = attributes.lastModifiedTime().toMillis();
+        if (Files.isSymbolicLink(absolute)) {
+            try {
+                scanned =
+                        Math.max(
+                                scanned,
+                                Files.getLastModifiedTime(absolute, LinkOption.NOFOLLOW_LINKS)
+                                        .toMillis());
+            } catch (IOException e) {
+                // The target's time stands.
+            }
+        }
         return SlideScanned.newBuilder()
                 .setSlideId(slideId != null ? slideId : slideIdFor(absolute, attributes))
                 .setUri(absolute.toString())
-                .setScannedAt(Instant.ofEpochMilli(attributes.lastModifiedTime().toMillis()))
+                .setScannedAt(Instant.ofEpochMilli(scanned))
                 .setScannerId(scannerId)
                 .setAttributes(Map.of("size_bytes", Long.toString(attributes.size())))
                 .build();

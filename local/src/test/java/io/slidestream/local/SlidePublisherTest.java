@@ -36,6 +36,23 @@ class SlidePublisherTest {
     }
 
     @Test
+    void aLinkToAnOldSlideIsScannedWhenTheLinkAppeared() throws Exception {
+        Path old = slide("archived.svs", 10);
+        assertThat(SlidePublisher.eventFor(old, null, "s").getScannedAt())
+                .isEqualTo(SCANNED.toInstant());
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Path link = Files.createSymbolicLink(inbox.resolve("archived.svs"), old);
+        Instant linked =
+                Files.getLastModifiedTime(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        .toInstant();
+        assertThat(linked).isAfter(SCANNED.toInstant());
+        assertThat(SlidePublisher.eventFor(link, null, "s").getScannedAt())
+                .isEqualTo(linked.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        // The slide's identity is still its target's: name, size, modification time.
+        assertThat(SlidePublisher.slideIdFor(link)).isEqualTo(SlidePublisher.slideIdFor(old));
+    }
+
+    @Test
     void refusesAMissingFileWithSlideNotFound() {
         assertThatThrownBy(() -> SlidePublisher.slideIdFor(dir.resolve("missing.svs")))
                 .isInstanceOf(SlideStreamException.class)
