@@ -52,7 +52,7 @@ final class MaintainCommand implements Callable<Integer> {
             }
             tables = List.of(table);
         }
-        IcebergMaintenance.Settings settings = IcebergMaintenance.Settings.from(conf);
+        IcebergMaintenance.Settings settings = iceberg.maintenance().thorough();
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 Locale.ROOT,
@@ -77,10 +77,12 @@ final class MaintainCommand implements Callable<Integer> {
                         r.after().rows() - r.before().rows());
             }
             out.printf(
-                    "  %d partitions rewritten (%d files into %d), %d unreferenced files removed%n",
-                    r.rewrite().partitions(),
-                    r.rewrite().filesRemoved(),
-                    r.rewrite().filesAdded(),
+                    "  %d partitions compacted (%d files into %d, %d deletes spent),"
+                            + " %d unreferenced files removed%n",
+                    r.compaction().partitions(),
+                    r.compaction().filesRemoved(),
+                    r.compaction().filesAdded(),
+                    r.compaction().deletesDropped(),
                     r.orphansRemoved());
         }
         out.flush();

@@ -5,6 +5,7 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.sink.IcebergSinks;
+import io.slidestream.sink.IcebergUpkeep;
 import io.slidestream.sink.KafkaSinks;
 import io.slidestream.sink.MilvusSlideSink;
 import io.slidestream.sink.MilvusTileSink;
@@ -15,7 +16,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
  * (exactly once, transactional), failures to the Kafka dead letter and Iceberg {@code
  * slide_errors}; {@link #storesOnly} leaves Kafka out. Iceberg commits and Kafka transactions
  * complete on checkpoints; Milvus upserts by deterministic keys and flushes on every checkpoint, so
- * a replay overwrites instead of duplicating.
+ * a replay overwrites instead of duplicating. The live job also maintains the Iceberg tables
+ * ({@link IcebergUpkeep}).
  */
 public final class StoreSinks implements JobSinks {
 
@@ -26,7 +28,10 @@ public final class StoreSinks implements JobSinks {
 
     private final SlideStreamConfig config;
 
-    /** Null for the stores only: no results topic and no dead letter. */
+    /**
+     * Null for the stores only (a backfill): no results topic, no dead letter, and no in-job table
+     * maintenance, which the live job does.
+     */
     private final KafkaSinks kafka;
 
     public StoreSinks(SlideStreamConfig config) {
@@ -66,6 +71,9 @@ public final class StoreSinks implements JobSinks {
 
     private void write(DataStream<SlideResult> jobResults, DataStream<SlideResult> all) {
         IcebergSinks.appendSlides(all, config.iceberg());
+        if (kafka != null) {
+            IcebergUpkeep.attach(jobResults, config.iceberg());
+        }
         jobResults
                 .sinkTo(new MilvusSlideSink(config.milvus()))
                 .uid(MILVUS_SLIDES_UID)

@@ -20,8 +20,9 @@ import org.apache.iceberg.CatalogProperties;
  * The validated settings of the Iceberg catalog and sinks; each component is the {@link
  * IcebergOptions} key of the same name ({@code catalogUri} and {@code warehouseLocation}, null when
  * unset, are {@code iceberg.uri} and {@code iceberg.warehouse}; {@code extraProperties} is {@code
- * iceberg.catalog-properties}). Every check runs in the constructor and fails with {@code
- * INVALID_CONFIG} naming the key and the bad value.
+ * iceberg.catalog-properties}; {@code maintenance} the {@code iceberg.maintenance.*} keys). Every
+ * check runs in the constructor and fails with {@code INVALID_CONFIG} naming the key and the bad
+ * value.
  */
 public record IcebergConfig(
         CatalogType catalogType,
@@ -33,7 +34,8 @@ public record IcebergConfig(
         String slidesTable,
         String errorsTable,
         Map<String, String> extraProperties,
-        Map<String, String> writeProperties)
+        Map<String, String> writeProperties,
+        IcebergMaintenance.Settings maintenance)
         implements Serializable {
 
     /**
@@ -95,7 +97,8 @@ public record IcebergConfig(
                 read(conf, IcebergOptions.SLIDES_TABLE),
                 read(conf, IcebergOptions.ERRORS_TABLE),
                 read(conf, IcebergOptions.CATALOG_PROPERTIES),
-                read(conf, IcebergOptions.WRITE_PROPERTIES));
+                read(conf, IcebergOptions.WRITE_PROPERTIES),
+                IcebergMaintenance.Settings.from(conf));
     }
 
     /** Keys set in code, read and checked as {@link #from} does. */

@@ -1,9 +1,19 @@
 package io.slidestream.sink;
 
+import io.slidestream.errors.InvalidConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.iceberg.DeleteFile;
@@ -23,12 +33,12 @@ import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.SupportsPrefixOperations;
 
 /**
- * Keeps an Iceberg table small and quick to read, at once ({@code slidestream maintain}): every
- * partition with more than one data file or any delete file rewritten into one data file of its
- * live rows ({@link IcebergPartitionRewrite#compact}: equality deletes applied and dropped),
- * snapshots expired by age (keeping a minimum) with the files only they referenced, files nothing
- * references removed once old enough, and the metadata history bounded. {@link #state} counts what
- * a table holds, before and after.
+ * Keeps an Iceberg table small and quick to read - in the running job every few commits ({@link
+ * IcebergUpkeep}) and at once ({@code slidestream maintain}): small files and the files deletes
+ * apply to rewritten and the spent deletes dropped ({@link IcebergCompaction}), snapshots expired
+ * by age (keeping a minimum, and always the Flink sink's last commit) with the files only they
+ * referenced, files nothing references removed once old enough, and the metadata history bounded.
+ * {@link #state} counts what a table holds, before and after.
  */
 public final class IcebergMaintenance {
 
@@ -37,13 +47,59 @@ public final class IcebergMaintenance {
             Duration snapshotMaxAge,
             int snapshotsMin,
             Duration orphanMinAge,
-            int metadataVersions) {
+            int metadataVersions,
+            int everyCheckpoints,
+            IcebergCompaction.Policy compaction)
+            implements java.io.Serializable {
+        /** The keys' values, for the running job (compaction waits for a few small files). */
         public static Settings from(ReadableConfig conf) {
+            long target = conf.get(IcebergOptions.MAINTENANCE_TARGET_FILE_SIZE).getBytes();
+            int minSmall = conf.get(IcebergOptions.MAINTENANCE_MIN_SMALL_FILES);
+            Settings settings =
+                    new Settings(
+                            conf.get(IcebergOptions.MAINTENANCE_SNAPSHOT_MAX_AGE),
+                            conf.get(IcebergOptions.MAINTENANCE_SNAPSHOTS_MIN),
+                            conf.get(IcebergOptions.MAINTENANCE_ORPHAN_MIN_AGE),
+                            conf.get(IcebergOptions.MAINTENANCE_METADATA_VERSIONS),
+                            conf.get(IcebergOptions.MAINTENANCE_EVERY_CHECKPOINTS),
+                            new IcebergCompaction.Policy(target * 3 / 4, target, minSmall));
+            InvalidConfig.check(
+                    settings.snapshotsMin >= 1,
+                    IcebergOptions.MAINTENANCE_SNAPSHOTS_MIN,
+                    settings.snapshotsMin,
+                    "at least 1");
+            InvalidConfig.check(
+                    settings.metadataVersions >= 1,
+                    IcebergOptions.MAINTENANCE_METADATA_VERSIONS,
+                    settings.metadataVersions,
+                    "at least 1");
+            InvalidConfig.check(
+                    settings.everyCheckpoints >= 0,
+                    IcebergOptions.MAINTENANCE_EVERY_CHECKPOINTS,
+                    settings.everyCheckpoints,
+                    "0 (off) or more");
+            InvalidConfig.check(
+                    minSmall >= 2,
+                    IcebergOptions.MAINTENANCE_MIN_SMALL_FILES,
+                    minSmall,
+                    "2 or more");
+            InvalidConfig.check(
+                    target >= 1 << 20,
+                    IcebergOptions.MAINTENANCE_TARGET_FILE_SIZE,
+                    target,
+                    "at least 1 mb");
+            return settings;
+        }
+
+        /** The same, compacting everything that can be: what {@code slidestream maintain} does. */
+        public Settings thorough() {
             return new Settings(
-                    conf.get(IcebergOptions.MAINTENANCE_SNAPSHOT_MAX_AGE),
-                    conf.get(IcebergOptions.MAINTENANCE_SNAPSHOTS_MIN),
-                    conf.get(IcebergOptions.MAINTENANCE_ORPHAN_MIN_AGE),
-                    conf.get(IcebergOptions.MAINTENANCE_METADATA_VERSIONS));
+                    snapshotMaxAge,
+                    snapshotsMin,
+                    orphanMinAge,
+                    metadataVersions,
+                    everyCheckpoints,
+                    IcebergCompaction.Policy.thorough(compaction.targetFileBytes()));
         }
     }
 
@@ -61,7 +117,7 @@ public final class IcebergMaintenance {
             String table,
             State before,
             State after,
-            IcebergPartitionRewrite.Outcome rewrite,
+            IcebergCompaction.Outcome compaction,
             int orphansRemoved) {}
 
     private IcebergMaintenance() {}
@@ -80,19 +136,23 @@ public final class IcebergMaintenance {
                     .set(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, versions)
                     .commit();
         }
-        IcebergPartitionRewrite.Outcome rewrite =
-                IcebergPartitionRewrite.retrying(3, () -> IcebergPartitionRewrite.compact(table));
+        IcebergCompaction.Outcome compaction =
+                IcebergPartitionRewrite.retrying(
+                        3, () -> IcebergCompaction.compact(table, settings.compaction()));
         table.refresh();
         if (table.currentSnapshot() != null) {
             table.expireSnapshots()
                     .expireOlderThan(
                             System.currentTimeMillis() - settings.snapshotMaxAge().toMillis())
-                    .retainLast(Math.max(1, settings.snapshotsMin()))
+                    .retainLast(
+                            Math.max(
+                                    settings.snapshotsMin(),
+                                    IcebergPartitionRewrite.snapshotsToKeepForFlink(table)))
                     .cleanExpiredFiles(true)
                     .commit();
         }
         int orphans = removeOrphans(table, settings.orphanMinAge());
-        return new Report(table.name(), before, state(table), rewrite, orphans);
+        return new Report(table.name(), before, state(table), compaction, orphans);
     }
 
     /** What {@code table} holds now. */
@@ -116,9 +176,10 @@ public final class IcebergMaintenance {
         }
         TableMetadata metadata = ((HasTableOperations) table).operations().current();
         long bytes = -1;
-        if (table.io() instanceof SupportsPrefixOperations files) {
+        Iterable<FileInfo> files = files(table);
+        if (files != null) {
             bytes = 0;
-            for (FileInfo f : files.listPrefix(table.location())) {
+            for (FileInfo f : files) {
                 bytes += f.size();
             }
         }
@@ -145,7 +206,8 @@ public final class IcebergMaintenance {
      * {@code minAge}; how many. Tables whose storage cannot list files are left alone.
      */
     private static int removeOrphans(Table table, Duration minAge) {
-        if (!(table.io() instanceof SupportsPrefixOperations files)) {
+        Iterable<FileInfo> files = files(table);
+        if (files == null) {
             return 0;
         }
         table.refresh();
@@ -177,7 +239,7 @@ public final class IcebergMaintenance {
         }
         long before = System.currentTimeMillis() - minAge.toMillis();
         int removed = 0;
-        for (FileInfo f : files.listPrefix(table.location())) {
+        for (FileInfo f : files) {
             String p = path(f.location());
             if (!referenced.contains(p)
                     && f.createdAtMillis() < before
@@ -187,6 +249,54 @@ public final class IcebergMaintenance {
             }
         }
         return removed;
+    }
+
+    /**
+     * The files under the table's location, or null when its storage cannot list them. On a local
+     * file system the folders are walked directly: Hadoop's listing fails outright when a file it
+     * listed is gone before it reads its permissions, and the running job's sink deletes its
+     * temporary manifests every commit.
+     */
+    private static Iterable<FileInfo> files(Table table) {
+        String location = table.location();
+        if (location.startsWith("file:") || location.startsWith("/")) {
+            Path root =
+                    location.startsWith("/") ? Path.of(location) : Path.of(URI.create(location));
+            List<FileInfo> files = new ArrayList<>();
+            try {
+                Files.walkFileTree(
+                        root,
+                        new SimpleFileVisitor<>() {
+                            @Override
+                            public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
+                                files.add(
+                                        new FileInfo(
+                                                file.toUri().toString(),
+                                                a.size(),
+                                                a.creationTime().toMillis()));
+                                return FileVisitResult.CONTINUE;
+                            }
+
+                            @Override
+                            public FileVisitResult visitFileFailed(Path file, IOException e)
+                                    throws IOException {
+                                if (e instanceof NoSuchFileException) {
+                                    return FileVisitResult.CONTINUE; // deleted meanwhile
+                                }
+                                throw e;
+                            }
+                        });
+            } catch (NoSuchFileException nothingYet) {
+                return files;
+            } catch (IOException e) {
+                throw new UncheckedIOException("listing " + location + " failed", e);
+            }
+            return files;
+        }
+        if (table.io() instanceof SupportsPrefixOperations prefixes) {
+            return prefixes.listPrefix(location);
+        }
+        return null;
     }
 
     /** A location without its scheme's variations (file:/x, file:///x), to compare. */

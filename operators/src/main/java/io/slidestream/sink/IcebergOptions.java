@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Configuration keys of the Iceberg catalog and sinks ({@code iceberg.*}). Read once into an {@link
@@ -123,6 +124,32 @@ public final class IcebergOptions {
                             "metadata.json versions a table keeps: maintenance sets"
                                     + " write.metadata.delete-after-commit.enabled and"
                                     + " write.metadata.previous-versions-max to it.");
+
+    public static final ConfigOption<Integer> MAINTENANCE_EVERY_CHECKPOINTS =
+            ConfigOptions.key("iceberg.maintenance.every-checkpoints")
+                    .intType()
+                    .defaultValue(60)
+                    .withDescription(
+                            "The running job maintains its three tables (compaction, snapshot"
+                                    + " expiry, orphan files, metadata history) in the background"
+                                    + " after this many completed checkpoints (each commits to"
+                                    + " every table with new rows); 0 leaves it to slidestream"
+                                    + " maintain.");
+
+    public static final ConfigOption<Integer> MAINTENANCE_MIN_SMALL_FILES =
+            ConfigOptions.key("iceberg.maintenance.min-small-files")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription(
+                            "The job compacts a partition's small data files (under 3/4 of"
+                                    + " iceberg.maintenance.target-file-size) once it has this"
+                                    + " many, or sooner when a delete applies to one of them.");
+
+    public static final ConfigOption<MemorySize> MAINTENANCE_TARGET_FILE_SIZE =
+            ConfigOptions.key("iceberg.maintenance.target-file-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(128))
+                    .withDescription("Size of the data files compaction writes.");
 
     private IcebergOptions() {}
 }

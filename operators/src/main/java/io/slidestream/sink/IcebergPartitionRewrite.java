@@ -41,11 +41,14 @@ import org.apache.iceberg.util.StructLikeWrapper;
  * rows as readers see them (deletes applied), so the rejected rows - and the deletes - are gone
  * from the current snapshot. One commit per table, validated against concurrent writers (the new
  * file keeps the starting snapshot's sequence number, so deletes committed meanwhile still apply).
- * {@link #keepOnlyCurrentSnapshot} then removes the files that only older snapshots reference. Both
- * carry the Flink sink's commit state forward in their snapshots' summaries; with two Flink jobs
+ * {@link #keepOnlyCurrentSnapshot} then removes the files that only older snapshots reference, and
+ * carries the Flink sink's commit state forward in its snapshot's summary; with two Flink jobs
  * writing the table, only the last committer's survives the expiry.
  */
 public final class IcebergPartitionRewrite {
+
+    private static final String FLINK_MAX_COMMITTED_CHECKPOINT =
+            "flink.max-committed-checkpoint-id";
 
     /** What a rewrite did. */
     public record Outcome(int partitions, long rowsDropped, int filesRemoved, int filesAdded) {}
@@ -80,21 +83,6 @@ public final class IcebergPartitionRewrite {
         return rewrite(table, start, partitions, keep);
     }
 
-    /**
-     * Rewrites every partition of {@code table} that has more than one data file or any delete file
-     * into one data file of its live rows: equality deletes applied and gone, small files merged.
-     */
-    public static Outcome compact(Table table) {
-        table.refresh();
-        Snapshot start = table.currentSnapshot();
-        if (start == null) {
-            return new Outcome(0, 0, 0, 0);
-        }
-        Map<String, PartitionFiles> partitions = allPartitions(table, start);
-        partitions.values().removeIf(p -> p.data.size() <= 1 && p.deletes.isEmpty());
-        return rewrite(table, start, partitions, row -> true);
-    }
-
     private static Outcome rewrite(
             Table table,
             Snapshot start,
@@ -107,7 +95,6 @@ public final class IcebergPartitionRewrite {
                 table.newRewrite()
                         .validateFromSnapshot(start.snapshotId())
                         .dataSequenceNumber(start.sequenceNumber());
-        carryFlinkCommitState(rewrite, start);
         long dropped = 0;
         int removed = 0;
         int added = 0;
@@ -188,7 +175,7 @@ public final class IcebergPartitionRewrite {
         try {
             // Merging writes only live entries: the "deleted" entries of the last commit go.
             AppendFiles merge = table.newAppend();
-            carryFlinkCommitState(merge, table.currentSnapshot());
+            carryFlinkCommitState(merge, table);
             merge.commit();
         } finally {
             if (mergeCount == null) {
@@ -209,21 +196,52 @@ public final class IcebergPartitionRewrite {
 
     /**
      * Copies the Flink sink's commit state ({@code flink.job-id}, {@code
-     * flink.max-committed-checkpoint-id}, ...) from {@code from}'s summary: a restarted sink finds
-     * the last checkpoint it committed by walking back the snapshots, and once older snapshots are
-     * expired ours must tell it, or it would commit that checkpoint's files a second time.
+     * flink.max-committed-checkpoint-id}, ...) from the newest snapshot that has it: a restarted
+     * sink finds the last checkpoint it committed by walking back the snapshots, and once older
+     * snapshots are expired ours must tell it, or it would commit that checkpoint's files a second
+     * time. Rewrites themselves carry none (the walk passes them): a state copied at their start
+     * would be stale if the job committed while they ran.
      */
-    private static void carryFlinkCommitState(SnapshotUpdate<?> update, Snapshot from) {
-        if (from == null) {
-            return;
+    private static void carryFlinkCommitState(SnapshotUpdate<?> update, Table table) {
+        Snapshot committed = lastFlinkCommit(table);
+        if (committed != null) {
+            committed
+                    .summary()
+                    .forEach(
+                            (k, v) -> {
+                                if (k.startsWith("flink.")) {
+                                    update.set(k, v);
+                                }
+                            });
         }
-        from.summary()
-                .forEach(
-                        (key, value) -> {
-                            if (key.startsWith("flink.")) {
-                                update.set(key, value);
-                            }
-                        });
+    }
+
+    /** The newest ancestor of the current snapshot that records a Flink sink's commit, or null. */
+    static Snapshot lastFlinkCommit(Table table) {
+        for (Snapshot s = table.currentSnapshot();
+                s != null;
+                s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+            if (s.summary().containsKey(FLINK_MAX_COMMITTED_CHECKPOINT)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * How many of the newest snapshots an expiry must keep so the Flink sink still finds its last
+     * commit walking back from the current snapshot (1 when there is none).
+     */
+    static int snapshotsToKeepForFlink(Table table) {
+        int n = 1;
+        for (Snapshot s = table.currentSnapshot();
+                s != null;
+                s = s.parentId() == null ? null : table.snapshot(s.parentId()), n++) {
+            if (s.summary().containsKey(FLINK_MAX_COMMITTED_CHECKPOINT)) {
+                return n;
+            }
+        }
+        return 1;
     }
 
     /** Every partition of {@code snapshot} with its live data and delete files. */
@@ -242,24 +260,34 @@ public final class IcebergPartitionRewrite {
                 throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
             }
         }
+        forEachDeleteFile(
+                table,
+                snapshot,
+                file ->
+                        partitions
+                                .computeIfAbsent(key(table, file), k -> new PartitionFiles(file))
+                                .deletes
+                                .add(file));
+        return partitions;
+    }
+
+    /** Calls {@code action} with every live delete file of {@code snapshot}. */
+    static void forEachDeleteFile(
+            Table table, Snapshot snapshot, java.util.function.Consumer<DeleteFile> action) {
         for (ManifestFile manifest : snapshot.deleteManifests(table.io())) {
             try (ManifestReader<DeleteFile> reader =
                     ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
                 for (DeleteFile file : reader) {
-                    partitions
-                            .computeIfAbsent(key(table, file), k -> new PartitionFiles(file.copy()))
-                            .deletes
-                            .add(file.copyWithoutStats());
+                    action.accept(file.copyWithoutStats());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("reading " + manifest.path() + " failed", e);
             }
         }
-        return partitions;
     }
 
     /** The partition of {@code file} as a key: its spec id and its path ("3/slide_id_bucket=2"). */
-    private static String key(Table table, ContentFile<?> file) {
+    static String key(Table table, ContentFile<?> file) {
         return file.specId()
                 + "/"
                 + table.specs().get(file.specId()).partitionToPath(file.partition());
@@ -290,7 +318,7 @@ public final class IcebergPartitionRewrite {
      * Runs {@code rewrite} again, from the table's new state, when a concurrent commit (the job's)
      * conflicted with it; at most {@code attempts} times.
      */
-    public static Outcome retrying(int attempts, java.util.function.Supplier<Outcome> rewrite) {
+    public static <T> T retrying(int attempts, java.util.function.Supplier<T> rewrite) {
         for (int attempt = 1; ; attempt++) {
             try {
                 return rewrite.get();
