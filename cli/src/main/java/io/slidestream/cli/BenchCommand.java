@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
             BenchPipelineCommand.class,
             BenchChaosCommand.class,
             BenchSearchCommand.class,
-            BenchBackfillCommand.class
+            BenchBackfillCommand.class,
+            BenchSoakCommand.class
         })
 final class BenchCommand implements Runnable {
 

@@ -13,6 +13,8 @@ import io.slidestream.local.cluster.FlinkRestClient;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideResult;
 import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.IcebergMaintenance;
 import io.slidestream.sink.IcebergOptions;
 import io.slidestream.sink.IcebergTableReader;
 import io.slidestream.sink.MilvusOptions;
@@ -68,7 +70,10 @@ import org.junit.jupiter.api.Timeout;
  *       (no failover: the unsent writes ride in the checkpoints); the job stopped with a savepoint
  *       and resumed from it; the job cancelled and resubmitted without one. After each wave every
  *       slide so far is exactly once in Iceberg (read back from the tables), Milvus and {@code
- *       slides.results} (read_committed), and the dead letter holds the corrupt file only.
+ *       slides.results} (read_committed), and the dead letter holds the corrupt file only. The job
+ *       maintains its tables every 3 checkpoints throughout (compaction, expiry, orphan files), so
+ *       faults land on maintenance in progress; after the last one a compaction spends the last
+ *       deletes and every row is still there once.
  * </ol>
  *
  * Logs of every process stay under {@code integration-tests/target/cluster-chaos} for diagnosis.
@@ -99,7 +104,13 @@ class ClusterChaosITCase {
     private ClusterStack stack;
     private FlinkRestClient rest;
     private String jar;
+
+    /**
+     * The job configuration submitted; the faults case switches to {@link #maintainedJobConfig}.
+     */
     private Path jobConfig;
+
+    private Path maintainedJobConfig;
     private SlideStreamConfig config;
     private Path inbox;
 
@@ -136,11 +147,17 @@ class ClusterChaosITCase {
         stack = ClusterStack.start(dir, options);
         rest = stack.flink().rest();
         inbox = Files.createDirectories(dir.resolve("inbox"));
-        jobConfig =
-                stack.writeJobConfig(
-                        "chaos",
-                        ClusterStack.faultRunJobSettings(
-                                TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx"), inbox));
+        Map<String, String> settings =
+                ClusterStack.faultRunJobSettings(
+                        TestSlides.gpfmTiny().resolve("gpfm-tiny.onnx"), inbox);
+        jobConfig = stack.writeJobConfig("chaos", settings);
+        // The faults case: the job maintains its tables every 3 checkpoints (6 s), so faults
+        // land on compactions, expiries and orphan cleanups in progress.
+        Map<String, String> maintained = new LinkedHashMap<>(settings);
+        maintained.put(IcebergOptions.MAINTENANCE_EVERY_CHECKPOINTS.key(), "3");
+        maintained.put(IcebergOptions.MAINTENANCE_MIN_SMALL_FILES.key(), "2");
+        maintained.put(IcebergOptions.MAINTENANCE_SNAPSHOT_MAX_AGE.key(), "0 s");
+        maintainedJobConfig = stack.writeJobConfig("chaos-maintained", maintained);
         config = SlideStreamConfig.from(ConfigLoader.load(jobConfig, Map.of()));
         jar = rest.uploadJar(stack.testbed().jobJar());
     }
@@ -292,6 +309,7 @@ class ClusterChaosITCase {
                 CommittedTopic<SlideResult> results = stack.committedResults();
                 CommittedTopic<SlideFailed> deadLetters = stack.committedDeadLetters()) {
             Waves waves = new Waves(publisher, results, deadLetters);
+            jobConfig = maintainedJobConfig;
             waves.job = submit(null);
             awaitCondition(
                     "job running", Duration.ofMinutes(3), () -> rest.allTasksRunning(waves.job));
@@ -367,6 +385,7 @@ class ClusterChaosITCase {
                     "the job's offsets committed to Kafka up to the last event",
                     Duration.ofMinutes(1),
                     () -> stack.scannedOffsetsCommitted(KafkaOptions.GROUP_ID.defaultValue()));
+            long lastFault = System.currentTimeMillis();
             cancelAndAwaitSlotsFree(waves.job);
             waves.job = submit(null);
             waves.run(
@@ -375,6 +394,13 @@ class ClusterChaosITCase {
                     null);
 
             assertThat(planned).hasSizeGreaterThanOrEqualTo(20);
+            // Maintenance went on through the faults: the resubmitted job compacts, spending the
+            // last wave's deletes, and every row is still there exactly once.
+            awaitCondition(
+                    "a compaction of tiles after the faults, no delete file left",
+                    Duration.ofMinutes(2),
+                    () -> compactedSince(lastFault));
+            StoreContents.assertExactlyOnce(config, planned);
             waves.report();
         }
     }
@@ -599,6 +625,21 @@ class ClusterChaosITCase {
         random.nextBytes(bytes);
         Files.write(file, bytes);
         return new Slide(id, file, -1);
+    }
+
+    /** Whether tiles had a compaction commit since {@code millis} and has no delete file now. */
+    private boolean compactedSince(long millis) {
+        return IcebergCatalogs.withTable(
+                config.iceberg(),
+                config.iceberg().tilesTable(),
+                t -> {
+                    boolean compacted = false;
+                    for (org.apache.iceberg.Snapshot s : t.snapshots()) {
+                        compacted |=
+                                "replace".equals(s.operation()) && s.timestampMillis() >= millis;
+                    }
+                    return compacted && IcebergMaintenance.state(t).deleteFiles() == 0;
+                });
     }
 
     private String submit(String savepoint) {

@@ -10,7 +10,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Runs named SQL queries in Apache Spark (local mode) against an Iceberg catalog and prints each
- * query's rows as one line {@code SPARKSQL {"query": NAME, "rows": [{...}, ...]}} on standard out.
+ * query's rows as one line {@code SPARKSQL {"query": NAME, "millis": M, "rows": [{...}, ...]}} on
+ * standard out, M being the milliseconds Spark took to plan and run it.
  *
  * <p>Usage: {@code SparkSql QUERIES.sql CATALOG key=value...}: the file holds blocks that start
  * with a line {@code -- name: NAME}; {@code ${catalog}} in them is replaced by {@code CATALOG}, the
@@ -50,11 +51,15 @@ public final class SparkSql {
         try {
             for (var q : queries.entrySet()) {
                 String sql = q.getValue().replace("${catalog}", catalog);
+                long start = System.nanoTime();
                 List<String> rows = spark.sql(sql).toJSON().collectAsList();
+                long millis = (System.nanoTime() - start) / 1_000_000;
                 System.out.println(
                         "SPARKSQL {\"query\": \""
                                 + q.getKey()
-                                + "\", \"rows\": ["
+                                + "\", \"millis\": "
+                                + millis
+                                + ", \"rows\": ["
                                 + String.join(", ", rows)
                                 + "]}");
             }
