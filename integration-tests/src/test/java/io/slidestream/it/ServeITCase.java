@@ -347,6 +347,59 @@ class ServeITCase {
         assertError(get("/api/no-such-route"), 404, "NO_SUCH_ROUTE");
     }
 
+    /**
+     * What an attacker tried on a hospital network (issue 24): each gets a 4xx JSON answer that
+     * does not repeat what was sent, and nothing is read that would not fit in memory.
+     */
+    @Test
+    void hostileRequestsGetA4xxJsonAnswerAndNoHugeRead() throws Exception {
+        // A region far larger than the slide: refused before anything is read.
+        assertError(
+                get("/api/slides/a/region?x=0&y=0&extent=32768&size=16"), 400, "INVALID_REQUEST");
+        assertError(
+                get("/api/slides/a/region?x=0&y=0&extent=1048576&size=16"), 400, "INVALID_REQUEST");
+        assertError(get("/api/slides/a/region?x=99999999&y=0&extent=256"), 400, "INVALID_REQUEST");
+        // Deep Zoom tile names that overflow, or are not names at all.
+        assertError(
+                get("/api/slides/a/dzi_files/12/9223372036854775807_9223372036854775807.jpeg"),
+                400,
+                "INVALID_REQUEST");
+        assertError(get("/api/slides/a/dzi_files/11/0_0_7.jpeg"), 400, "INVALID_REQUEST");
+        assertError(get("/api/slides/a/dzi_files/11/999999999_0.jpeg"), 404, "NO_SUCH_TILE");
+        // Methods the API does not take.
+        for (String method : List.of("PUT", "DELETE", "PATCH")) {
+            assertError(send(method, "/api/slides"), 405, "METHOD_NOT_ALLOWED");
+        }
+        // Ids: a control character, a long one (refused without echo), one the web server refuses.
+        assertError(get("/api/slides/a%00b/dzi"), 400, "INVALID_REQUEST");
+        HttpResponse<String> longId = get("/api/slides/" + "x".repeat(7 * 1024) + "/dzi");
+        assertError(longId, 400, "INVALID_REQUEST");
+        assertThat(longId.body().length()).isLessThan(500);
+        HttpResponse<String> hugeId = get("/api/slides/" + "x".repeat(100 * 1024) + "/dzi");
+        assertThat(hugeId.statusCode()).isIn(414, 431);
+        assertThat(hugeId.headers().firstValue("Content-Type").orElse(""))
+                .startsWith("application/json");
+        assertThat(JSON.readTree(hugeId.body()).path("error").path("code").asText())
+                .isEqualTo("REQUEST_TOO_LARGE");
+        assertThat(hugeId.body().length()).isLessThan(500);
+        // An upload whose header declares more pixels than allowed: refused before decoding.
+        BufferedImage big = new BufferedImage(4097, 4097, BufferedImage.TYPE_BYTE_GRAY);
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(big, "png", png);
+        assertError(
+                post("/api/search/image?model_id=" + model, png.toByteArray()),
+                413,
+                "IMAGE_TOO_LARGE");
+    }
+
+    private static HttpResponse<String> send(String method, String path) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(uri(path))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     // ---- The dashboard queries in Apache Spark, an engine this project did not write ----
 
     @Test
@@ -450,63 +503,12 @@ class ServeITCase {
      */
     private static Map<String, List<JsonNode>> sparkQueries(
             io.slidestream.sink.IcebergConfig iceberg) throws Exception {
-        var testbed = io.slidestream.local.cluster.Testbed.locate();
-        List<String> classpath = new java.util.ArrayList<>(testbed.classpath("spark"));
-        try (var jars = Files.list(testbed.home().resolve("testbed/spark/target"))) {
-            jars.filter(j -> j.getFileName().toString().endsWith(".jar"))
-                    .forEach(j -> classpath.add(j.toString()));
-        }
-        List<String> command = new java.util.ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx2g");
-        for (String module :
-                List.of(
-                        "java.base/java.lang",
-                        "java.base/java.lang.invoke",
-                        "java.base/java.lang.reflect",
-                        "java.base/java.io",
-                        "java.base/java.net",
-                        "java.base/java.nio",
-                        "java.base/java.util",
-                        "java.base/java.util.concurrent",
-                        "java.base/java.util.concurrent.atomic",
-                        "java.base/jdk.internal.ref",
-                        "java.base/sun.nio.ch",
-                        "java.base/sun.nio.cs",
-                        "java.base/sun.security.action",
-                        "java.base/sun.util.calendar")) {
-            command.add("--add-opens=" + module + "=ALL-UNNAMED");
-        }
-        command.add("-cp");
-        command.add(String.join(java.io.File.pathSeparator, classpath));
-        command.add("io.slidestream.testbed.spark.SparkSql");
-        command.add(testbed.home().resolve("docs/dashboard-queries.sql").toString());
-        command.add(iceberg.catalogName());
-        command.add("type=jdbc");
-        iceberg.catalogProperties().forEach((k, v) -> command.add(k + "=" + v));
-        Path log = dir.resolve("spark.log");
-        Process spark =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
-        if (!spark.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)) {
-            spark.destroyForcibly();
-            throw new AssertionError("Spark took over 5 minutes:\n" + Files.readString(log));
-        }
-        String output = Files.readString(log);
-        assertThat(spark.exitValue()).as(output).isZero();
+        Path log = Files.createTempFile("spark", ".log");
         Map<String, List<JsonNode>> results = new java.util.LinkedHashMap<>();
-        for (String line : output.lines().toList()) {
-            if (line.startsWith("SPARKSQL ")) {
-                JsonNode q = JSON.readTree(line.substring("SPARKSQL ".length()));
-                List<JsonNode> rows = new java.util.ArrayList<>();
-                q.path("rows").forEach(rows::add);
-                results.put(q.path("query").asText(), rows);
-            }
-        }
+        io.slidestream.local.cluster.SparkQueries.dashboards(iceberg, log)
+                .forEach((name, answer) -> results.put(name, answer.rows()));
         assertThat(results)
-                .as(output)
+                .as(Files.readString(log))
                 .containsOnlyKeys(
                         "slides_per_day",
                         "tiles_per_slide",

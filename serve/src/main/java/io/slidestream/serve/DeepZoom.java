@@ -39,6 +39,9 @@ record DeepZoom(long width, long height) {
         }
         long w = levelWidth(level);
         long h = levelHeight(level);
+        if (column > w / TILE + 1 || row > h / TILE + 1) {
+            return null; // also keeps the products below from overflowing
+        }
         long x = column * TILE - (column == 0 ? 0 : OVERLAP);
         long y = row * TILE - (row == 0 ? 0 : OVERLAP);
         if (x >= w || y >= h) {

@@ -37,42 +37,49 @@ final class ImageRoutes {
                 }
             };
 
-    ImageRoutes(ServeStores stores, SlideRoutes slides) {
+    /**
+     * Most pixels one picture may read from a slide (16 MP, 64 MB decoded): a region or thumbnail
+     * of a slide whose pyramid has no level coarse enough is refused instead of read.
+     */
+    static final long MAX_READ_PIXELS = 4096L * 4096L;
+
+    private final ExpensiveRequests expensive;
+
+    ImageRoutes(ServeStores stores, SlideRoutes slides, ExpensiveRequests expensive) {
         this.stores = stores;
         this.slides = slides;
+        this.expensive = expensive;
     }
 
     void register(Javalin app) {
         app.get("/api/slides/{id}/dzi", this::dzi);
         app.get("/api/slides/{id}/dzi_files/{level}/{tile}", this::dziTile);
-        app.get("/api/slides/{id}/thumbnail", this::thumbnail);
-        app.get("/api/slides/{id}/region", this::region);
+        app.get("/api/slides/{id}/thumbnail", ctx -> expensive.run(() -> thumbnail(ctx)));
+        app.get("/api/slides/{id}/region", ctx -> expensive.run(() -> region(ctx)));
     }
 
     private void dzi(Context ctx) {
-        String uri = slides.uriOf(ctx.pathParam("id"));
+        String uri = slides.uriOf(Params.slideId(ctx));
         DeepZoom zoom = withSlide(uri, s -> new DeepZoom(s.levelWidth(0), s.levelHeight(0)));
         ctx.contentType("application/xml").result(zoom.xml());
     }
 
+    /** A Deep Zoom tile's name: column_row.jpeg (numbers short enough never to overflow). */
+    private static final java.util.regex.Pattern DZI_TILE =
+            java.util.regex.Pattern.compile("(\\d{1,9})_(\\d{1,9})\\.jpe?g");
+
     private void dziTile(Context ctx) {
-        String slideId = ctx.pathParam("id");
+        String slideId = Params.slideId(ctx);
         String name = ctx.pathParam("tile");
-        int level;
-        long column;
-        long row;
-        try {
-            level = Integer.parseInt(ctx.pathParam("level"));
-            String[] parts = name.replaceFirst("\\.jpe?g$", "").split("_");
-            column = Long.parseLong(parts[0]);
-            row = Long.parseLong(parts[1]);
-        } catch (RuntimeException e) {
+        java.util.regex.Matcher tile = DZI_TILE.matcher(name);
+        if (!ctx.pathParam("level").matches("\\d{1,2}") || !tile.matches()) {
             throw ApiError.badRequest(
-                    "A Deep Zoom tile is dzi_files/{level}/{column}_{row}.jpeg, got "
-                            + ctx.pathParam("level")
-                            + "/"
-                            + name);
+                    "A Deep Zoom tile is dzi_files/{level}/{column}_{row}.jpeg with a level of at"
+                            + " most 2 digits and a column and row of at most 9");
         }
+        int level = Integer.parseInt(ctx.pathParam("level"));
+        long column = Long.parseLong(tile.group(1));
+        long row = Long.parseLong(tile.group(2));
         String uri = slides.uriOf(slideId);
         jpeg(
                 ctx,
@@ -108,7 +115,7 @@ final class ImageRoutes {
 
     private void thumbnail(Context ctx) {
         int size = Params.bounded(ctx, "size", 512, 16, MAX_SIZE);
-        String uri = slides.uriOf(ctx.pathParam("id"));
+        String uri = slides.uriOf(Params.slideId(ctx));
         jpeg(
                 ctx,
                 uri + "|thumb|" + size,
@@ -144,11 +151,32 @@ final class ImageRoutes {
                             + " extent="
                             + extent);
         }
-        String uri = slides.uriOf(ctx.pathParam("id"));
+        String uri = slides.uriOf(Params.slideId(ctx));
         jpeg(
                 ctx,
                 uri + "|region|" + x + "|" + y + "|" + extent + "|" + size,
-                () -> withSlide(uri, s -> read(s, x, y, extent, extent, size, size)));
+                () ->
+                        withSlide(
+                                uri,
+                                s -> {
+                                    long w = s.levelWidth(0);
+                                    long h = s.levelHeight(0);
+                                    if (x >= w || y >= h || extent > Math.max(w, h)) {
+                                        throw ApiError.badRequest(
+                                                "The region must start inside the slide ("
+                                                        + w
+                                                        + " x "
+                                                        + h
+                                                        + " px at level 0) and be no larger than"
+                                                        + " it, got x="
+                                                        + x
+                                                        + " y="
+                                                        + y
+                                                        + " extent="
+                                                        + extent);
+                                    }
+                                    return read(s, x, y, extent, extent, size, size);
+                                }));
     }
 
     /** Reads level-0 rectangle (x0, y0, w0, h0) from the closest level and resizes it to w x h. */
@@ -157,9 +185,23 @@ final class ImageRoutes {
         double downsample = Math.max(1.0, Math.min((double) w0 / w, (double) h0 / h));
         int level = slide.bestLevelForDownsample(downsample);
         double ds = slide.levelDownsample(level);
-        int rw = (int) Math.max(1, Math.ceil(w0 / ds));
-        int rh = (int) Math.max(1, Math.ceil(h0 / ds));
-        BufferedImage read = slide.readRegionImage(x0, y0, level, rw, rh);
+        long rw = (long) Math.max(1, Math.ceil(w0 / ds));
+        long rh = (long) Math.max(1, Math.ceil(h0 / ds));
+        if (rw * rh > MAX_READ_PIXELS) {
+            throw new ApiError(
+                    400,
+                    "REGION_TOO_LARGE",
+                    "This picture needs "
+                            + rw
+                            + " x "
+                            + rh
+                            + " px read at the slide's closest pyramid level (downsample "
+                            + Math.round(ds)
+                            + "); at most "
+                            + MAX_READ_PIXELS
+                            + " px are read per request: ask for a smaller region");
+        }
+        BufferedImage read = slide.readRegionImage(x0, y0, level, (int) rw, (int) rh);
         if (rw == w && rh == h) {
             return read;
         }

@@ -10,6 +10,34 @@ import java.time.format.DateTimeParseException;
 final class Params {
     private Params() {}
 
+    /** Longest slide id the API takes (ids are file names or accession numbers). */
+    static final int MAX_SLIDE_ID = 256;
+
+    /**
+     * The {@code {id}} path parameter: at most {@value #MAX_SLIDE_ID} characters and none of them a
+     * control character; a refusal does not repeat it.
+     */
+    static String slideId(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (id.isEmpty() || id.length() > MAX_SLIDE_ID) {
+            throw ApiError.badRequest(
+                    "A slide id has 1 to "
+                            + MAX_SLIDE_ID
+                            + " characters; this one has "
+                            + id.length());
+        }
+        for (int i = 0; i < id.length(); i++) {
+            if (Character.isISOControl(id.charAt(i))) {
+                throw ApiError.badRequest(
+                        "A slide id holds no control characters; this one has U+"
+                                + String.format("%04X", (int) id.charAt(i))
+                                + " at position "
+                                + i);
+            }
+        }
+        return id;
+    }
+
     static String required(Context ctx, String name, String what) {
         String value = ctx.queryParam(name);
         if (value == null || value.isBlank()) {

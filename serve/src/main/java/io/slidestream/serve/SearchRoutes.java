@@ -40,21 +40,26 @@ final class SearchRoutes {
     /** Largest upload accepted. */
     static final int MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
-    /** Largest decoded upload accepted, in pixels (a 8192 x 8192 image). */
-    static final long MAX_IMAGE_PIXELS = 8192L * 8192L;
+    /**
+     * Largest upload accepted, in pixels (16 MP, a 4096 x 4096 image), as the image's header
+     * declares them: checked before anything is decoded.
+     */
+    static final long MAX_IMAGE_PIXELS = 4096L * 4096L;
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final ServeStores stores;
+    private final ExpensiveRequests expensive;
 
-    SearchRoutes(ServeStores stores) {
+    SearchRoutes(ServeStores stores, ExpensiveRequests expensive) {
         this.stores = stores;
+        this.expensive = expensive;
     }
 
     void register(Javalin app) {
-        app.get("/api/search/tile", this::byTile);
-        app.post("/api/search/image", this::byImage);
-        app.get("/api/search/slide", this::bySlide);
+        app.get("/api/search/tile", ctx -> expensive.run(() -> byTile(ctx)));
+        app.post("/api/search/image", ctx -> expensive.run(() -> byImage(ctx)));
+        app.get("/api/search/slide", ctx -> expensive.run(() -> bySlide(ctx)));
     }
 
     private void byTile(Context ctx) {
@@ -352,9 +357,7 @@ final class SearchRoutes {
             throw new ApiError(
                     415,
                     "NOT_AN_IMAGE",
-                    "The body could not be decoded as an image ("
-                            + e.getMessage()
-                            + "): send a PNG or JPEG tile");
+                    "The body could not be decoded as an image: send a PNG or JPEG tile");
         }
     }
 

@@ -5,6 +5,8 @@ import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.CurrentModel;
 import io.slidestream.sink.IcebergCatalogs;
+import io.slidestream.sink.MilvusConfig;
+import io.slidestream.sink.MilvusOptions;
 import io.slidestream.sink.MilvusStoreReader;
 import io.slidestream.slide.SlideHandleCache;
 import io.slidestream.slide.SlideOpener;
@@ -12,6 +14,8 @@ import java.util.Optional;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the service reads, from the job's own configuration: the Milvus collections, the Iceberg
@@ -21,6 +25,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * that needs the missing store is answered 503 {@code STORE_UNAVAILABLE}.
  */
 final class ServeStores implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeStores.class);
+
     private final ServeConfig config;
     private final SingleTileEmbedder embedder;
     private final SlideOpener opener;
@@ -71,7 +77,7 @@ final class ServeStores implements AutoCloseable {
     synchronized MilvusStoreReader milvus() {
         if (milvus == null) {
             try {
-                milvus = MilvusStoreReader.open(config.milvus());
+                milvus = MilvusStoreReader.open(servingMilvus(config.milvus()));
             } catch (RuntimeException e) {
                 throw unavailable("Milvus at " + config.milvus().uri(), e);
             }
@@ -123,7 +129,25 @@ final class ServeStores implements AutoCloseable {
     static ApiError unavailable(String what, RuntimeException e) {
         String cause = e instanceof SlideStreamException s ? s.getMessage() : e.toString();
         ErrorCode code = ErrorCode.STORE_UNAVAILABLE;
-        return new ApiError(code.httpStatus(), code.name(), what + " does not answer: " + cause);
+        String message = redacted(what + " does not answer: " + cause);
+        LOG.warn("503 {}: {}", code, message);
+        return new ApiError(code.httpStatus(), code.name(), message);
+    }
+
+    /** Longest a request waits for Milvus: a user waits on the answer. */
+    static final java.time.Duration MILVUS_DEADLINE = java.time.Duration.ofSeconds(5);
+
+    /** The job's Milvus settings with a deadline a waiting user can bear. */
+    private static MilvusConfig servingMilvus(MilvusConfig job) {
+        if (job.rpcTimeout().compareTo(MILVUS_DEADLINE) <= 0) {
+            return job;
+        }
+        return job.toBuilder().set(MilvusOptions.RPC_TIMEOUT, MILVUS_DEADLINE).build();
+    }
+
+    /** {@code text} with the user information of any URI in it (user:password@) masked. */
+    static String redacted(String text) {
+        return text == null ? null : text.replaceAll("(?<=://)[^/@\\s]+@", "***@");
     }
 
     @Override

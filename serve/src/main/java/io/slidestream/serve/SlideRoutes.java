@@ -344,7 +344,7 @@ final class SlideRoutes {
     }
 
     private void detail(Context ctx) {
-        String slideId = ctx.pathParam("id");
+        String slideId = Params.slideId(ctx);
         IcebergConfig iceberg = stores.config().iceberg();
         ObjectNode root = JSON.objectNode();
         root.put("slide_id", slideId);
@@ -420,7 +420,7 @@ final class SlideRoutes {
 
     /** The slide's stored tiles (no embeddings): positions, classes, tissue, for the overlays. */
     private void tiles(Context ctx) {
-        String slideId = ctx.pathParam("id");
+        String slideId = Params.slideId(ctx);
         String modelId = Params.optional(ctx, "model_id");
         Table table = stores.table(stores.config().iceberg().tilesTable());
         ObjectNode root = JSON.objectNode();

@@ -12,8 +12,10 @@ import org.slf4j.LoggerFactory;
  * The retrieval service and the lab's dashboard in one process ({@code slidestream serve}): the
  * JSON API of {@link SearchRoutes}, {@link SlideRoutes} and {@link ImageRoutes} under {@code /api},
  * and the dashboard's static files (HTML, JavaScript, OpenSeadragon) from the jar at {@code /}.
- * Every refusal is JSON {@code {"error": {"code", "message"}}} with its HTTP status; nothing
- * answers with a stack trace (those go to the log).
+ * Every refusal is JSON {@code {"error": {"code", "message"}}} with its HTTP status - the web
+ * server's own too ({@link JsonErrorHandler}), and 405 for a method a path does not take; nothing
+ * answers with a stack trace or an exception's text (those go to the log). At most {@value
+ * ExpensiveRequests#AT_ONCE} searches and image reads run at once ({@link ExpensiveRequests}).
  */
 public final class SlideStreamServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SlideStreamServer.class);
@@ -40,6 +42,11 @@ public final class SlideStreamServer implements AutoCloseable {
                             cfg -> {
                                 cfg.showJavalinBanner = false;
                                 cfg.http.maxRequestSize = 2L * SearchRoutes.MAX_IMAGE_BYTES;
+                                cfg.http.prefer405over404 = true;
+                                cfg.jetty.modifyServer(
+                                        server -> server.setErrorHandler(new JsonErrorHandler()));
+                                cfg.jetty.modifyServletContextHandler(
+                                        h -> h.setErrorHandler(new JsonErrorHandler()));
                                 cfg.staticFiles.add(
                                         s -> {
                                             s.hostedPath = "/";
@@ -49,11 +56,17 @@ public final class SlideStreamServer implements AutoCloseable {
                             });
             SlideRoutes slides = new SlideRoutes(stores);
             slides.register(app);
-            new SearchRoutes(stores).register(app);
-            new ImageRoutes(stores, slides).register(app);
+            ExpensiveRequests expensive = new ExpensiveRequests();
+            new SearchRoutes(stores, expensive).register(app);
+            new ImageRoutes(stores, slides, expensive).register(app);
             app.exception(
                     ApiError.class,
-                    (e, ctx) -> ServeJson.error(ctx, e.status(), e.code(), e.getMessage()));
+                    (e, ctx) -> {
+                        if (e.status() == 429) {
+                            ctx.header("Retry-After", "1");
+                        }
+                        ServeJson.error(ctx, e.status(), e.code(), e.getMessage());
+                    });
             app.exception(
                     SlideStreamException.class,
                     (e, ctx) ->
@@ -63,7 +76,17 @@ public final class SlideStreamServer implements AutoCloseable {
                     HttpResponseException.class,
                     (e, ctx) -> {
                         int status = e.getStatus();
-                        if (status == 404) {
+                        if (status == 405) {
+                            ServeJson.error(
+                                    ctx,
+                                    405,
+                                    "METHOD_NOT_ALLOWED",
+                                    ctx.method()
+                                            + " is not allowed on "
+                                            + shortPath(ctx.path())
+                                            + "; the API only reads (GET), and searches by image"
+                                            + " with POST");
+                        } else if (status == 404) {
                             ServeJson.error(
                                     ctx,
                                     404,
@@ -71,7 +94,7 @@ public final class SlideStreamServer implements AutoCloseable {
                                     "No route "
                                             + ctx.method()
                                             + " "
-                                            + ctx.path()
+                                            + shortPath(ctx.path())
                                             + "; docs/retrieval.md lists the API");
                         } else {
                             ServeJson.error(
@@ -89,11 +112,8 @@ public final class SlideStreamServer implements AutoCloseable {
                                 ctx,
                                 500,
                                 "INTERNAL",
-                                "The service failed on this request ("
-                                        + e.getClass().getSimpleName()
-                                        + ": "
-                                        + e.getMessage()
-                                        + "); the service log has the details");
+                                "The service failed on this request; the service log has the"
+                                        + " details");
                     });
             app.start(host, port);
             return new SlideStreamServer(stores, app);
@@ -101,6 +121,11 @@ public final class SlideStreamServer implements AutoCloseable {
             stores.close();
             throw e;
         }
+    }
+
+    /** A request path as an answer may repeat it: at most 100 characters. */
+    private static String shortPath(String path) {
+        return path.length() <= 100 ? path : path.substring(0, 100) + "...";
     }
 
     /** The port the service listens on. */

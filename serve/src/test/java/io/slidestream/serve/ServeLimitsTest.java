@@ -1,0 +1,97 @@
+package io.slidestream.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The service's limits that need no server: concurrency, credentials, Deep Zoom arithmetic. */
+class ServeLimitsTest {
+
+    @Test
+    void oneExpensiveRequestMoreThanAllowedIsRefusedAt429AndAFreedPermitServesAgain()
+            throws Exception {
+        ExpensiveRequests expensive = new ExpensiveRequests();
+        CountDownLatch running = new CountDownLatch(ExpensiveRequests.AT_ONCE);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(ExpensiveRequests.AT_ONCE);
+        try {
+            Future<?>[] busy = new Future<?>[ExpensiveRequests.AT_ONCE];
+            for (int i = 0; i < busy.length; i++) {
+                busy[i] =
+                        pool.submit(
+                                () ->
+                                        expensive.run(
+                                                () -> {
+                                                    running.countDown();
+                                                    await(release);
+                                                }));
+            }
+            assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThatThrownBy(() -> expensive.run(() -> "one too many"))
+                    .isInstanceOfSatisfying(
+                            ApiError.class,
+                            e -> {
+                                assertThat(e.status()).isEqualTo(429);
+                                assertThat(e.code()).isEqualTo("TOO_MANY_REQUESTS");
+                            });
+
+            release.countDown();
+            for (Future<?> f : busy) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(expensive.run(() -> "served")).isEqualTo("served");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void credentialsInAUriAreMaskedInMessages() {
+        assertThat(
+                        ServeStores.redacted(
+                                "Milvus at http://admin:hunter2@127.0.0.1:1 does not answer:"
+                                        + " UNAVAILABLE: io exception"))
+                .isEqualTo(
+                        "Milvus at http://***@127.0.0.1:1 does not answer: UNAVAILABLE: io"
+                                + " exception")
+                .doesNotContain("hunter2");
+        assertThat(ServeStores.redacted("plain http://127.0.0.1:19530 down"))
+                .isEqualTo("plain http://127.0.0.1:19530 down");
+    }
+
+    @Test
+    void deepZoomTilesFarOutsideTheSlideDoNotExistInsteadOfOverflowing() {
+        DeepZoom zoom = new DeepZoom(100_000, 80_000);
+        int top = zoom.maxLevel();
+        assertThat(zoom.tile(top, 0, 0)).isNotNull();
+        assertThat(zoom.tile(top, 999_999_999, 0)).isNull();
+        assertThat(zoom.tile(top, Long.MAX_VALUE / 2, Long.MAX_VALUE / 2)).isNull();
+        assertThat(zoom.tile(top, 100_000 / DeepZoom.TILE, 0)).isNotNull();
+    }
+
+    @Test
+    void theWebServersOwnRefusalIsJsonAndDoesNotRepeatTheRequest() {
+        String body =
+                new String(
+                        JsonErrorHandler.body(414, "URI Too Long " + "x".repeat(5000)),
+                        StandardCharsets.UTF_8);
+        assertThat(body).startsWith("{\"error\":{\"code\":\"REQUEST_TOO_LARGE\"");
+        assertThat(body.length()).isLessThan(300);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
