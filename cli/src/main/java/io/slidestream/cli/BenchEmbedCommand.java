@@ -78,6 +78,13 @@ final class BenchEmbedCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Writes a benchmark's figures as indented JSON to {@code file} (its --summary-json). */
+    static void writeSummary(java.nio.file.Path file, Object figures) throws java.io.IOException {
+        new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                .writeValue(file.toFile(), figures);
+    }
+
     /** A PrintStream that hands every flushed line to {@code out}, so tests can capture it. */
     static PrintStream printStreamOn(PrintWriter out) {
         OutputStream bytes =

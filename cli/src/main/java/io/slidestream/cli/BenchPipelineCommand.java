@@ -1,7 +1,5 @@
 package io.slidestream.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.slidestream.bench.EmbedBenchmark;
 import io.slidestream.bench.NullModel;
@@ -252,9 +250,7 @@ final class BenchPipelineCommand implements Callable<Integer> {
         }
         out.flush();
         if (summaryJson != null) {
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(summaryJson.toFile(), summary);
+            BenchEmbedCommand.writeSummary(summaryJson, summary);
         }
         return 0;
     }

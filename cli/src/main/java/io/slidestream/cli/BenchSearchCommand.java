@@ -1,7 +1,5 @@
 package io.slidestream.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.slidestream.bench.SearchBenchmark;
 import io.slidestream.inference.SingleTileEmbedder;
 import io.slidestream.local.MilvusLite;
@@ -110,9 +108,7 @@ final class BenchSearchCommand implements Callable<Integer> {
             }
         }
         if (summaryJson != null) {
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(summaryJson.toFile(), figures);
+            BenchEmbedCommand.writeSummary(summaryJson, figures);
             out.println("Figures written to " + summaryJson);
         }
         return 0;

@@ -1,7 +1,5 @@
 package io.slidestream.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.slidestream.bench.TableSoak;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -70,9 +68,7 @@ final class BenchSoakCommand implements Callable<Integer> {
                                 out)
                         .run();
         if (summaryJson != null) {
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(summaryJson.toFile(), figures);
+            BenchEmbedCommand.writeSummary(summaryJson, figures);
             out.println("Figures written to " + summaryJson);
         }
         return 0;
