@@ -68,6 +68,7 @@ class ServeITCase {
     @TempDir static Path dir;
     static EndToEndStack stack;
     static SlideStreamServer server;
+    private static Path auditLog;
     static String model;
     static Path slideA;
 
@@ -130,7 +131,12 @@ class ServeITCase {
         env.execute("tiles of a slide in progress");
         // The service may open slides under slides/ only: c was embedded but lies elsewhere.
         SlideStreamConfig serve = stack.config(Map.of("slides.allowed-roots", roots.toString()));
-        server = SlideStreamServer.start(serve, "127.0.0.1", 0);
+        auditLog = dir.resolve("audit.jsonl");
+        server =
+                SlideStreamServer.start(
+                        io.slidestream.serve.ServeConfig.of(serve).withAuditLog(auditLog),
+                        "127.0.0.1",
+                        0);
         model = server.modelId();
     }
 
@@ -390,6 +396,41 @@ class ServeITCase {
                 post("/api/search/image?model_id=" + model, png.toByteArray()),
                 413,
                 "IMAGE_TOO_LARGE");
+    }
+
+    @Test
+    void everyRequestForASlideIsAuditedWithoutItsCredentials() throws Exception {
+        HttpResponse<String> secret =
+                HTTP.send(
+                        HttpRequest.newBuilder(uri("/api/slides/a/dzi?token=hunter2"))
+                                .header("Authorization", "Bearer hunter2")
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(secret.statusCode()).isEqualTo(200);
+        assertError(get("/api/slides/nope/dzi"), 404, "SLIDE_NOT_FOUND");
+
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(auditLog)) {
+            lines.add(JSON.readTree(line));
+        }
+        assertThat(lines)
+                .anySatisfy(
+                        l -> {
+                            assertThat(l.path("route").asText()).isEqualTo("/api/slides/{id}/dzi");
+                            assertThat(l.path("slide_id").asText()).isEqualTo("a");
+                            assertThat(l.path("status").asInt()).isEqualTo(200);
+                            assertThat(l.path("user").asText()).isEqualTo("anonymous");
+                            assertThat(l.path("client").asText()).isEqualTo("127.0.0.1");
+                            assertThat(l.path("method").asText()).isEqualTo("GET");
+                            assertThat(l.path("time").asText()).isNotBlank();
+                        })
+                .anySatisfy(
+                        l -> {
+                            assertThat(l.path("slide_id").asText()).isEqualTo("nope");
+                            assertThat(l.path("status").asInt()).isEqualTo(404);
+                        });
+        assertThat(Files.readString(auditLog)).doesNotContain("hunter2");
     }
 
     private static HttpResponse<String> send(String method, String path) throws Exception {

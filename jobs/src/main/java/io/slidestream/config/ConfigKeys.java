@@ -36,7 +36,8 @@ public final class ConfigKeys {
                     "iceberg.",
                     "inference.",
                     "tiling.",
-                    "aggregate.");
+                    "aggregate.",
+                    "serve.");
 
     private static final List<Class<?>> OPTION_CLASSES =
             List.of(
@@ -47,7 +48,8 @@ public final class ConfigKeys {
                     InferenceOptions.class,
                     AggregateOptions.class,
                     MilvusOptions.class,
-                    IcebergOptions.class);
+                    IcebergOptions.class,
+                    ServeOptions.class);
 
     private static final Map<String, ConfigOption<?>> OPTIONS = collect();
 

@@ -2,6 +2,7 @@ package io.slidestream.serve;
 
 import io.slidestream.aggregate.AggregateConfig;
 import io.slidestream.config.JobOptions;
+import io.slidestream.config.ServeOptions;
 import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceConfig;
@@ -9,13 +10,15 @@ import io.slidestream.schemas.ErrorCode;
 import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.slide.SlideReader;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 
 /**
  * The parts of the job's configuration the service reads: the model (and tissue classes), Milvus,
- * the Iceberg catalog, the allowed slide roots and how slides are read. Kafka is not needed, so a
- * configuration without {@code kafka.bootstrap-servers} serves.
+ * the Iceberg catalog, the allowed slide roots and how slides are read, and the service's own
+ * {@code serve.*} keys (the audit file, null for the log). Kafka is not needed, so a configuration
+ * without {@code kafka.bootstrap-servers} serves.
  */
 public record ServeConfig(
         InferenceConfig inference,
@@ -23,8 +26,10 @@ public record ServeConfig(
         MilvusConfig milvus,
         IcebergConfig iceberg,
         List<String> allowedRoots,
-        SlideReader slideReader) {
+        SlideReader slideReader,
+        Path auditLog) {
 
+    /** The job's parts of the configuration; no audit file (the lines go to the log). */
     public static ServeConfig of(SlideStreamConfig job) {
         return new ServeConfig(
                 job.inference(),
@@ -32,7 +37,14 @@ public record ServeConfig(
                 job.milvus(),
                 job.iceberg(),
                 job.allowedRoots(),
-                job.slideReader());
+                job.slideReader(),
+                null);
+    }
+
+    /** The same, appending the audit lines to {@code file}. */
+    public ServeConfig withAuditLog(Path file) {
+        return new ServeConfig(
+                inference, aggregate, milvus, iceberg, allowedRoots, slideReader, file);
     }
 
     public static ServeConfig from(Configuration conf) {
@@ -58,7 +70,8 @@ public record ServeConfig(
                     MilvusConfig.from(conf),
                     IcebergConfig.from(conf),
                     List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)),
-                    SlideReader.parse(conf.get(SlideReader.OPTION)));
+                    SlideReader.parse(conf.get(SlideReader.OPTION)),
+                    conf.getOptional(ServeOptions.AUDIT_LOG).map(Path::of).orElse(null));
         } catch (IllegalArgumentException e) {
             throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
         }

@@ -16,15 +16,18 @@ import org.slf4j.LoggerFactory;
  * server's own too ({@link JsonErrorHandler}), and 405 for a method a path does not take; nothing
  * answers with a stack trace or an exception's text (those go to the log). At most {@value
  * ExpensiveRequests#AT_ONCE} searches and image reads run at once ({@link ExpensiveRequests}).
+ * Every API request is written to the audit log ({@link AuditLog}).
  */
 public final class SlideStreamServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SlideStreamServer.class);
 
     private final ServeStores stores;
+    private final AuditLog audit;
     private final Javalin app;
 
-    private SlideStreamServer(ServeStores stores, Javalin app) {
+    private SlideStreamServer(ServeStores stores, AuditLog audit, Javalin app) {
         this.stores = stores;
+        this.audit = audit;
         this.app = app;
     }
 
@@ -36,7 +39,9 @@ public final class SlideStreamServer implements AutoCloseable {
     /** Starts the service on {@code host}:{@code port} (0: any free port). */
     public static SlideStreamServer start(ServeConfig config, String host, int port) {
         ServeStores stores = new ServeStores(config);
+        AuditLog audit = null;
         try {
+            audit = new AuditLog(config.auditLog());
             Javalin app =
                     Javalin.create(
                             cfg -> {
@@ -56,6 +61,7 @@ public final class SlideStreamServer implements AutoCloseable {
                             });
             SlideRoutes slides = new SlideRoutes(stores);
             slides.register(app);
+            app.after("/api/*", audit::record);
             ExpensiveRequests expensive = new ExpensiveRequests();
             new SearchRoutes(stores, expensive).register(app);
             new ImageRoutes(stores, slides, expensive).register(app);
@@ -116,9 +122,12 @@ public final class SlideStreamServer implements AutoCloseable {
                                         + " details");
                     });
             app.start(host, port);
-            return new SlideStreamServer(stores, app);
+            return new SlideStreamServer(stores, audit, app);
         } catch (RuntimeException e) {
             stores.close();
+            if (audit != null) {
+                audit.close();
+            }
             throw e;
         }
     }
@@ -142,5 +151,6 @@ public final class SlideStreamServer implements AutoCloseable {
     public void close() {
         app.stop();
         stores.close();
+        audit.close();
     }
 }
