@@ -8,8 +8,28 @@ const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4
 const state = { modelId: null, viewer: null, slide: null, tiles: [], detail: null, result: null, feedTimer: null };
 window.dashboard = state;
 
-async function api(path) {
-  const response = await fetch(path);
+// With serve.auth=token the API answers 401 until the browser holds a session: ask for the token
+// once, trade it for the session cookie (HttpOnly: scripts never see it again), and retry. Behind
+// an authenticating proxy the proxy's bearer header passes and no prompt appears.
+let login = null;  // one prompt for all the requests that met a 401 together
+
+function signIn() {
+  if (!login) {
+    login = (async () => {
+      const token = window.prompt('This SlideStream asks for an access token:');
+      if (!token) return false;
+      const session = await fetch('/api/session', { method: 'POST', body: token, credentials: 'same-origin' });
+      return session.ok;
+    })().finally(() => setTimeout(() => { login = null; }, 0));
+  }
+  return login;
+}
+
+async function api(path, retried = false) {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (response.status === 401 && !retried && await signIn()) {
+    return api(path, true);
+  }
   const body = await response.json();
   if (!response.ok) {
     throw new Error(body.error ? body.error.code + ': ' + body.error.message : response.statusText);

@@ -43,6 +43,13 @@ final class ServeCommand implements Callable<Integer> {
                             + " interface).")
     String host;
 
+    @Option(
+            names = "--insecure",
+            description =
+                    "Listen on a non-loopback --host without authentication (serve.auth=none):"
+                            + " only behind a proxy that authenticates every request.")
+    boolean insecure;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -77,7 +84,7 @@ final class ServeCommand implements Callable<Integer> {
 
     private void serve(ServeConfig job) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        try (SlideStreamServer server = SlideStreamServer.start(job, host, port)) {
+        try (SlideStreamServer server = SlideStreamServer.start(job, host, port, insecure)) {
             out.printf(
                     "SlideStream dashboard and API on http://%s:%d/ (model %s); Ctrl-C stops it%n",
                     host, server.port(), server.modelId());

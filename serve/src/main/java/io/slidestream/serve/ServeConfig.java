@@ -17,8 +17,8 @@ import org.apache.flink.configuration.Configuration;
 /**
  * The parts of the job's configuration the service reads: the model (and tissue classes), Milvus,
  * the Iceberg catalog, the allowed slide roots and how slides are read, and the service's own
- * {@code serve.*} keys (the audit file, null for the log). Kafka is not needed, so a configuration
- * without {@code kafka.bootstrap-servers} serves.
+ * {@code serve.*} keys (the audit file, null for the log; authentication and allowed hosts). Kafka
+ * is not needed, so a configuration without {@code kafka.bootstrap-servers} serves.
  */
 public record ServeConfig(
         InferenceConfig inference,
@@ -27,7 +27,14 @@ public record ServeConfig(
         IcebergConfig iceberg,
         List<String> allowedRoots,
         SlideReader slideReader,
-        Path auditLog) {
+        Path auditLog,
+        ServeOptions.Auth auth,
+        Path authTokens,
+        List<String> allowedHosts) {
+
+    public ServeConfig {
+        allowedHosts = List.copyOf(allowedHosts);
+    }
 
     /** The job's parts of the configuration; no audit file (the lines go to the log). */
     public static ServeConfig of(SlideStreamConfig job) {
@@ -38,13 +45,40 @@ public record ServeConfig(
                 job.iceberg(),
                 job.allowedRoots(),
                 job.slideReader(),
-                null);
+                null,
+                ServeOptions.Auth.NONE,
+                null,
+                List.of());
     }
 
     /** The same, appending the audit lines to {@code file}. */
     public ServeConfig withAuditLog(Path file) {
         return new ServeConfig(
-                inference, aggregate, milvus, iceberg, allowedRoots, slideReader, file);
+                inference,
+                aggregate,
+                milvus,
+                iceberg,
+                allowedRoots,
+                slideReader,
+                file,
+                auth,
+                authTokens,
+                allowedHosts);
+    }
+
+    /** The same with another authentication and allowed hosts. */
+    public ServeConfig withAccess(ServeOptions.Auth auth, Path tokens, List<String> hosts) {
+        return new ServeConfig(
+                inference,
+                aggregate,
+                milvus,
+                iceberg,
+                allowedRoots,
+                slideReader,
+                auditLog,
+                auth,
+                tokens,
+                hosts);
     }
 
     public static ServeConfig from(Configuration conf) {
@@ -71,7 +105,10 @@ public record ServeConfig(
                     IcebergConfig.from(conf),
                     List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)),
                     SlideReader.parse(conf.get(SlideReader.OPTION)),
-                    conf.getOptional(ServeOptions.AUDIT_LOG).map(Path::of).orElse(null));
+                    conf.getOptional(ServeOptions.AUDIT_LOG).map(Path::of).orElse(null),
+                    conf.get(ServeOptions.AUTH),
+                    conf.getOptional(ServeOptions.AUTH_TOKENS).map(Path::of).orElse(null),
+                    conf.get(ServeOptions.ALLOWED_HOSTS));
         } catch (IllegalArgumentException e) {
             throw new SlideStreamException(ErrorCode.INVALID_CONFIG, e.getMessage());
         }

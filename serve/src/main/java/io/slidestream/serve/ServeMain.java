@@ -12,9 +12,9 @@ import org.apache.flink.configuration.Configuration;
 
 /**
  * The retrieval service as a process of its own, beside the Flink job: {@code java -jar
- * slidestream-serve.jar [--config FILE] [-Dkey=value ...] [--host H] [--port P]}, with the job's
- * configuration (the same Milvus, Iceberg catalog, model and allowed slide roots). Runs until
- * SIGTERM. A bad argument or key ends it with one line {@code CODE: message} and exit code 2.
+ * slidestream-serve.jar [--config FILE] [-Dkey=value ...] [--host H] [--port P] [--insecure]}, with
+ * the job's configuration (the same Milvus, Iceberg catalog, model and allowed slide roots). Runs
+ * until SIGTERM. A bad argument or key ends it with one line {@code CODE: message} and exit code 2.
  * {@code bin/slidestream serve} runs the same server from the command line.
  */
 public final class ServeMain {
@@ -41,9 +41,12 @@ public final class ServeMain {
         List<String> overrides = new ArrayList<>();
         String host = "0.0.0.0";
         int port = 8080;
+        boolean insecure = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
-            if (arg.startsWith("-D")) {
+            if (arg.equals("--insecure")) {
+                insecure = true;
+            } else if (arg.startsWith("-D")) {
                 overrides.add(arg.substring(2));
             } else if (i + 1 < args.length
                     && (arg.equals("--config") || arg.equals("--host") || arg.equals("--port"))) {
@@ -58,7 +61,8 @@ public final class ServeMain {
                         ErrorCode.INVALID_REQUEST,
                         "unknown argument '"
                                 + arg
-                                + "': use --config FILE, -Dkey=value, --host H and --port P");
+                                + "': use --config FILE, -Dkey=value, --host H, --port P and"
+                                + " --insecure");
             }
         }
         Configuration conf = ConfigLoader.load(file, ConfigLoader.parseOverrides(overrides));
@@ -78,7 +82,7 @@ public final class ServeMain {
                                 },
                                 "serve-stop"));
         try (SlideStreamServer server =
-                SlideStreamServer.start(ServeConfig.from(conf), host, port)) {
+                SlideStreamServer.start(ServeConfig.from(conf), host, port, insecure)) {
             System.out.printf(
                     "SlideStream dashboard and API on http://%s:%d/ (model %s)%n",
                     host, server.port(), server.modelId());

@@ -3,7 +3,9 @@ package io.slidestream.serve;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
+import io.slidestream.config.ServeOptions;
 import io.slidestream.config.SlideStreamConfig;
+import io.slidestream.errors.InvalidConfig;
 import io.slidestream.errors.SlideStreamException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * server's own too ({@link JsonErrorHandler}), and 405 for a method a path does not take; nothing
  * answers with a stack trace or an exception's text (those go to the log). At most {@value
  * ExpensiveRequests#AT_ONCE} searches and image reads run at once ({@link ExpensiveRequests}).
- * Every API request is written to the audit log ({@link AuditLog}).
+ * Every API request is written to the audit log ({@link AuditLog}); who may ask is {@link Access}'s
+ * to decide.
  */
 public final class SlideStreamServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SlideStreamServer.class);
@@ -38,6 +41,31 @@ public final class SlideStreamServer implements AutoCloseable {
 
     /** Starts the service on {@code host}:{@code port} (0: any free port). */
     public static SlideStreamServer start(ServeConfig config, String host, int port) {
+        return start(config, host, port, false);
+    }
+
+    /**
+     * Starts the service on {@code host}:{@code port} (0: any free port); without authentication
+     * ({@code serve.auth=none}) only on a loopback address, unless {@code insecure}.
+     */
+    public static SlideStreamServer start(
+            ServeConfig config, String host, int port, boolean insecure) {
+        if (config.auth() == ServeOptions.Auth.NONE && !Access.loopback(host) && !insecure) {
+            throw InvalidConfig.because(
+                    "serve.auth=none on "
+                            + host
+                            + " would show every slide to anyone who reaches the port: set"
+                            + " serve.auth=token with serve.auth-tokens FILE, bind --host"
+                            + " 127.0.0.1 behind an authenticating proxy, or pass --insecure");
+        }
+        Access access =
+                new Access(
+                        config.auth(),
+                        config.auth() == ServeOptions.Auth.TOKEN
+                                ? new TokenFile(config.authTokens())
+                                : null,
+                        config.allowedHosts(),
+                        host);
         ServeStores stores = new ServeStores(config);
         AuditLog audit = null;
         try {
@@ -61,6 +89,7 @@ public final class SlideStreamServer implements AutoCloseable {
                             });
             SlideRoutes slides = new SlideRoutes(stores);
             slides.register(app);
+            access.register(app);
             app.after("/api/*", audit::record);
             ExpensiveRequests expensive = new ExpensiveRequests();
             new SearchRoutes(stores, expensive).register(app);
