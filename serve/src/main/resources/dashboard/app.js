@@ -111,9 +111,10 @@ function legend(classes) {
     el('span', { class: 'swatch', style: 'background:' + PALETTE[i % PALETTE.length] }), label));
   document.getElementById('legend').replaceChildren(
     el('div', { class: 'legend-item' }, el('span', { class: 'swatch', style: 'background:#00c853' }), 'tissue fraction (mask)'),
-    el('div', { class: 'legend-item' }, el('span', { class: 'swatch', style: 'border-color:#fff;background:transparent' }), 'tile grid'),
+    el('div', { class: 'legend-item' }, el('span', { class: 'swatch', style: 'border:2px solid #fff;background:#333' }), 'tile grid'),
     ...items,
-    el('div', { class: 'legend-item' }, el('span', { class: 'gradient' }), 'attention, low to high'));
+    el('div', { class: 'legend-item' }, el('span', { class: 'gradient' }), 'attention, low to high'),
+    el('div', { class: 'legend-item hint', id: 'attention-note' }));
 }
 
 // The heads that predicted for this slide's model, to choose whose prediction and attention show.
@@ -154,16 +155,28 @@ function drawOverlays(width, height) {
   for (const o of OVERLAYS) { layers[o.id] = svgNode('g', { id: 'layer-' + o.id }); svg.append(layers[o.id]); }
   // ABMIL attention of every tile (by tile index); results written before it was stored have only
   // the top tiles.
+  // Scaled min to max, so the least attended tile is pale and the most attended full red; when
+  // attention is nearly uniform the legend says so instead of painting every tile the same.
   const attention = new Map();
   const result = state.result;
   const all = result?.tile_attention ?? [];
+  const raw = new Map();
   if (all.length) {
-    const max = Math.max(1e-9, ...all);
-    state.tiles.forEach(t => { if (t.tile_index < all.length) attention.set(t.x + ',' + t.y, all[t.tile_index] / max); });
+    state.tiles.forEach(t => { if (t.tile_index < all.length) raw.set(t.x + ',' + t.y, all[t.tile_index]); });
   } else {
-    const top = result?.top_tiles ?? [];
-    const max = Math.max(1e-9, ...top.map(t => t.attention));
-    top.forEach(t => attention.set(t.x + ',' + t.y, t.attention / max));
+    (result?.top_tiles ?? []).forEach(t => raw.set(t.x + ',' + t.y, t.attention));
+  }
+  const values = [...raw.values()];
+  const lo = values.length ? Math.min(...values) : 0;
+  const hi = values.length ? Math.max(...values) : 0;
+  const uniform = values.length > 1 && hi - lo <= 0.05 * Math.max(hi, 1e-9);
+  raw.forEach((v, k) => attention.set(k, hi > lo ? (v - lo) / (hi - lo) : 1));
+  const note = document.getElementById('attention-note');
+  if (note) {
+    note.textContent = values.length
+      ? (uniform ? 'attention nearly uniform: ' : 'attention ') + lo.toPrecision(2) + ' to ' + hi.toPrecision(2)
+      : '';
+    note.setAttribute('data-uniform', String(uniform));
   }
   for (const t of state.tiles) {
     const box = { x: t.x, y: t.y, width: t.extent_px, height: t.extent_px };
@@ -191,6 +204,10 @@ async function openSlide(slideId, focus) {
   }
   state.slide = slideId;
   document.getElementById('osd').removeAttribute('data-ready');
+  document.getElementById('osd').removeAttribute('data-failed');
+  document.getElementById('osd').style.visibility = '';
+  document.getElementById('viewer-error').textContent = '';
+  document.getElementById('viewer-empty').hidden = true;
   document.getElementById('similar').replaceChildren();
   const detail = await api('/api/slides/' + encodeURIComponent(slideId));
   state.detail = detail;
@@ -215,6 +232,19 @@ async function openSlide(slideId, focus) {
     if (focus) fit(focus);
     // Which slide the viewer shows, once its overlays are drawn (the browser tests wait on it).
     document.getElementById('osd').setAttribute('data-ready', slideId);
+  });
+  state.viewer.addHandler('open-failed', async () => {
+    // OpenSeadragon would say "Unable to open [object Object]": ask the API why, in words.
+    let why = 'The slide\'s picture could not be opened';
+    try {
+      const r = await fetch(detail.dzi, { credentials: 'same-origin' });
+      const body = await r.json();
+      if (body.error) why = body.error.code + ': ' + body.error.message;
+    } catch (e) { /* keep the plain sentence */ }
+    const osd = document.getElementById('osd');
+    osd.setAttribute('data-failed', slideId);
+    osd.style.visibility = 'hidden';  // no black box with OpenSeadragon's "[object Object]"
+    document.getElementById('viewer-error').textContent = why;
   });
   state.viewer.addHandler('canvas-click', e => {
     if (!e.quick) return;
@@ -270,19 +300,35 @@ async function loadErrors() {
 
 // ---- Throughput --------------------------------------------------------------------------------
 
-function chart(svg, series, keys, colors, unit) {
-  const w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height')), pad = 40;
-  const max = Math.max(1, ...series.flatMap(s => keys.map(k => s[k])));
+// Bars of each series on its own scale: the first series' axis on the left, the second's on the
+// right, each with ticks in its colour (slides and tiles differ by a hundredfold). With
+// ownAxes false the series share the left axis (two latency percentiles, both in seconds).
+function chart(svg, series, keys, colors, unit, ownAxes = true) {
+  const w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height')), pad = 48;
   const step = (w - 2 * pad) / Math.max(1, series.length);
-  const nodes = [svgNode('line', { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: '#999' }),
-    Object.assign(svgNode('text', { x: 4, y: pad - 8, 'font-size': 11 }), { textContent: max + ' ' + unit })];
+  const nodes = [svgNode('line', { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: '#999' })];
+  const fmt = v => (v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(2)) + (unit ? ' ' + unit : '');
+  const shared = Math.max(1e-9, ...series.flatMap(s => keys.map(k => s[k])));
   keys.forEach((k, ki) => {
+    const max = ownAxes ? Math.max(1e-9, ...series.map(s => s[k])) : shared;
+    const x = ki === 0 ? pad : w - pad;
+    const axis = svgNode('g', { class: 'axis axis-' + k });
+    if (!ownAxes && ki > 0) axis.style.display = 'none';
+    axis.append(svgNode('line', { x1: x, y1: pad, x2: x, y2: h - pad, stroke: colors[ki] }));
+    for (let t = 0; t <= 4; t++) {
+      const y = h - pad - (h - 2 * pad) * t / 4;
+      axis.append(svgNode('line', { x1: x - 3, y1: y, x2: x + 3, y2: y, stroke: colors[ki] }));
+      axis.append(Object.assign(svgNode('text', { class: 'tick', x: ki === 0 ? 2 : w - pad + 5, y: y + 4,
+        fill: colors[ki], 'font-size': 10 }), { textContent: fmt(max * t / 4) }));
+    }
+    nodes.push(axis);
     series.forEach((s, i) => {
       const bh = (h - 2 * pad) * s[k] / max;
       nodes.push(svgNode('rect', { class: 'bar-' + k, x: pad + i * step + ki * step / keys.length, y: h - pad - bh,
         width: Math.max(1, step / keys.length - 2), height: bh, fill: colors[ki] }));
     });
-    nodes.push(Object.assign(svgNode('text', { x: w - pad - 120, y: 14 + 14 * ki, fill: colors[ki], 'font-size': 12 }), { textContent: k }));
+    nodes.push(Object.assign(svgNode('text', { class: 'series-name', x: ki === 0 ? pad + 6 : w - pad - 90, y: 14,
+      fill: colors[ki], 'font-size': 12 }), { textContent: k + (!ownAxes ? '' : ki === 0 ? ' (left axis)' : ' (right axis)') }));
   });
   series.forEach((s, i) => {
     if (series.length <= 24 || i % Math.ceil(series.length / 12) === 0) {
@@ -298,7 +344,7 @@ async function loadStats() {
   const body = await api('/api/stats?bucket=' + bucket);
   chart(document.getElementById('chart-throughput'), body.series, ['slides', 'tiles'], ['#4363d8', '#3cb44b'], '');
   chart(document.getElementById('chart-latency'), body.series.map(s => ({ ...s, p50: s.latency_ms_p50 / 1000, p95: s.latency_ms_p95 / 1000 })),
-    ['p50', 'p95'], ['#f58231', '#e6194b'], 's');
+    ['p50', 'p95'], ['#f58231', '#e6194b'], 's', false);
 }
 
 // ---- Routing -----------------------------------------------------------------------------------
@@ -313,6 +359,7 @@ async function route() {
       await openSlide(decodeURIComponent(id), focus);
     } else if (hash === '#viewer') {
       show('viewer');
+      if (!state.slide) document.getElementById('viewer-empty').hidden = false;
     } else if (hash === '#errors') {
       show('errors'); await loadErrors();
     } else if (hash === '#throughput') {

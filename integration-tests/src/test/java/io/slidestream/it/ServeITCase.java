@@ -587,8 +587,25 @@ class ServeITCase {
                 .hasSize(12);
         assertThat(browser.findElements(By.cssSelector("#layer-tissue rect"))).hasSize(12);
         // The attention heatmap covers every tile (the slide head's attention of each).
-        assertThat(browser.findElements(By.cssSelector("#layer-attention rect.attention-cell")))
-                .hasSize(12);
+        List<WebElement> attention =
+                browser.findElements(By.cssSelector("#layer-attention rect.attention-cell"));
+        assertThat(attention).hasSize(12);
+        // Scaled min to max: the least attended tile pale, the most attended full red.
+        List<Double> opacity =
+                attention.stream()
+                        .map(r -> Double.parseDouble(r.getAttribute("fill-opacity")))
+                        .toList();
+        assertThat(opacity.stream().mapToDouble(Double::doubleValue).min().orElseThrow())
+                .isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(opacity.stream().mapToDouble(Double::doubleValue).max().orElseThrow())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(browser.findElement(By.id("attention-note")).getText())
+                .matches("attention (nearly uniform: )?\\S+ to \\S+");
+        // The tile grid's swatch is visible: a white outline on a dark square.
+        WebElement gridSwatch =
+                browser.findElement(
+                        By.xpath("//div[@id='legend']/div[contains(., 'tile grid')]/span"));
+        assertThat(gridSwatch.getCssValue("background-color")).isEqualTo("rgba(51, 51, 51, 1)");
         assertThat(browser.findElements(By.cssSelector("#legend .legend-item[data-class]")))
                 .hasSize(EndToEndStack.TISSUE_CLASSES.size());
         // The prediction by name, and which head made it.
@@ -702,7 +719,27 @@ class ServeITCase {
                 .until(d -> !d.findElements(By.cssSelector("#chart-throughput rect")).isEmpty());
         assertThat(browser.findElements(By.cssSelector("#chart-latency rect.bar-p50")))
                 .isNotEmpty();
+        // Slides and tiles each on an axis of their own, with ticks.
+        assertThat(
+                        browser.findElements(
+                                By.cssSelector("#chart-throughput g.axis-slides text.tick")))
+                .hasSize(5);
+        assertThat(browser.findElements(By.cssSelector("#chart-throughput g.axis-tiles text.tick")))
+                .hasSize(5);
         screenshot(browser, "throughput");
+
+        // The viewer without a slide says what to do; a slide it may not open says why, in words.
+        open(browser, "/#viewer");
+        wait(browser).until(d -> d.findElement(By.id("viewer-empty")).isDisplayed());
+        assertThat(browser.findElement(By.id("viewer-empty")).getText())
+                .contains("No slide chosen");
+        open(browser, "/#viewer/c");
+        wait(browser)
+                .until(d -> "c".equals(d.findElement(By.id("osd")).getAttribute("data-failed")));
+        assertThat(browser.findElement(By.id("viewer-error")).getText())
+                .startsWith("ACCESS_DENIED: ")
+                .doesNotContain("[object Object]");
+        screenshot(browser, "viewer-failed");
     }
 
     private static WebDriver driver;

@@ -106,7 +106,10 @@ public final class SlideStreamServer implements AutoCloseable {
                     SlideStreamException.class,
                     (e, ctx) ->
                             ServeJson.error(
-                                    ctx, e.code().httpStatus(), e.code().name(), e.getMessage()));
+                                    ctx,
+                                    e.code().httpStatus(),
+                                    e.code().name(),
+                                    withoutPaths(e.getMessage())));
             app.exception(
                     HttpResponseException.class,
                     (e, ctx) -> {
@@ -159,6 +162,18 @@ public final class SlideStreamServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * {@code message} without the server's file paths (a slide's, the allowed roots'): an answer
+     * says what is wrong, the log says where.
+     */
+    static String withoutPaths(String message) {
+        return message == null
+                ? null
+                : ServeStores.redacted(message)
+                        .replaceAll("(?<![\\w/])(/[\\w.@%+~-]+)+/?", "<path>")
+                        .replaceAll("file:<path>", "<path>");
     }
 
     /** A request path as an answer may repeat it: at most 100 characters. */

@@ -68,6 +68,19 @@ class ServeLimitsTest {
     }
 
     @Test
+    void answersNameNoServerPaths() {
+        assertThat(
+                        SlideStreamServer.withoutPaths(
+                                "slide /tmp/junit-1/other/c.tiff lies outside the allowed slide"
+                                        + " folders [/tmp/junit-1/slides]; move it"))
+                .isEqualTo("slide <path> lies outside the allowed slide folders [<path>]; move it");
+        assertThat(SlideStreamServer.withoutPaths("read file:/data/s1.svs failed"))
+                .isEqualTo("read <path> failed");
+        assertThat(SlideStreamServer.withoutPaths("Milvus at http://h:19530/db does not answer"))
+                .isEqualTo("Milvus at http://h:19530/db does not answer");
+    }
+
+    @Test
     void deepZoomTilesFarOutsideTheSlideDoNotExistInsteadOfOverflowing() {
         DeepZoom zoom = new DeepZoom(100_000, 80_000);
         int top = zoom.maxLevel();
