@@ -77,7 +77,7 @@ final class MaintainCommand implements Callable<Integer> {
                         r.after().rows() - r.before().rows());
             }
             out.printf(
-                    "  %d partitions compacted (%d files into %d, %d deletes spent),"
+                    "  %d partitions compacted (%d data files into %d, %d delete files spent),"
                             + " %d unreferenced files removed%n",
                     r.compaction().partitions(),
                     r.compaction().filesRemoved(),

@@ -56,7 +56,7 @@ public final class IcebergCompaction {
         }
     }
 
-    /** What a compaction did. */
+    /** What a compaction did: partitions, data files rewritten and written, delete files spent. */
     public record Outcome(int partitions, int filesRemoved, int filesAdded, int deletesDropped) {
         static final Outcome NOTHING = new Outcome(0, 0, 0, 0);
     }
@@ -105,7 +105,6 @@ public final class IcebergCompaction {
             // the kept ones have no row it hides, and the new files' sequence number is past it.
             for (DeleteFile delete : p.deletes) {
                 commit.deleteFile(delete);
-                removed++;
                 deletesDropped++;
             }
         }
