@@ -167,7 +167,8 @@ public final class IcebergCompaction {
                         if (writer == null) {
                             writer =
                                     factory.newDataWriter(
-                                            files.newOutputFile(spec, sample.partition()),
+                                            IcebergPartitionRewrite.outputFile(
+                                                    files, spec, sample.partition()),
                                             FileFormat.PARQUET,
                                             sample.partition());
                         }

@@ -109,7 +109,7 @@ public final class IcebergPartitionRewrite {
                             .setAll(table.properties());
             DataWriter<Record> writer =
                     factory.newDataWriter(
-                            files.newOutputFile(spec, p.sample.partition()),
+                            outputFile(files, spec, p.sample.partition()),
                             FileFormat.PARQUET,
                             p.sample.partition());
             long kept = 0;
@@ -269,6 +269,17 @@ public final class IcebergPartitionRewrite {
                                 .deletes
                                 .add(file));
         return partitions;
+    }
+
+    /**
+     * A new file for {@code partition}: with no partition path for an unpartitioned spec (Iceberg
+     * would write {@code data//name}, which S3 signs differently from how a server reads it: 403).
+     */
+    static org.apache.iceberg.encryption.EncryptedOutputFile outputFile(
+            OutputFileFactory files, PartitionSpec spec, StructLike partition) {
+        return spec.isUnpartitioned()
+                ? files.newOutputFile()
+                : files.newOutputFile(spec, partition);
     }
 
     /** Calls {@code action} with every live delete file of {@code snapshot}. */

@@ -78,7 +78,9 @@ public final class IcebergRowDeletes {
                             null);
             EqualityDeleteWriter<Record> writer =
                     factory.newEqDeleteWriter(
-                            files.newOutputFile(spec, partition), FileFormat.PARQUET, partition);
+                            IcebergPartitionRewrite.outputFile(files, spec, partition),
+                            FileFormat.PARQUET,
+                            partition);
             try (writer) {
                 Record key = GenericRecord.create(deleteSchema);
                 key.setField(column, value);

@@ -125,10 +125,10 @@ public final class IcebergUpkeep<T> extends AbstractStreamOperator<Void>
                 failures.inc();
                 LOG.warn(
                         "Maintaining Iceberg table {} failed; it is tried again after {}"
-                                + " checkpoints: {}",
+                                + " checkpoints",
                         table,
                         config.maintenance().everyCheckpoints(),
-                        e.toString());
+                        e);
             }
         }
         runs.inc();
