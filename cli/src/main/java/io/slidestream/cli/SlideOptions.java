@@ -1,7 +1,6 @@
 package io.slidestream.cli;
 
 import io.slidestream.config.ConfigLoader;
-import io.slidestream.errors.InvalidConfig;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.tiling.TilingConfig;
@@ -82,11 +81,7 @@ final class SlideOptions {
 
     /** How regions are read: {@code -Dslides.reader=...}, {@code auto} by default. */
     SlideReader reader() {
-        try {
-            return SlideReader.parse(configuration().get(SlideReader.OPTION));
-        } catch (IllegalArgumentException e) {
-            throw InvalidConfig.because(e.getMessage());
-        }
+        return SlideReader.parse(configuration().get(SlideReader.OPTION));
     }
 
     /** The tiling: the -D tiling.* keys, then the options above. */

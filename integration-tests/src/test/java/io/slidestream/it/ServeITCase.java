@@ -134,7 +134,10 @@ class ServeITCase {
         auditLog = dir.resolve("audit.jsonl");
         server =
                 SlideStreamServer.start(
-                        io.slidestream.serve.ServeConfig.of(serve).withAuditLog(auditLog),
+                        io.slidestream.serve.ServeConfig.of(serve)
+                                .withAccess(
+                                        io.slidestream.serve.ServeAccess.OPEN.withAuditLog(
+                                                auditLog)),
                         "127.0.0.1",
                         0);
         model = server.modelId();

@@ -132,11 +132,7 @@ public record SlideStreamConfig(
     }
 
     private static SlideReader reader(Configuration conf) {
-        try {
-            return SlideReader.parse(read(conf, SlideReader.OPTION));
-        } catch (IllegalArgumentException e) {
-            throw InvalidConfig.because(e.getMessage());
-        }
+        return SlideReader.parse(read(conf, SlideReader.OPTION));
     }
 
     private static void check(boolean ok, String key, Object value, String hint) {

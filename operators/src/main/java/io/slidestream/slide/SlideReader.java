@@ -54,7 +54,7 @@ public enum SlideReader {
     /**
      * Parses a configuration value.
      *
-     * @throws IllegalArgumentException naming the accepted values
+     * @throws io.slidestream.errors.SlideStreamException INVALID_CONFIG naming the accepted values
      */
     public static SlideReader parse(String value) {
         for (SlideReader r : values()) {
@@ -62,7 +62,7 @@ public enum SlideReader {
                 return r;
             }
         }
-        throw new IllegalArgumentException(
+        throw io.slidestream.errors.InvalidConfig.because(
                 "slides.reader is '"
                         + value
                         + "'; use 'auto' (direct JPEG decoding where it is exact, OpenSlide"

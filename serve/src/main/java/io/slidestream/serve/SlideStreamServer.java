@@ -50,7 +50,9 @@ public final class SlideStreamServer implements AutoCloseable {
      */
     public static SlideStreamServer start(
             ServeConfig config, String host, int port, boolean insecure) {
-        if (config.auth() == ServeOptions.Auth.NONE && !Access.loopback(host) && !insecure) {
+        if (config.access().auth() == ServeOptions.Auth.NONE
+                && !Access.loopback(host)
+                && !insecure) {
             throw InvalidConfig.because(
                     "serve.auth=none on "
                             + host
@@ -60,16 +62,16 @@ public final class SlideStreamServer implements AutoCloseable {
         }
         Access access =
                 new Access(
-                        config.auth(),
-                        config.auth() == ServeOptions.Auth.TOKEN
-                                ? new TokenFile(config.authTokens())
+                        config.access().auth(),
+                        config.access().auth() == ServeOptions.Auth.TOKEN
+                                ? new TokenFile(config.access().authTokens())
                                 : null,
-                        config.allowedHosts(),
+                        config.access().allowedHosts(),
                         host);
         ServeStores stores = new ServeStores(config);
         AuditLog audit = null;
         try {
-            audit = new AuditLog(config.auditLog());
+            audit = new AuditLog(config.access().auditLog());
             Javalin app =
                     Javalin.create(
                             cfg -> {
