@@ -197,6 +197,12 @@ public final class IcebergCompaction {
 
     /** The rows of one data file as readers see them: its deletes applied. */
     private static CloseableIterable<Record> liveRows(Table table, FileScanTask task) {
+        return liveRows(table, task, table.schema());
+    }
+
+    /** The same, reading only {@code columns} (and what the deletes need). */
+    private static CloseableIterable<Record> liveRows(
+            Table table, FileScanTask task, Schema columns) {
         if (task.file().format() != FileFormat.PARQUET) {
             throw new IllegalStateException(
                     table.name()
@@ -205,15 +211,14 @@ public final class IcebergCompaction {
                             + " data file; SlideStream's tables are written as Parquet");
         }
         GenericDeleteFilter deletes =
-                new GenericDeleteFilter(table.io(), task, table.schema(), table.schema());
+                new GenericDeleteFilter(table.io(), task, table.schema(), columns);
         Schema read = deletes.requiredSchema();
-        CloseableIterable<Record> rows =
+        return deletes.filter(
                 Parquet.read(table.io().newInputFile(task.file()))
                         .project(read)
                         .createReaderFunc(
                                 fileSchema -> GenericParquetReaders.buildReader(read, fileSchema))
-                        .build();
-        return deletes.filter(rows);
+                        .build());
     }
 
     /**
@@ -224,18 +229,8 @@ public final class IcebergCompaction {
      */
     private static boolean deletesHitNothing(Table table, FileScanTask task) {
         Schema keys = table.schema().select(table.schema().identifierFieldNames());
-        GenericDeleteFilter deletes =
-                new GenericDeleteFilter(table.io(), task, table.schema(), keys);
-        Schema read = deletes.requiredSchema();
         long live = 0;
-        try (CloseableIterable<Record> rows =
-                deletes.filter(
-                        Parquet.read(table.io().newInputFile(task.file()))
-                                .project(read)
-                                .createReaderFunc(
-                                        fileSchema ->
-                                                GenericParquetReaders.buildReader(read, fileSchema))
-                                .build())) {
+        try (CloseableIterable<Record> rows = liveRows(table, task, keys)) {
             for (Record ignored : rows) {
                 live++;
             }

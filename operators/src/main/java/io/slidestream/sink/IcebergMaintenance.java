@@ -122,8 +122,18 @@ public final class IcebergMaintenance {
 
     private IcebergMaintenance() {}
 
+    /** Maintains {@code table}, reporting its whole {@link #state} before and after. */
     public static Report maintain(Table table, Settings settings) {
-        State before = state(table);
+        return maintain(table, settings, true);
+    }
+
+    /**
+     * Maintains {@code table}; without {@code measure} the report leaves out the rows and bytes
+     * (-1), which would read every row and list every file of the table: the running job maintains
+     * every few minutes and reports only files and snapshots.
+     */
+    public static Report maintain(Table table, Settings settings, boolean measure) {
+        State before = state(table, measure);
         String versions = Integer.toString(settings.metadataVersions());
         if (!"true"
                         .equals(
@@ -152,11 +162,16 @@ public final class IcebergMaintenance {
                     .commit();
         }
         int orphans = removeOrphans(table, settings.orphanMinAge());
-        return new Report(table.name(), before, state(table), compaction, orphans);
+        return new Report(table.name(), before, state(table, measure), compaction, orphans);
     }
 
     /** What {@code table} holds now. */
     public static State state(Table table) {
+        return state(table, true);
+    }
+
+    /** The same; without {@code measure}, rows and bytes are -1 (neither is read or listed). */
+    private static State state(Table table, boolean measure) {
         table.refresh();
         Snapshot current = table.currentSnapshot();
         int data = 0;
@@ -176,7 +191,7 @@ public final class IcebergMaintenance {
         }
         TableMetadata metadata = ((HasTableOperations) table).operations().current();
         long bytes = -1;
-        Iterable<FileInfo> files = files(table);
+        Iterable<FileInfo> files = measure ? files(table) : null;
         if (files != null) {
             bytes = 0;
             for (FileInfo f : files) {
@@ -184,7 +199,12 @@ public final class IcebergMaintenance {
             }
         }
         return new State(
-                rows(table), data, deletes, snapshots, metadata.previousFiles().size() + 1, bytes);
+                measure ? rows(table) : -1,
+                data,
+                deletes,
+                snapshots,
+                metadata.previousFiles().size() + 1,
+                bytes);
     }
 
     private static long rows(Table table) {

@@ -105,7 +105,7 @@ public final class IcebergUpkeep<T> extends AbstractStreamOperator<Void>
                         IcebergCatalogs.withTable(
                                 config,
                                 table,
-                                t -> IcebergMaintenance.maintain(t, config.maintenance()));
+                                t -> IcebergMaintenance.maintain(t, config.maintenance(), false));
                 LOG.info(
                         "Maintained {}: data files {} -> {}, delete files {} -> {}, snapshots {}"
                                 + " -> {}, {} orphan files removed",
