@@ -14,6 +14,8 @@ final class HeadlessChrome {
     static WebDriver start() {
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
+        // The HTTPS tests serve a certificate the test made.
+        options.setAcceptInsecureCerts(true);
         options.addArguments(
                 "--headless=new",
                 "--no-sandbox",

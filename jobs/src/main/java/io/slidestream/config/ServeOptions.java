@@ -25,7 +25,9 @@ public final class ServeOptions {
         /** Anyone who reaches the port: refused on a non-loopback address without --insecure. */
         NONE,
         /** A bearer token (or the dashboard's cookie holding one) from serve.auth-tokens. */
-        TOKEN
+        TOKEN,
+        /** A bearer JWT signed by the serve.oidc.issuer's keys, for serve.oidc.audience. */
+        OIDC
     }
 
     public static final ConfigOption<Auth> AUTH =
@@ -37,7 +39,10 @@ public final class ServeOptions {
                                     + " non-loopback address unless started with --insecure;"
                                     + " token: every API request carries 'Authorization: Bearer"
                                     + " TOKEN' (or the dashboard's session cookie) with a token"
-                                    + " of serve.auth-tokens.");
+                                    + " of serve.auth-tokens; oidc: the bearer is a JWT of an"
+                                    + " OpenID Connect provider (signature checked against"
+                                    + " its published keys, issuer, audience, expiry), as"
+                                    + " an authenticating proxy adds it.");
 
     public static final ConfigOption<String> AUTH_TOKENS =
             ConfigOptions.key("serve.auth-tokens")
@@ -58,6 +63,61 @@ public final class ServeOptions {
                                     + " cross-site request): others get 421 or 403, which stops"
                                     + " DNS rebinding. Empty: the bound address, localhost,"
                                     + " 127.0.0.1 and ::1.");
+
+    public static final ConfigOption<String> OIDC_ISSUER =
+            ConfigOptions.key("serve.oidc.issuer")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For serve.auth=oidc: the issuer ('iss') every token must name, e.g."
+                                    + " https://login.hospital.example/realms/pathology; its"
+                                    + " /.well-known/openid-configuration names the keys unless"
+                                    + " serve.oidc.jwks-uri does.");
+
+    public static final ConfigOption<String> OIDC_AUDIENCE =
+            ConfigOptions.key("serve.oidc.audience")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For serve.auth=oidc: the audience ('aud') every token must include:"
+                                    + " the client id the provider issues tokens for this"
+                                    + " service under.");
+
+    public static final ConfigOption<String> OIDC_JWKS_URI =
+            ConfigOptions.key("serve.oidc.jwks-uri")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For serve.auth=oidc: where the issuer publishes its signing keys (a"
+                                    + " JWK set). Unset: read from the issuer's discovery"
+                                    + " document at start. Keys are cached and fetched again"
+                                    + " when a token names an unknown key (rotation).");
+
+    public static final ConfigOption<String> OIDC_USER_CLAIM =
+            ConfigOptions.key("serve.oidc.user-claim")
+                    .stringType()
+                    .defaultValue("sub")
+                    .withDescription(
+                            "For serve.auth=oidc: the claim that names the user in the audit"
+                                    + " log (e.g. preferred_username); 'sub' when a token lacks"
+                                    + " it.");
+
+    public static final ConfigOption<String> TLS_KEYSTORE =
+            ConfigOptions.key("serve.tls.keystore")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A PKCS12 (or JKS) keystore with the service's private key and"
+                                    + " certificate chain: the service then speaks HTTPS only"
+                                    + " (TLS 1.2 and 1.3) and its session cookie is Secure."
+                                    + " Unset: plain HTTP, for loopback or behind a TLS proxy.");
+
+    public static final ConfigOption<String> TLS_KEYSTORE_PASSWORD =
+            ConfigOptions.key("serve.tls.keystore-password")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "The password of serve.tls.keystore and of its key; never logged.");
 
     private ServeOptions() {}
 }

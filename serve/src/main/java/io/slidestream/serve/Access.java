@@ -16,22 +16,24 @@ import java.util.Set;
 /**
  * Who may reach the service and from where. Every request's {@code Host} must be an allowed host
  * (421 otherwise), and a request with an {@code Origin} must come from one (403): a page on another
- * site, or a name rebound to this address, gets nothing. With {@code serve.auth=token} every {@code
- * /api} request needs a token of {@link TokenFile} as {@code Authorization: Bearer} or in the
- * dashboard's session cookie (401 otherwise); {@code POST /api/session} with the token sets that
- * cookie (HttpOnly, SameSite=Strict) and {@code DELETE /api/session} clears it. The user found is
- * put on the request for the audit log.
+ * site, or a name rebound to this address, gets nothing. With {@code serve.auth=token} or {@code
+ * oidc} every {@code /api} request needs a token the {@link Credentials} accept ({@link TokenFile},
+ * {@link OidcTokens}) as {@code Authorization: Bearer} or in the dashboard's session cookie (401
+ * otherwise); {@code POST /api/session} with the token sets that cookie (HttpOnly, SameSite=Strict,
+ * Secure over HTTPS) and {@code DELETE /api/session} clears it. The user found is put on the
+ * request for the audit log.
  */
 final class Access {
     static final String COOKIE = "slidestream_session";
 
     private final Auth auth;
-    private final TokenFile tokens;
+    private final Credentials credentials;
     private final Set<String> hosts;
 
-    Access(Auth auth, TokenFile tokens, List<String> allowedHosts, String boundHost) {
+    /** {@code credentials}: null for {@code serve.auth=none}. */
+    Access(Auth auth, Credentials credentials, List<String> allowedHosts, String boundHost) {
         this.auth = auth;
-        this.tokens = tokens;
+        this.credentials = credentials;
         this.hosts = new HashSet<>();
         if (allowedHosts.isEmpty()) {
             hosts.addAll(List.of("localhost", "127.0.0.1", "::1", "[::1]"));
@@ -116,16 +118,17 @@ final class Access {
         } else if (ctx.cookie(COOKIE) != null) {
             token = ctx.cookie(COOKIE);
         }
-        String user = token == null || token.isEmpty() ? null : tokens.user(token);
+        String user = token == null || token.isEmpty() ? null : credentials.user(token);
         if (user == null) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"slidestream\"");
             throw new ApiError(
                     401,
                     "UNAUTHENTICATED",
                     token == null
-                            ? "Send 'Authorization: Bearer TOKEN' with a token of"
-                                    + " serve.auth-tokens (the dashboard asks for one)"
-                            : "That token is not one of serve.auth-tokens");
+                            ? "Send 'Authorization: Bearer TOKEN' with "
+                                    + credentials.expected()
+                                    + " (the dashboard asks for one)"
+                            : "That token is not " + credentials.expected());
         }
         ctx.attribute(AuditLog.USER, user);
     }
@@ -139,10 +142,10 @@ final class Access {
         if (token == null) {
             token = ctx.body().strip();
         }
-        String user = token.isEmpty() ? null : tokens.user(token);
+        String user = token.isEmpty() ? null : credentials.user(token);
         if (user == null) {
             throw new ApiError(
-                    401, "UNAUTHENTICATED", "That token is not one of serve.auth-tokens");
+                    401, "UNAUTHENTICATED", "That token is not " + credentials.expected());
         }
         ctx.cookie(
                 new Cookie(

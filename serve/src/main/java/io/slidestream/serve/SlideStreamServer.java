@@ -57,15 +57,18 @@ public final class SlideStreamServer implements AutoCloseable {
                     "serve.auth=none on "
                             + host
                             + " would show every slide to anyone who reaches the port: set"
-                            + " serve.auth=token with serve.auth-tokens FILE, bind --host"
+                            + " serve.auth=token with serve.auth-tokens FILE (or"
+                            + " serve.auth=oidc), bind --host"
                             + " 127.0.0.1 behind an authenticating proxy, or pass --insecure");
         }
         Access access =
                 new Access(
                         config.access().auth(),
-                        config.access().auth() == ServeOptions.Auth.TOKEN
-                                ? new TokenFile(config.access().authTokens())
-                                : null,
+                        switch (config.access().auth()) {
+                            case NONE -> null;
+                            case TOKEN -> new TokenFile(config.access().authTokens());
+                            case OIDC -> new OidcTokens(config.access().oidc());
+                        },
                         config.access().allowedHosts(),
                         host);
         ServeStores stores = new ServeStores(config);
@@ -80,6 +83,16 @@ public final class SlideStreamServer implements AutoCloseable {
                                 cfg.http.prefer405over404 = true;
                                 cfg.jetty.modifyServer(
                                         server -> server.setErrorHandler(new JsonErrorHandler()));
+                                if (config.access().tls() != null) {
+                                    cfg.jetty.addConnector(
+                                            (server, http) ->
+                                                    HttpsConnector.connector(
+                                                            server,
+                                                            http,
+                                                            config.access().tls(),
+                                                            host,
+                                                            port));
+                                }
                                 cfg.jetty.modifyServletContextHandler(
                                         h -> h.setErrorHandler(new JsonErrorHandler()));
                                 cfg.staticFiles.add(

@@ -1,5 +1,6 @@
 package io.slidestream.serve;
 
+import io.slidestream.config.ServeOptions;
 import io.slidestream.errors.InvalidConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * tokens are added and revoked without a restart; a file that cannot be read keeps the last good
  * tokens (and says so in the log). Tokens are compared in constant time and never logged.
  */
-final class TokenFile {
+final class TokenFile implements Credentials {
     private static final Logger LOG = LoggerFactory.getLogger(TokenFile.class);
 
     private final Path file;
@@ -40,8 +41,8 @@ final class TokenFile {
         }
     }
 
-    /** The user {@code token} belongs to, or null. */
-    synchronized String user(String token) {
+    @Override
+    public synchronized String user(String token) {
         refresh();
         byte[] given = token.getBytes(StandardCharsets.UTF_8);
         String found = null;
@@ -51,6 +52,11 @@ final class TokenFile {
             }
         }
         return found;
+    }
+
+    @Override
+    public String expected() {
+        return "a token of " + ServeOptions.AUTH_TOKENS.key();
     }
 
     private synchronized void refresh() {
