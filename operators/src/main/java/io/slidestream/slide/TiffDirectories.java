@@ -119,8 +119,10 @@ final class TiffDirectories {
                                 dir, ifd, size));
             }
             long entries = big ? countBuf.getLong(0) : countBuf.getShort(0) & 0xFFFF;
+            // A count beyond what the file could hold is refused before it is multiplied (a
+            // BigTIFF count of 2^62 entries would overflow into a small table).
             long tableBytes = entries * entrySize + (big ? 8 : 4);
-            if (entries < 0 || ifd + countSize + tableBytes > size) {
+            if (entries < 0 || entries > size / entrySize || ifd + countSize + tableBytes > size) {
                 throw new TruncatedException(
                         String.format(
                                 "directory %d (%d entries at byte %d) ends past the end of the"
