@@ -18,10 +18,11 @@ import org.junit.jupiter.api.Timeout;
  * What the deployable job jar ({@code jobs/target/slidestream-job.jar}) must and must not carry. It
  * holds the job and exactly what it needs at run time on a Flink cluster: the Kafka connector and
  * client, the Iceberg Flink sink with the AWS bundle (S3FileIO) and Hadoop's client classes, the
- * SQLite JDBC driver, the Milvus SDK. Flink itself and what a Flink distribution provides are left
- * out, and so are the command line, the embedded local stack, the Kafka broker, Scala, RocksDB, and
- * ONNX Runtime and JNA, whose native libraries one JVM can load through one class loader only: they
- * belong in the cluster's {@code lib/} (loaded parent-first, see {@code
+ * Milvus SDK. Flink itself and what a Flink distribution provides are left out, and so are the
+ * command line, the embedded local stack, the Kafka broker, Scala, RocksDB, and the libraries that
+ * load native code (ONNX Runtime, JNA, the SQLite JDBC driver, zstd-jni), whose native libraries
+ * one JVM can load through one class loader only and which pin the class loader that loaded them:
+ * they belong in the cluster's {@code lib/} (loaded parent-first, see {@code
  * deploy/conf/flink-config.yaml}), as {@code jobs/target/cluster-lib}.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -51,7 +52,6 @@ class JobJarContentsITCase {
                         "org/apache/iceberg/jdbc/JdbcCatalog.class",
                         "org/apache/iceberg/aws/s3/S3FileIO.class",
                         "org/apache/hadoop/conf/Configuration.class",
-                        "org/sqlite/JDBC.class",
                         "io/milvus/v2/client/MilvusClientV2.class");
         assertThat(entries).as("entries of %s", jar).containsAll(required);
 
@@ -69,6 +69,8 @@ class JobJarContentsITCase {
                         "picocli/",
                         "ai/onnxruntime/",
                         "com/sun/jna/",
+                        "org/sqlite/",
+                        "com/github/luben/zstd/",
                         "org/junit/");
         for (String prefix : forbiddenPrefixes) {
             assertThat(entries.stream().filter(e -> e.startsWith(prefix)).limit(3).toList())
@@ -91,13 +93,15 @@ class JobJarContentsITCase {
     }
 
     @Test
-    void clusterLibHoldsOnnxRuntimeAndJna() throws Exception {
+    void clusterLibHoldsTheLibrariesWithNativeCode() throws Exception {
         Path lib = Testbed.locate().home().resolve("jobs/target/cluster-lib");
         try (var files = Files.list(lib)) {
             assertThat(files.map(f -> f.getFileName().toString()).toList())
                     .anyMatch(f -> f.startsWith("onnxruntime"))
                     .anyMatch(f -> f.startsWith("jna-"))
-                    .hasSize(2);
+                    .anyMatch(f -> f.startsWith("sqlite-jdbc-"))
+                    .anyMatch(f -> f.startsWith("zstd-jni-"))
+                    .hasSize(4);
         }
     }
 }

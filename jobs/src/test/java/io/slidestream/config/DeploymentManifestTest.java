@@ -51,7 +51,9 @@ class DeploymentManifestTest {
         assertThat(cluster.get("execution.checkpointing.savepoint-dir")).startsWith("s3://");
         assertThat(cluster.get("classloader.parent-first-patterns.additional"))
                 .contains("ai.onnxruntime.")
-                .contains("com.sun.jna.");
+                .contains("com.sun.jna.")
+                .contains("org.sqlite.")
+                .contains("com.github.luben.zstd.");
         assertThat(cluster.get("restart-strategy.type")).isEqualTo("exponential-delay");
     }
 

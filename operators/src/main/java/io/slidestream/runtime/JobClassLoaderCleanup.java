@@ -3,17 +3,14 @@ package io.slidestream.runtime;
 import java.lang.reflect.Field;
 import java.security.AccessControlContext;
 import java.security.ProtectionDomain;
-import java.sql.Driver;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,8 +29,6 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>Work registered here by the job's own code ({@link #onRelease}): the shared inference
  *       engines, which stay loaded across failovers and close only now.
- *   <li>JDBC drivers that the job's class loader registered with {@link DriverManager} (the SQLite
- *       driver of a JDBC catalog): deregistered.
  *   <li>Thread pools of libraries in the job jar that live in static fields and never end:
  *       Iceberg's worker pools and REST metrics reporter, the AWS SDK's idle-connection reaper and
  *       response timeout scheduler. Any live thread whose pool's thread factory was loaded by the
@@ -67,6 +62,9 @@ import org.slf4j.LoggerFactory;
  * say so in the log.
  */
 public final class JobClassLoaderCleanup {
+    /** How long a release waits for the job's threads and pools it ended. */
+    static final long ENDING_MILLIS = 10_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(JobClassLoaderCleanup.class);
 
     /** The name under which the hook is registered (once per job and TaskManager). */
@@ -117,7 +115,6 @@ public final class JobClassLoaderCleanup {
             return;
         }
         Report report = new Report();
-        deregisterDrivers(job, report);
         closeAwsConnectionManagers(job, report);
         forgetJnaInterfaces(job, report);
         startHadoopCleanerNow(job);
@@ -129,6 +126,7 @@ public final class JobClassLoaderCleanup {
             }
             release(thread, job, report);
         }
+        awaitEnding(report);
         removeShutdownHooks(job, report);
         LOG.info("Released SlideStream's class loader {}: {}", job, report);
     }
@@ -145,19 +143,6 @@ public final class JobClassLoaderCleanup {
             Class.forName("org.apache.hadoop.fs.FileSystem$Statistics", true, job);
         } catch (ClassNotFoundException | LinkageError e) {
             // No Hadoop in this job: nothing to start.
-        }
-    }
-
-    private static void deregisterDrivers(ClassLoader job, Report report) {
-        for (Driver driver : Collections.list(DriverManager.getDrivers())) {
-            if (driver.getClass().getClassLoader() == job) {
-                try {
-                    DriverManager.deregisterDriver(driver);
-                    report.drivers.add(driver.getClass().getName());
-                } catch (SQLException e) {
-                    LOG.warn("Could not deregister JDBC driver {}: {}", driver, e.toString());
-                }
-            }
         }
     }
 
@@ -283,8 +268,10 @@ public final class JobClassLoaderCleanup {
                 if (pool instanceof ScheduledThreadPoolExecutor) {
                     // Delayed one-shot tasks still run, periodic ones are dropped: gRPC's shared
                     // resource destroyer shuts the Milvus client's Netty event loops down a second
-                    // after the last channel closed, and only that ends those threads.
+                    // after the last channel closed, and only that ends those threads. Awaited
+                    // below, while the job's classes can still be loaded.
                     pool.shutdown();
+                    report.draining.add(pool);
                 } else {
                     pool.shutdownNow();
                 }
@@ -295,11 +282,13 @@ public final class JobClassLoaderCleanup {
         if (loadedBy(thread.getClass(), job)
                 || (target != null && loadedBy(target.getClass(), job))) {
             // A Netty event loop ignores interrupts: it ends only when its executor is shut down
-            // (a Milvus client whose channel was not closed before the job went away).
+            // (a Milvus client whose channel was not closed before the job went away, or closed
+            // less than a second ago, before gRPC's destroyer ran).
             if (!shutDownEventLoop(target, 3)) {
                 thread.interrupt();
             }
             report.interrupted.add(thread.getName());
+            report.ending.add(thread);
             return;
         }
         if (detach(thread, job)) {
@@ -308,18 +297,52 @@ public final class JobClassLoaderCleanup {
     }
 
     /**
+     * Waits, at most {@value #ENDING_MILLIS} ms in all, for the pools shut down and the threads
+     * told to end above. They must be gone before Flink closes the job's class loader: a Netty
+     * event loop still shutting down then fails to load the classes its shutdown needs, dies of
+     * that error half-way, and the TaskManager kept that job's class loader for good (seen as one
+     * class loader left after about one submission in twenty on the session cluster).
+     */
+    private static void awaitEnding(Report report) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ENDING_MILLIS);
+        try {
+            for (ExecutorService pool : report.draining) {
+                pool.awaitTermination(
+                        Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            for (Thread thread : report.ending) {
+                TimeUnit.NANOSECONDS.timedJoin(thread, Math.max(1, deadline - System.nanoTime()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Thread thread : report.ending) {
+            if (thread.isAlive()) {
+                LOG.warn(
+                        "Thread {} of the job has not ended {} ms after the release",
+                        thread.getName(),
+                        ENDING_MILLIS);
+            }
+        }
+    }
+
+    /**
      * Finds, within {@code depth} fields of {@code target}, a Netty event executor (an object with
-     * a public no-argument {@code shutdownGracefully}) and shuts it down; whether one was found.
-     * Found by shape, not by class name: each library shades Netty under its own package.
+     * a public {@code shutdownGracefully(long, long, TimeUnit)}) and shuts it down at once, without
+     * Netty's quiet period; whether one was found. Found by shape, not by class name: each library
+     * shades Netty under its own package.
      */
     static boolean shutDownEventLoop(Object target, int depth) {
         if (target == null || depth < 0) {
             return false;
         }
         try {
-            java.lang.reflect.Method shutdown = target.getClass().getMethod("shutdownGracefully");
+            java.lang.reflect.Method shutdown =
+                    target.getClass()
+                            .getMethod(
+                                    "shutdownGracefully", long.class, long.class, TimeUnit.class);
             shutdown.setAccessible(true);
-            shutdown.invoke(target);
+            shutdown.invoke(target, 0L, 1L, TimeUnit.SECONDS);
             return true;
         } catch (NoSuchMethodException e) {
             // not an executor: look inside
@@ -537,9 +560,10 @@ public final class JobClassLoaderCleanup {
 
     /** What one cleanup did, for its log line. */
     private static final class Report {
-        final List<String> drivers = new ArrayList<>();
         final List<String> pools = new ArrayList<>();
         final List<String> interrupted = new ArrayList<>();
+        final List<Thread> ending = new ArrayList<>();
+        final List<ExecutorService> draining = new ArrayList<>();
         final List<String> hooks = new ArrayList<>();
         final List<String> detached = new ArrayList<>();
         final List<String> caches = new ArrayList<>();
@@ -547,9 +571,7 @@ public final class JobClassLoaderCleanup {
 
         @Override
         public String toString() {
-            return "JDBC drivers deregistered "
-                    + drivers
-                    + ", thread pools shut down "
+            return "thread pools shut down "
                     + pools
                     + ", threads interrupted "
                     + interrupted

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every catalog opened here is closed again (a REST catalog owns an HTTP client and a metrics
  * thread, S3FileIO an S3 client and its connection reaper): callers that need a table use {@link
- * #withTable}. Catalogs are loaded through {@link RegisteringCatalogLoader}, so a JDBC catalog
- * finds the driver of the job's own class loader on a session cluster.
+ * #withTable}. A JDBC catalog's driver comes from the class path (on a cluster, its {@code lib/}),
+ * where {@code DriverManager} finds it for every job.
  */
 public final class IcebergCatalogs {
     private static final Logger LOG = LoggerFactory.getLogger(IcebergCatalogs.class);
@@ -44,10 +44,6 @@ public final class IcebergCatalogs {
 
     /** A serializable loader for the configured catalog (what the Flink sink needs). */
     public static CatalogLoader loader(IcebergConfig config) {
-        return new RegisteringCatalogLoader(plainLoader(config));
-    }
-
-    private static CatalogLoader plainLoader(IcebergConfig config) {
         // Iceberg's Flink module needs a Hadoop Configuration even for JDBC and REST catalogs.
         Configuration hadoop = new Configuration();
         return switch (config.catalogType()) {
