@@ -3,10 +3,14 @@ package io.slidestream;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -148,4 +152,23 @@ class ArchitectureTest {
                                 .toArray(String[]::new))
                 .check(classes);
     }
+
+    /**
+     * The command line keeps the picocli commands and delegates; what they run lives in local,
+     * bench, heads and serve. Its main sources stay within {@value #CLI_MAX_LINES} lines.
+     */
+    @Test
+    void theCommandLineStaysACommandLine() throws IOException {
+        Path main =
+                Path.of(System.getProperty("slidestream.home", "..")).resolve("cli/src/main/java");
+        long lines = 0;
+        try (Stream<Path> files = Files.walk(main)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                lines += Files.readAllLines(file).size();
+            }
+        }
+        assertThat(lines).as("lines in %s", main).isPositive().isLessThanOrEqualTo(CLI_MAX_LINES);
+    }
+
+    private static final int CLI_MAX_LINES = 4_000;
 }

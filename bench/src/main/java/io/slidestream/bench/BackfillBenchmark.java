@@ -359,4 +359,49 @@ public final class BackfillBenchmark {
                 ? Double.NaN
                 : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
+
+    /** The figures as a Markdown table row, with the backfill's niceness. */
+    public static void print(Result r, int nice, PrintStream out) {
+        out.printf(
+                Locale.ROOT,
+                "backfill at nice %d, live job at 0%n| live latency alone, median | during a backfill, median | ratio | live tiles/s |"
+                        + " backfill tiles/s | promote -> first search |%n"
+                        + "|---|---|---|---|---|---|%n"
+                        + "| %.2f s | %.2f s | %.2f | %.1f | %.1f | %.0f ms |%n",
+                nice,
+                r.medianLive(),
+                r.medianDuringBackfill(),
+                r.medianDuringBackfill() / r.medianLive(),
+                r.liveTilesPerSecond(),
+                r.backfillTilesPerSecond(),
+                r.promoteToSearchMillis());
+        if (r.backfillFinishedDuringLive()) {
+            out.println(
+                    "note: the backfill ended before the last live slide; give --archive more"
+                            + " slides for a backfill that lasts the whole phase");
+        }
+    }
+
+    /** A hard link to {@code model} named {@code <stem>-b.onnx}, with its card if it has one. */
+    public static Path sameWeightsOtherName(Path model, Path work) throws Exception {
+        String file = model.getFileName().toString();
+        String stem = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
+        Path b = work.resolve(stem + "-b.onnx");
+        Files.deleteIfExists(b);
+        try {
+            Files.createLink(b, model.toAbsolutePath());
+        } catch (UnsupportedOperationException | java.io.IOException crossDevice) {
+            Files.copy(model, b);
+        }
+        Path card = ModelCard.cardPath(model);
+        Path cardB = ModelCard.cardPath(b);
+        Files.deleteIfExists(cardB);
+        if (Files.isRegularFile(card)) {
+            Files.writeString(
+                    cardB,
+                    Files.readString(card)
+                            .replaceFirst("\"name\"\\s*:\\s*\"([^\"]*)\"", "\"name\": \"$1-b\""));
+        }
+        return b;
+    }
 }

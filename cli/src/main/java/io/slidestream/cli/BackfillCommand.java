@@ -10,6 +10,7 @@ import io.slidestream.inference.ModelCard;
 import io.slidestream.local.Backfill;
 import io.slidestream.local.MilvusLite;
 import io.slidestream.local.ProcessPriority;
+import io.slidestream.local.ProgressReporter;
 import io.slidestream.local.StoredModels;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideScanned;

@@ -3,6 +3,7 @@ package io.slidestream.cli;
 import io.slidestream.heads.BagExport;
 import io.slidestream.heads.StoredBags;
 import io.slidestream.heads.StoredBags.StoredSlide;
+import io.slidestream.local.ProgressReporter;
 import io.slidestream.sink.IcebergConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;

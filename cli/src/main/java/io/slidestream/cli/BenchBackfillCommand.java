@@ -2,7 +2,6 @@ package io.slidestream.cli;
 
 import io.slidestream.bench.BackfillBenchmark;
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.inference.ModelCard;
 import io.slidestream.schemas.ErrorCode;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -10,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.flink.util.FileUtils;
 import picocli.CommandLine.Command;
@@ -85,7 +83,7 @@ final class BenchBackfillCommand implements Callable<Integer> {
         }
         FileUtils.deleteDirectoryQuietly(work.resolve("stack").toFile());
         Files.createDirectories(work);
-        Path b = modelB != null ? modelB : sameWeightsOtherName(a, work);
+        Path b = modelB != null ? modelB : BackfillBenchmark.sameWeightsOtherName(a, work);
         BackfillBenchmark.Result r =
                 new BackfillBenchmark(
                                 work,
@@ -99,24 +97,7 @@ final class BenchBackfillCommand implements Callable<Integer> {
                                 thisCommandLine(),
                                 out)
                         .run();
-        out.printf(
-                Locale.ROOT,
-                "backfill at nice %d, live job at 0%n| live latency alone, median | during a backfill, median | ratio | live tiles/s |"
-                        + " backfill tiles/s | promote -> first search |%n"
-                        + "|---|---|---|---|---|---|%n"
-                        + "| %.2f s | %.2f s | %.2f | %.1f | %.1f | %.0f ms |%n",
-                nice,
-                r.medianLive(),
-                r.medianDuringBackfill(),
-                r.medianDuringBackfill() / r.medianLive(),
-                r.liveTilesPerSecond(),
-                r.backfillTilesPerSecond(),
-                r.promoteToSearchMillis());
-        if (r.backfillFinishedDuringLive()) {
-            out.println(
-                    "note: the backfill ended before the last live slide; give --archive more"
-                            + " slides for a backfill that lasts the whole phase");
-        }
+        BackfillBenchmark.print(r, nice, out);
         return 0;
     }
 
@@ -129,28 +110,5 @@ final class BenchBackfillCommand implements Callable<Integer> {
         command.add(System.getProperty("java.class.path"));
         command.add(SlideStreamCli.class.getName());
         return command;
-    }
-
-    /** A hard link to {@code model} named {@code <stem>-b.onnx}, with its card if it has one. */
-    private static Path sameWeightsOtherName(Path model, Path work) throws Exception {
-        String file = model.getFileName().toString();
-        String stem = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
-        Path b = work.resolve(stem + "-b.onnx");
-        Files.deleteIfExists(b);
-        try {
-            Files.createLink(b, model.toAbsolutePath());
-        } catch (UnsupportedOperationException | java.io.IOException crossDevice) {
-            Files.copy(model, b);
-        }
-        Path card = ModelCard.cardPath(model);
-        Path cardB = ModelCard.cardPath(b);
-        Files.deleteIfExists(cardB);
-        if (Files.isRegularFile(card)) {
-            Files.writeString(
-                    cardB,
-                    Files.readString(card)
-                            .replaceFirst("\"name\"\\s*:\\s*\"([^\"]*)\"", "\"name\": \"$1-b\""));
-        }
-        return b;
     }
 }

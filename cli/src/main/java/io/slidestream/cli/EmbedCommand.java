@@ -1,37 +1,26 @@
 package io.slidestream.cli;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.slidestream.errors.SlideStreamException;
-import io.slidestream.inference.EmbeddingEngine;
 import io.slidestream.inference.InferenceConfig;
 import io.slidestream.inference.InferenceOptions;
-import io.slidestream.inference.ModelCard;
-import io.slidestream.inference.TileInference;
 import io.slidestream.inference.TileInferenceEngine;
+import io.slidestream.local.JsonLines;
+import io.slidestream.local.LocalEmbedding;
+import io.slidestream.local.OrderedTileEmbedder;
+import io.slidestream.local.ProgressReporter;
 import io.slidestream.preprocess.TilePreprocessor;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.settings.ConfigBuilder;
 import io.slidestream.slide.OpenSlide;
-import io.slidestream.slide.SlideOpener;
 import io.slidestream.tiling.PlannedSlide;
 import io.slidestream.tiling.TilePlan;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -143,7 +132,7 @@ final class EmbedCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProgressReporter.Mode progressMode = progressMode();
-        boolean images = inputs.stream().allMatch(EmbedCommand::isTileImage);
+        boolean images = inputs.stream().allMatch(LocalEmbedding::isTileImage);
         if (!images && inputs.size() != 1) {
             throw new SlideStreamException(
                     ErrorCode.INVALID_REQUEST,
@@ -159,17 +148,17 @@ final class EmbedCommand implements Callable<Integer> {
         InferenceConfig config = inferenceConfig();
         if (images) {
             List<Path> files =
-                    inputs.stream().map(Paths::get).map(EmbedCommand::requireFile).toList();
+                    inputs.stream().map(Paths::get).map(LocalEmbedding::requireFile).toList();
             try (TileInferenceEngine engine = TileInferenceEngine.open(config)) {
-                TilePreprocessor preprocessor = preprocessorFor(engine);
-                writeLines(
-                        (json, err) ->
-                                embedImages(
-                                        engine,
-                                        preprocessor,
-                                        files,
-                                        json,
-                                        reporter(err, progressMode, files.size())));
+                LocalEmbedding embedding = embedding(engine);
+                PrintWriter err = spec.commandLine().getErr();
+                JsonLines.write(
+                        out,
+                        spec.commandLine().getOut(),
+                        err,
+                        json ->
+                                embedding.embedImages(
+                                        files, json, reporter(err, progressMode, files.size())));
             }
         } else {
             String slide = inputs.get(0);
@@ -186,24 +175,25 @@ final class EmbedCommand implements Callable<Integer> {
                         ErrorCode.NO_TISSUE,
                         "slide " + slide + ": " + plan.noTissueError().getMessage());
             }
-            String id = slideId != null ? slideId : slideIdOf(slide);
+            String id = slideId != null ? slideId : LocalEmbedding.slideIdOf(slide);
             PrintWriter err = spec.commandLine().getErr();
             for (String warning : plan.warnings()) {
                 err.println("warning: " + warning);
             }
             try (OpenSlide openSlide = slideOptions.opener().open(slide);
                     TileInferenceEngine engine = TileInferenceEngine.open(config)) {
-                TilePreprocessor preprocessor = preprocessorFor(engine);
-                writeLines(
-                        (json, e) ->
-                                embedSlide(
-                                        engine,
-                                        preprocessor,
+                LocalEmbedding embedding = embedding(engine);
+                JsonLines.write(
+                        out,
+                        spec.commandLine().getOut(),
+                        err,
+                        json ->
+                                embedding.embedSlide(
                                         openSlide,
                                         plan,
                                         id,
                                         json,
-                                        reporter(e, progressMode, plan.tissueTileCount())));
+                                        reporter(err, progressMode, plan.tissueTileCount())));
             }
         }
         return 0;
@@ -234,184 +224,9 @@ final class EmbedCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** The preprocessing the model expects: its square input size and its card's normalisation. */
-    static TilePreprocessor preprocessorFor(TileInferenceEngine engine) {
-        EmbeddingEngine model = engine.embeddingEngine().orElseThrow();
-        if (model.channels() != 3 || model.height() != model.width()) {
-            throw new SlideStreamException(
-                    ErrorCode.MODEL_INVALID,
-                    "model "
-                            + model.modelId()
-                            + " takes tiles of "
-                            + model.channels()
-                            + "x"
-                            + model.height()
-                            + "x"
-                            + model.width()
-                            + " (CxHxW) but tiles are preprocessed to square RGB: expected [N, 3,"
-                            + " S, S]");
-        }
-        Optional<ModelCard.Normalization> norm =
-                model.card().map(c -> c.normalization).filter(n -> n.mean != null && n.std != null);
-        if (norm.isPresent()) {
-            return new TilePreprocessor(
-                    model.height(), toDoubles(norm.get().mean), toDoubles(norm.get().std));
-        }
-        return new TilePreprocessor(model.height());
-    }
-
-    private static double[] toDoubles(float[] values) {
-        double[] out = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = values[i];
-        }
-        return out;
-    }
-
-    private void embedSlide(
-            TileInferenceEngine engine,
-            TilePreprocessor preprocessor,
-            OpenSlide slide,
-            TilePlan plan,
-            String id,
-            JsonGenerator json,
-            ProgressReporter progress)
-            throws IOException {
-        int level = plan.readLevel();
-        int readPx = plan.readPx();
-        // One region buffer per reader thread; each tile's tensor is new, as the batcher holds it.
-        ThreadLocal<int[]> regions = ThreadLocal.withInitial(() -> new int[readPx * readPx]);
-        OrderedTileEmbedder embedder = embedder(engine);
-        embedder.run(
-                plan.tissueTileCount(),
-                i -> {
-                    int[] rgb = regions.get();
-                    slide.readRegion(rgb, plan.tileX(i), plan.tileY(i), level, readPx, readPx);
-                    return preprocessor.preprocess(rgb, readPx, readPx);
-                },
-                (i, result) -> {
-                    json.writeStartObject();
-                    json.writeStringField("slide_id", id);
-                    json.writeNumberField("x", plan.tileX(i));
-                    json.writeNumberField("y", plan.tileY(i));
-                    json.writeNumberField("level", level);
-                    json.writeNumberField("read_px", readPx);
-                    json.writeNumberField("extent_px", plan.span0());
-                    json.writeNumberField("tile_px", plan.tilePx());
-                    json.writeNumberField("mpp", plan.targetMpp());
-                    // Three decimals are plenty for a fraction measured on a 1/64 mask.
-                    json.writeNumberField(
-                            "tissue", Math.round(plan.tileTissue(i) * 1000.0) / 1000.0);
-                    writeModelOutputs(json, engine.modelId(), result);
-                    progress.advance();
-                });
-        progress.finish("embedded " + id);
-    }
-
-    private void embedImages(
-            TileInferenceEngine engine,
-            TilePreprocessor preprocessor,
-            List<Path> files,
-            JsonGenerator json,
-            ProgressReporter progress)
-            throws IOException {
-        int[][] sizes = new int[files.size()][];
-        embedder(engine)
-                .run(
-                        files.size(),
-                        i -> {
-                            BufferedImage image = readImage(files.get(i));
-                            sizes[i] = new int[] {image.getWidth(), image.getHeight()};
-                            return preprocessor.preprocess(image);
-                        },
-                        (i, result) -> {
-                            json.writeStartObject();
-                            json.writeStringField("file", files.get(i).toString());
-                            json.writeNumberField("width", sizes[i][0]);
-                            json.writeNumberField("height", sizes[i][1]);
-                            writeModelOutputs(json, engine.modelId(), result);
-                            progress.advance();
-                        });
-        progress.finish("embedded " + files.size() + " tile images");
-    }
-
-    private OrderedTileEmbedder embedder(TileInferenceEngine engine) {
-        return new OrderedTileEmbedder(
+    private LocalEmbedding embedding(TileInferenceEngine engine) {
+        return new LocalEmbedding(
                 engine, readers, OrderedTileEmbedder.windowFor(batchSize, readers));
-    }
-
-    private static void writeModelOutputs(JsonGenerator json, String modelId, TileInference result)
-            throws IOException {
-        json.writeStringField("model_id", modelId);
-        json.writeFieldName("embedding");
-        writeFloats(json, result.embedding);
-        if (result.headProbabilities.length > 0) {
-            json.writeFieldName("head_probabilities");
-            writeFloats(json, result.headProbabilities);
-        }
-        json.writeEndObject();
-        json.writeRaw('\n');
-    }
-
-    private static void writeFloats(JsonGenerator json, float[] values) throws IOException {
-        json.writeStartArray(values, values.length);
-        for (float v : values) {
-            // Float.toString's shortest form: the float32 value round-trips exactly.
-            json.writeNumber(v);
-        }
-        json.writeEndArray();
-    }
-
-    @FunctionalInterface
-    private interface LineWriter {
-        void write(JsonGenerator json, PrintWriter err) throws IOException;
-    }
-
-    /**
-     * Runs {@code body} with a JSON generator on {@code --out} (a {@code .part} file renamed when
-     * the body succeeds, deleted when it fails) or on standard output.
-     */
-    private void writeLines(LineWriter body) throws IOException {
-        PrintWriter err = spec.commandLine().getErr();
-        JsonFactory factory =
-                JsonFactory.builder()
-                        .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
-                        // Let the writer's buffer decide when to write, not every line.
-                        .disable(
-                                com.fasterxml.jackson.core.StreamWriteFeature
-                                        .FLUSH_PASSED_TO_STREAM)
-                        .build();
-        if (out == null) {
-            PrintWriter stdout = spec.commandLine().getOut();
-            try (JsonGenerator json = factory.createGenerator(stdout)) {
-                body.write(json, err);
-            } finally {
-                stdout.flush();
-            }
-            return;
-        }
-        Path part = out.resolveSibling(out.getFileName() + ".part");
-        boolean done = false;
-        try {
-            try (Writer writer = Files.newBufferedWriter(part, StandardCharsets.UTF_8);
-                    JsonGenerator json = factory.createGenerator(writer)) {
-                body.write(json, err);
-            }
-            Files.move(
-                    part, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            done = true;
-            err.println("wrote " + out);
-            err.flush();
-        } catch (IOException e) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    "cannot write --out " + out.toAbsolutePath() + ": " + e.getMessage(),
-                    e);
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(part);
-            }
-        }
     }
 
     private ProgressReporter reporter(PrintWriter err, ProgressReporter.Mode mode, int total) {
@@ -433,37 +248,5 @@ final class EmbedCommand implements Callable<Integer> {
                         ErrorCode.INVALID_REQUEST,
                         "--progress=" + progress + " is not one of auto, bar, lines, none");
         }
-    }
-
-    static boolean isTileImage(String input) {
-        String name = input.toLowerCase(Locale.ROOT);
-        return name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg");
-    }
-
-    /** The slide's file name without its extension: {@code CMU-1.svs} -> {@code CMU-1}. */
-    static String slideIdOf(String location) {
-        Path file = SlideOpener.toPath(location).getFileName();
-        String name = file == null ? location : file.toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 ? name.substring(0, dot) : name;
-    }
-
-    private static Path requireFile(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new SlideStreamException(
-                    ErrorCode.SLIDE_NOT_FOUND,
-                    "tile image " + file.toAbsolutePath() + " does not exist or is not a file");
-        }
-        return file;
-    }
-
-    private static BufferedImage readImage(Path file) throws IOException {
-        BufferedImage image = ImageIO.read(file.toFile());
-        if (image == null) {
-            throw new SlideStreamException(
-                    ErrorCode.UNSUPPORTED_FORMAT,
-                    "tile image " + file + " is not an image ImageIO can decode (PNG or JPEG)");
-        }
-        return image;
     }
 }

@@ -1,9 +1,9 @@
 package io.slidestream.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.slidestream.aggregate.AggregateConfig;
 import io.slidestream.config.KafkaConfig;
 import io.slidestream.heads.ArchiveRescore;
+import io.slidestream.heads.HeadReports;
 import io.slidestream.heads.HeadRollout;
 import io.slidestream.heads.HeadScorer;
 import io.slidestream.heads.HeadTrainer;
@@ -13,7 +13,6 @@ import io.slidestream.sink.IcebergConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -121,47 +120,8 @@ final class HeadsCommand implements Runnable {
                                         python),
                                 out);
             }
-            HeadCard card = result.card();
-            JsonNode m = card.metrics();
-            out.printf(
-                    Locale.ROOT,
-                    "Head %s: %d slides, classes %s, model %s (D=%d)%n",
-                    card.headId(),
-                    card.slides(),
-                    card.classes(),
-                    card.modelId(),
-                    card.dimension());
-            out.printf(
-                    Locale.ROOT,
-                    "%d-fold cross-validation: balanced accuracy %.3f %s, AUROC %s %s%n",
-                    m.path("folds").asInt(),
-                    m.path("balanced_accuracy").asDouble(),
-                    interval(m.path("balanced_accuracy_95ci")),
-                    m.path("auroc").isNumber()
-                            ? String.format(Locale.ROOT, "%.3f", m.path("auroc").asDouble())
-                            : "n/a",
-                    interval(m.path("auroc_95ci")));
-            out.println(
-                    "Confusion matrix (rows: true, columns: predicted): "
-                            + m.path("confusion_matrix"));
-            out.printf(
-                    Locale.ROOT,
-                    "ONNX Runtime vs PyTorch on every bag: max |diff| %.2e; trained in %.1f s%n",
-                    result.parityMaxAbs(),
-                    result.took().toMillis() / 1000.0);
-            out.println(
-                    "Wrote " + result.dir().resolve(HeadCard.MODEL_FILE) + " and " + HeadCard.FILE);
+            HeadReports.trained(result, out);
             return 0;
-        }
-
-        private static String interval(JsonNode ci) {
-            return ci.isArray() && ci.size() == 2
-                    ? String.format(
-                            Locale.ROOT,
-                            "(95%% CI %.3f-%.3f)",
-                            ci.get(0).asDouble(),
-                            ci.get(1).asDouble())
-                    : "(95% CI n/a)";
         }
     }
 
@@ -193,7 +153,7 @@ final class HeadsCommand implements Runnable {
                         String.join(", ", scorer.card().classes()),
                         chosen.size(),
                         scorer.card().modelId());
-                Table table = new Table(out);
+                HeadReports.Table table = new HeadReports.Table(out);
                 scorer.score(store, chosen, table::row);
                 table.finish(chosen.size());
             }
@@ -232,7 +192,7 @@ final class HeadsCommand implements Runnable {
                         scorer.card().modelId(),
                         scorer.card().headId(),
                         String.join(", ", scorer.card().classes()));
-                Table table = new Table(out);
+                HeadReports.Table table = new HeadReports.Table(out);
                 ArchiveRescore.Summary summary =
                         ArchiveRescore.run(iceberg, store, scorer, chosen, topK, table::row);
                 table.finish(summary.scored());
@@ -328,37 +288,5 @@ final class HeadsCommand implements Runnable {
                 kafka.headsTopic(),
                 kafka.clientPropertiesAsProperties(),
                 java.time.Duration.ofSeconds(30));
-    }
-
-    /** The slide, label, probability, top tile table of predict and rescore, and its rate. */
-    private static final class Table {
-        private final PrintWriter out;
-        private final long started = System.nanoTime();
-
-        Table(PrintWriter out) {
-            this.out = out;
-            out.printf("%-36s %-24s %11s  %s%n", "slide", "label", "probability", "top tile");
-        }
-
-        void row(HeadScorer.Prediction p) {
-            out.printf(
-                    Locale.ROOT,
-                    "%-36s %-24s %11.3f  (%d, %d)%n",
-                    p.slideId(),
-                    p.predictedLabel(),
-                    p.probabilities()[p.predictedClass()],
-                    p.topX(),
-                    p.topY());
-        }
-
-        void finish(int slides) {
-            double seconds = (System.nanoTime() - started) / 1e9;
-            out.printf(
-                    Locale.ROOT,
-                    "%d slides in %.2f s (%.1f slides/s)%n",
-                    slides,
-                    seconds,
-                    slides / Math.max(seconds, 1e-9));
-        }
     }
 }

@@ -6,6 +6,7 @@ import io.slidestream.config.SlideStreamConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.InferenceOptions;
 import io.slidestream.job.SlideStreamJob;
+import io.slidestream.local.RunState;
 import io.slidestream.local.StoreChecks;
 import io.slidestream.schemas.ErrorCode;
 import java.io.PrintWriter;

@@ -2,32 +2,18 @@ package io.slidestream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.milvus.v2.exception.MilvusClientException;
-import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.SingleTileEmbedder;
-import io.slidestream.schemas.ErrorCode;
-import io.slidestream.schemas.milvus.MilvusCollections;
+import io.slidestream.local.TileSearch;
 import io.slidestream.settings.ConfigBuilder;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.sink.MilvusOptions;
-import io.slidestream.sink.MilvusStoreReader;
-import io.slidestream.sink.MilvusStoreReader.StoredTile;
 import io.slidestream.sink.MilvusStoreReader.TileHit;
-import io.slidestream.slide.OpenSlide;
-import io.slidestream.slide.SlideMetadata;
-import io.slidestream.tiling.TileGeometry;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -149,37 +135,35 @@ final class SearchCommand implements Callable<Integer> {
                         // that an address nothing answers on fails promptly.
                         .set(MilvusOptions.RPC_TIMEOUT, Duration.ofSeconds(10))
                         .build();
+        TileSearch search = new TileSearch(milvus);
         String queryModel;
         float[] vector;
         if (query.tile != null) {
             queryModel = modelId;
-            vector = storedVector(milvus);
+            vector =
+                    search.storedVector(
+                            query.tile.get(0),
+                            parseCoordinate("X", query.tile.get(1)),
+                            parseCoordinate("Y", query.tile.get(2)),
+                            modelId,
+                            level);
         } else {
             try (SingleTileEmbedder embedder = SingleTileEmbedder.open(model)) {
                 queryModel = embedder.modelId();
-                vector = query.png != null ? embedPng(embedder) : embedRegion(embedder);
+                vector =
+                        query.png != null
+                                ? TileSearch.embedImage(embedder, query.png)
+                                : TileSearch.embedRegion(
+                                        embedder,
+                                        slideOptions.opener(),
+                                        query.slide,
+                                        slideOptions.defaultMpp(),
+                                        slideOptions.tilingConfig(),
+                                        x,
+                                        y);
             }
         }
-        String hitFilter =
-                MilvusCollections.MODEL_ID
-                        + " == "
-                        + MilvusStoreReader.quote(queryModel)
-                        + (filter == null || filter.isBlank() ? "" : " and (" + filter + ")");
-        List<TileHit> hits;
-        try (MilvusStoreReader reader = open(milvus)) {
-            hits = reader.searchTiles(vector, k, hitFilter);
-        } catch (MilvusClientException e) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    "Milvus at "
-                            + milvus.uri()
-                            + " refused the search with filter '"
-                            + hitFilter
-                            + "': "
-                            + e.getMessage()
-                            + (filter == null ? "" : "; check --filter"),
-                    e);
-        }
+        List<TileHit> hits = search.search(vector, k, queryModel, filter);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(
@@ -188,7 +172,7 @@ final class SearchCommand implements Callable<Integer> {
                             .writeValueAsString(
                                     toJson(queryModel, milvus.tilesCollection(), hits)));
         } else {
-            printTable(out, hits);
+            TileSearch.printTable(out, hits);
         }
         out.flush();
         return 0;
@@ -226,48 +210,6 @@ final class SearchCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** The stored embedding of the --tile tile. */
-    private float[] storedVector(MilvusConfig milvus) {
-        String slideId = query.tile.get(0);
-        long tileX = parseCoordinate("X", query.tile.get(1));
-        long tileY = parseCoordinate("Y", query.tile.get(2));
-        List<StoredTile> stored;
-        try (MilvusStoreReader reader = open(milvus)) {
-            stored =
-                    reader.findTiles(
-                            slideId,
-                            modelId,
-                            level == null ? OptionalInt.empty() : OptionalInt.of(level),
-                            tileX,
-                            tileY);
-        }
-        String tile = "tile (" + tileX + ", " + tileY + ") of slide " + slideId;
-        if (stored.isEmpty()) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    "no "
-                            + tile
-                            + (level == null ? "" : " at level " + level)
-                            + " embedded by model "
-                            + modelId
-                            + " in collection "
-                            + milvus.tilesCollection()
-                            + ": check the slide id, the tile origin (level-0 pixels, as `tiles"
-                            + " --json` prints it) and --model-id");
-        }
-        if (stored.size() > 1) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    tile
-                            + " is stored at "
-                            + stored.size()
-                            + " levels "
-                            + stored.stream().map(StoredTile::level).toList()
-                            + ": choose one with --level");
-        }
-        return stored.get(0).embedding();
-    }
-
     private long parseCoordinate(String name, String value) {
         try {
             long v = Long.parseLong(value);
@@ -279,67 +221,6 @@ final class SearchCommand implements Callable<Integer> {
         }
         throw usage(
                 "--tile " + name + " must be a level-0 pixel coordinate >= 0, not '" + value + "'");
-    }
-
-    private float[] embedPng(SingleTileEmbedder embedder) {
-        BufferedImage image;
-        try {
-            image = ImageIO.read(query.png.toFile());
-        } catch (IOException e) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    "cannot read tile image " + query.png + ": " + e.getMessage(),
-                    e);
-        }
-        if (image == null) {
-            throw new SlideStreamException(
-                    ErrorCode.INVALID_REQUEST,
-                    query.png + " is not an image Java can read; give a PNG or JPEG tile");
-        }
-        return embedder.embed(image);
-    }
-
-    /** Reads the --x/--y tile exactly as the job's TileEmbedder does, then embeds it. */
-    private float[] embedRegion(SingleTileEmbedder embedder) {
-        try (OpenSlide slide = slideOptions.opener().open(query.slide)) {
-            SlideMetadata meta = SlideMetadata.read(slide, query.slide, slideOptions.defaultMpp());
-            TileGeometry g = TileGeometry.forSlide(slide, meta.mpp(), slideOptions.tilingConfig());
-            if (x < 0 || y < 0 || x + g.span0() > meta.width() || y + g.span0() > meta.height()) {
-                throw new SlideStreamException(
-                        ErrorCode.INVALID_REQUEST,
-                        String.format(
-                                Locale.ROOT,
-                                "the %d px tile at (%d, %d) does not lie inside %s (%d x %d level-0"
-                                        + " px)",
-                                g.span0(),
-                                x,
-                                y,
-                                query.slide,
-                                meta.width(),
-                                meta.height()));
-            }
-            int[] rgb = new int[g.readPx() * g.readPx()];
-            slide.readRegion(rgb, x, y, g.readLevel(), g.readPx(), g.readPx());
-            return embedder.embed(rgb, g.readPx(), g.readPx());
-        }
-    }
-
-    private static MilvusStoreReader open(MilvusConfig milvus) {
-        try {
-            return MilvusStoreReader.open(milvus);
-        } catch (SlideStreamException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new SlideStreamException(
-                    ErrorCode.STORE_UNAVAILABLE,
-                    "Milvus is not reachable at "
-                            + milvus.uri()
-                            + " ("
-                            + e.getMessage()
-                            + "); start it or fix "
-                            + MilvusOptions.URI.key(),
-                    e);
-        }
     }
 
     private ObjectNode toJson(String queryModel, String collection, List<TileHit> hits) {
@@ -358,45 +239,7 @@ final class SearchCommand implements Callable<Integer> {
         }
         q.put("model_id", queryModel);
         root.put("collection", collection);
-        ArrayNode list = root.putArray("hits");
-        int rank = 1;
-        for (TileHit h : hits) {
-            ObjectNode o = list.addObject();
-            o.put("rank", rank++);
-            o.put("slide_id", h.slideId());
-            o.put("uri", h.uri());
-            o.put("x", h.x());
-            o.put("y", h.y());
-            o.put("extent_px", h.extentPx());
-            o.put("level", h.level());
-            o.put("read_px", h.readPx());
-            o.put("score", h.score());
-            o.put("tile_key", h.tileKey());
-        }
+        TileSearch.addHits(root.putArray("hits"), hits);
         return root;
-    }
-
-    private static void printTable(PrintWriter out, List<TileHit> hits) {
-        int idWidth = "slide_id".length();
-        for (TileHit h : hits) {
-            idWidth = Math.max(idWidth, h.slideId().length());
-        }
-        String row = "%4s  %-" + idWidth + "s  %10s  %10s  %5s  %8s%n";
-        out.printf(Locale.ROOT, row, "rank", "slide_id", "x", "y", "level", "score");
-        int rank = 1;
-        for (TileHit h : hits) {
-            out.printf(
-                    Locale.ROOT,
-                    row,
-                    rank++,
-                    h.slideId(),
-                    h.x(),
-                    h.y(),
-                    h.level(),
-                    String.format(Locale.ROOT, "%.4f", h.score()));
-        }
-        if (hits.isEmpty()) {
-            out.println("(no hits)");
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.slidestream.cli;
+package io.slidestream.local;
 
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.TileInference;
@@ -24,17 +24,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * engine's queue must hold the whole window. The first failing tile (reading or inference) stops
  * the run with its {@link SlideStreamException}; tiles still in flight are cancelled.
  */
-final class OrderedTileEmbedder {
+public final class OrderedTileEmbedder {
 
     /** Loads tile {@code index} and returns its preprocessed CHW tensor (a new array). */
     @FunctionalInterface
-    interface TileLoader {
+    public interface TileLoader {
         float[] load(int index) throws Exception;
     }
 
     /** Takes the result of tile {@code index}; called in index order on the caller's thread. */
     @FunctionalInterface
-    interface ResultSink {
+    public interface ResultSink {
         void accept(int index, TileInference result) throws IOException;
     }
 
@@ -42,7 +42,7 @@ final class OrderedTileEmbedder {
     private final int readers;
     private final int window;
 
-    OrderedTileEmbedder(TileInferenceEngine engine, int readers, int window) {
+    public OrderedTileEmbedder(TileInferenceEngine engine, int readers, int window) {
         if (readers < 1 || window < 1) {
             throw new IllegalArgumentException("readers and window must be positive");
         }
@@ -52,12 +52,12 @@ final class OrderedTileEmbedder {
     }
 
     /** The window for a batch size and reader count: two batches queued plus two per reader. */
-    static int windowFor(int batchSize, int readers) {
+    public static int windowFor(int batchSize, int readers) {
         return 2 * batchSize + 2 * readers;
     }
 
     /** Embeds tiles {@code 0 .. count-1} and hands each result to {@code sink}, in order. */
-    void run(int count, TileLoader loader, ResultSink sink) throws IOException {
+    public void run(int count, TileLoader loader, ResultSink sink) throws IOException {
         AtomicInteger threadNumber = new AtomicInteger();
         ExecutorService pool =
                 Executors.newFixedThreadPool(

@@ -1,4 +1,4 @@
-package io.slidestream.cli;
+package io.slidestream.local;
 
 import io.slidestream.config.JobOptions;
 import java.io.IOException;
@@ -24,7 +24,7 @@ import org.apache.flink.configuration.StateRecoveryOptions;
  * complete one of either - a stop's savepoint, or the last checkpoint of a run that crashed - and
  * removes the older ones.
  */
-final class RunState {
+public final class RunState {
     private static final String METADATA = "_metadata";
 
     private final Path dir;
@@ -33,15 +33,15 @@ final class RunState {
         this.dir = dir;
     }
 
-    static RunState in(Path dir) {
+    public static RunState in(Path dir) {
         return new RunState(dir.toAbsolutePath().normalize());
     }
 
-    Path savepoints() {
+    public Path savepoints() {
         return dir.resolve("savepoints");
     }
 
-    Path checkpoints() {
+    public Path checkpoints() {
         return dir.resolve("checkpoints");
     }
 
@@ -50,7 +50,7 @@ final class RunState {
      * job.checkpoint-dir} is unset), keeps checkpoints when the job ends, and - unless {@code
      * fresh} - sets the newest state to resume from, saying which on {@code err}.
      */
-    void configure(Configuration conf, boolean fresh, PrintWriter err) {
+    public void configure(Configuration conf, boolean fresh, PrintWriter err) {
         if (!conf.contains(JobOptions.CHECKPOINT_DIR)) {
             conf.set(JobOptions.CHECKPOINT_DIR, checkpoints().toUri().toString());
         }
@@ -80,7 +80,7 @@ final class RunState {
      * kept}, the state this run resumes from (which stays: the job restores without claiming it).
      * Without this every run would leave its last checkpoint behind for good.
      */
-    int pruneOlderThan(Path kept, Optional<Path> checkpointFolder) {
+    public int pruneOlderThan(Path kept, Optional<Path> checkpointFolder) {
         long keptAt = modified(kept.resolve(METADATA));
         List<Path> older = new ArrayList<>();
         for (Path savepoint : children(savepoints())) {
@@ -138,7 +138,7 @@ final class RunState {
      * The newest complete savepoint or checkpoint: a folder with a {@code _metadata} file, directly
      * under {@code savepoints/} or as {@code <job>/chk-N} under the checkpoint folder.
      */
-    Optional<Path> latest(Optional<Path> checkpointFolder) {
+    public Optional<Path> latest(Optional<Path> checkpointFolder) {
         List<Path> candidates = new ArrayList<>(children(savepoints()));
         checkpointFolder.ifPresent(
                 folder -> children(folder).forEach(job -> candidates.addAll(children(job))));

@@ -1,4 +1,4 @@
-package io.slidestream.cli;
+package io.slidestream.local;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
@@ -8,7 +8,7 @@ import com.sun.jna.Native;
  * ({@code System.console()}); a progress bar needs to know about standard error alone, so this asks
  * the C library's {@code isatty} through JNA (already on the classpath for OpenSlide).
  */
-final class Terminals {
+public final class Terminals {
     private static final int STDERR = 2;
 
     private interface CLibrary extends Library {
@@ -18,7 +18,7 @@ final class Terminals {
     private Terminals() {}
 
     /** True when file descriptor 2 is a terminal; false when that cannot be told. */
-    static boolean stderrIsTerminal() {
+    public static boolean stderrIsTerminal() {
         try {
             return Native.load("c", CLibrary.class).isatty(STDERR) == 1;
         } catch (UnsatisfiedLinkError | RuntimeException e) {

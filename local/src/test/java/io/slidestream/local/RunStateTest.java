@@ -1,4 +1,4 @@
-package io.slidestream.cli;
+package io.slidestream.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

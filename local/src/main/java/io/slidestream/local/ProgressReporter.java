@@ -1,4 +1,4 @@
-package io.slidestream.cli;
+package io.slidestream.local;
 
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -9,12 +9,12 @@ import java.util.Locale;
  * plain line every {@code lineInterval}, so logs and CI output stay readable. {@link #finish}
  * always prints the summary line. Not thread-safe: the one thread that writes results reports.
  */
-final class ProgressReporter {
+public final class ProgressReporter {
     private static final int BAR_WIDTH = 30;
     private static final long BAR_REDRAW_NANOS = 200_000_000L;
 
     /** How progress is shown. */
-    enum Mode {
+    public enum Mode {
         BAR,
         LINES,
         NONE
@@ -29,7 +29,8 @@ final class ProgressReporter {
     private long done;
     private long lastShown = start;
 
-    ProgressReporter(PrintWriter err, Mode mode, String unit, long total, long lineIntervalMillis) {
+    public ProgressReporter(
+            PrintWriter err, Mode mode, String unit, long total, long lineIntervalMillis) {
         this.err = err;
         this.mode = mode;
         this.unit = unit;
@@ -38,17 +39,17 @@ final class ProgressReporter {
     }
 
     /** {@code BAR} when standard error is a terminal, {@code LINES} otherwise. */
-    static Mode auto() {
+    public static Mode auto() {
         return Terminals.stderrIsTerminal() ? Mode.BAR : Mode.LINES;
     }
 
     /** One more item is done. */
-    void advance() {
+    public void advance() {
         advanceTo(done + 1);
     }
 
     /** {@code count} items are done in all (a count read back from somewhere). */
-    void advanceTo(long count) {
+    public void advanceTo(long count) {
         if (count == done) {
             return;
         }
@@ -95,12 +96,12 @@ final class ProgressReporter {
     }
 
     /** Items done so far. */
-    long done() {
+    public long done() {
         return done;
     }
 
     /** Seconds since the reporter started. */
-    double elapsedSeconds() {
+    public double elapsedSeconds() {
         return (System.nanoTime() - start) / 1e9;
     }
 
@@ -130,7 +131,7 @@ final class ProgressReporter {
     }
 
     /** Ends the bar's line and prints the summary: items, time and rate. */
-    void finish(String what) {
+    public void finish(String what) {
         long now = System.nanoTime();
         if (mode == Mode.BAR) {
             drawBar(now);
