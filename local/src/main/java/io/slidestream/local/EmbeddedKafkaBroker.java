@@ -50,6 +50,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final int port;
+    private final int securePort;
     private final long startupMillis;
     private boolean closed;
 
@@ -58,11 +59,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             Path dataDir,
             boolean ownsDataDir,
             int port,
+            int securePort,
             long startupMillis) {
         this.server = server;
         this.dataDir = dataDir;
         this.ownsDataDir = ownsDataDir;
         this.port = port;
+        this.securePort = securePort;
         this.startupMillis = startupMillis;
     }
 
@@ -82,6 +85,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /**
+     * {@code 127.0.0.1:<port>} of the SASL_SSL listener (SCRAM-SHA-512 over TLS) a {@link
+     * Builder#saslSsl} broker has besides its plaintext one.
+     */
+    public String secureBootstrapServers() {
+        if (securePort == 0) {
+            throw new IllegalStateException("this broker has no SASL_SSL listener (saslSsl)");
+        }
+        return HOST + ":" + securePort;
     }
 
     public Path dataDir() {
@@ -166,6 +180,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final class Builder {
         private Path dataDir;
         private final Map<String, String> overrides = new TreeMap<>();
+        private String scramUser;
+        private String scramPassword;
+        private Path keystore;
+        private String keystorePassword;
 
         private Builder() {}
 
@@ -184,6 +202,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Also listen for SASL_SSL clients, as a hospital's broker does: TLS with the key and
+         * certificate of {@code keystore} (PKCS12), SCRAM-SHA-512 with one user, created when the
+         * log directory is formatted. Topics are created and the broker's own traffic runs on the
+         * plaintext listener.
+         */
+        public Builder saslSsl(
+                String user, String password, Path keystore, String keystorePassword) {
+            this.scramUser = user;
+            this.scramPassword = password;
+            this.keystore = keystore;
+            this.keystorePassword = keystorePassword;
+            return this;
+        }
+
         public EmbeddedKafkaBroker start() {
             long begin = System.nanoTime();
             boolean owns = dataDir == null;
@@ -196,17 +229,47 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         ErrorCode.INTERNAL, "cannot create the broker's data directory: " + e, e);
             }
             try {
-                int[] ports = Ports.free(2);
+                boolean secure = scramUser != null;
+                int[] ports = Ports.free(secure ? 3 : 2);
                 Properties props = KafkaServerProperties.kraft(dir, ports[0], ports[1]);
+                List<String> formatArgs = new ArrayList<>();
+                if (secure) {
+                    String listener = "SASL_SSL://" + HOST + ":" + ports[2];
+                    props.setProperty("listeners", props.getProperty("listeners") + "," + listener);
+                    props.setProperty(
+                            "advertised.listeners",
+                            props.getProperty("advertised.listeners") + "," + listener);
+                    props.setProperty(
+                            "listener.security.protocol.map",
+                            props.getProperty("listener.security.protocol.map")
+                                    + ",SASL_SSL:SASL_SSL");
+                    props.setProperty("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+                    props.setProperty(
+                            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                            "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+                    props.setProperty(
+                            "listener.name.sasl_ssl.ssl.keystore.location", keystore.toString());
+                    props.setProperty(
+                            "listener.name.sasl_ssl.ssl.keystore.password", keystorePassword);
+                    props.setProperty("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12");
+                    formatArgs.add("--add-scram");
+                    formatArgs.add(
+                            "SCRAM-SHA-512=[name="
+                                    + scramUser
+                                    + ",password="
+                                    + scramPassword
+                                    + "]");
+                }
                 props.putAll(overrides);
-                KafkaServerProperties.format(dir, props);
+                KafkaServerProperties.format(dir, props, formatArgs);
                 KafkaRaftServer server =
                         new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
                 server.startup();
                 awaitReady(server, ports[0]);
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
                 LOG.info("Embedded Kafka broker on {}:{} started in {} ms", HOST, ports[0], millis);
-                return new EmbeddedKafkaBroker(server, dir, owns, ports[0], millis);
+                return new EmbeddedKafkaBroker(
+                        server, dir, owns, ports[0], secure ? ports[2] : 0, millis);
             } catch (RuntimeException e) {
                 if (owns) {
                     deleteRecursively(dir);

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import kafka.tools.StorageTool;
 import org.apache.kafka.common.Uuid;
@@ -66,6 +67,11 @@ public final class KafkaServerProperties {
      * @return the properties file
      */
     public static Path format(Path dir, Properties props) {
+        return format(dir, props, List.of());
+    }
+
+    /** As {@link #format(Path, Properties)}, with more arguments to the storage tool. */
+    public static Path format(Path dir, Properties props, List<String> extraArgs) {
         Path file = dir.resolve("server.properties");
         try {
             Files.createDirectories(dir);
@@ -85,9 +91,15 @@ public final class KafkaServerProperties {
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             code =
                     StorageTool.execute(
-                            new String[] {
-                                "format", "-t", Uuid.randomUuid().toString(), "-c", file.toString()
-                            },
+                            java.util.stream.Stream.concat(
+                                            java.util.stream.Stream.of(
+                                                    "format",
+                                                    "-t",
+                                                    Uuid.randomUuid().toString(),
+                                                    "-c",
+                                                    file.toString()),
+                                            extraArgs.stream())
+                                    .toArray(String[]::new),
                             print);
         }
         if (code != 0) {

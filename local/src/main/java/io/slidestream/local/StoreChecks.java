@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 
 /**
  * Asks each external store once whether it answers, with a short deadline, so that {@code run}
@@ -48,6 +50,9 @@ public final class StoreChecks {
             Thread.currentThread().interrupt();
             throw unavailable("Kafka", config.bootstrapServers(), key, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthenticationException refused) {
+                throw credentialsRefused(config, refused);
+            }
             throw unavailable("Kafka", config.bootstrapServers(), key, e.getCause());
         } catch (TimeoutException | RuntimeException e) {
             throw unavailable("Kafka", config.bootstrapServers(), key, e);
@@ -81,6 +86,34 @@ public final class StoreChecks {
      */
     public static void iceberg(IcebergConfig config) {
         IcebergCatalogs.close(IcebergCatalogs.open(config));
+    }
+
+    /**
+     * The broker answered but refused SlideStream's credentials: a configuration error, named by
+     * the key to fix (never with the secret itself).
+     */
+    private static SlideStreamException credentialsRefused(
+            KafkaConfig config, AuthenticationException cause) {
+        String fix =
+                cause instanceof SslAuthenticationException
+                        ? KafkaOptions.PROPERTIES_PREFIX
+                                + "ssl.truststore.location (the broker's certificate is not"
+                                + " trusted, or the TLS handshake failed)"
+                        : KafkaOptions.PROPERTIES_PREFIX
+                                + "sasl.jaas.config (user and password) and "
+                                + KafkaOptions.PROPERTIES_PREFIX
+                                + "sasl.mechanism";
+        return new SlideStreamException(
+                ErrorCode.INVALID_CONFIG,
+                "Kafka at "
+                        + config.bootstrapServers()
+                        + " refused SlideStream's credentials ("
+                        + cause.getClass().getSimpleName()
+                        + ": "
+                        + cause.getMessage()
+                        + "); fix "
+                        + fix,
+                cause);
     }
 
     private static SlideStreamException unavailable(
