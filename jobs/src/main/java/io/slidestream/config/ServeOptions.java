@@ -2,6 +2,7 @@ package io.slidestream.config;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Options of the retrieval service and dashboard ({@code slidestream serve}), which reads the job's
@@ -118,6 +119,40 @@ public final class ServeOptions {
                     .noDefaultValue()
                     .withDescription(
                             "The password of serve.tls.keystore and of its key; never logged.");
+
+    public static final ConfigOption<Integer> MAX_EXPENSIVE_REQUESTS =
+            ConfigOptions.key("serve.max-expensive-requests")
+                    .intType()
+                    .defaultValue(4)
+                    .withDescription(
+                            "Searches, embedded uploads, regions and thumbnails answered at once;"
+                                    + " one more gets 429 with Retry-After at once instead of"
+                                    + " queueing, so a burst cannot take the memory or threads.");
+
+    public static final ConfigOption<MemorySize> MAX_UPLOAD_SIZE =
+            ConfigOptions.key("serve.max-upload-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.parse("20mb"))
+                    .withDescription(
+                            "Largest image accepted by POST /api/search/image (413 beyond).");
+
+    public static final ConfigOption<Long> MAX_UPLOAD_PIXELS =
+            ConfigOptions.key("serve.max-upload-pixels")
+                    .longType()
+                    .defaultValue(4096L * 4096L)
+                    .withDescription(
+                            "Largest uploaded image in pixels, as its header declares them:"
+                                    + " refused (413) before anything is decoded.");
+
+    public static final ConfigOption<Long> MAX_READ_PIXELS =
+            ConfigOptions.key("serve.max-read-pixels")
+                    .longType()
+                    .defaultValue(4096L * 4096L)
+                    .withDescription(
+                            "Most pixels one region or thumbnail may read from a slide's closest"
+                                    + " pyramid level (4 bytes each decoded): a picture of a slide"
+                                    + " without a coarse enough level is refused (400"
+                                    + " REGION_TOO_LARGE) instead of read.");
 
     private ServeOptions() {}
 }

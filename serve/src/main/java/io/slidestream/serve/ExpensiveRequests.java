@@ -4,14 +4,19 @@ import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
 /**
- * At most {@value #AT_ONCE} expensive requests at once (searches, uploads embedded by the model,
- * regions and thumbnails read from slides): one more is answered 429 with {@code Retry-After} at
- * once instead of queueing, so a burst cannot take the process's memory or its threads.
+ * At most {@code serve.max-expensive-requests} expensive requests at once (searches, uploads
+ * embedded by the model, regions and thumbnails read from slides): one more is answered 429 with
+ * {@code Retry-After} at once instead of queueing, so a burst cannot take the process's memory or
+ * its threads.
  */
 final class ExpensiveRequests {
-    static final int AT_ONCE = 4;
+    private final int atOnce;
+    private final Semaphore permits;
 
-    private final Semaphore permits = new Semaphore(AT_ONCE);
+    ExpensiveRequests(int atOnce) {
+        this.atOnce = atOnce;
+        this.permits = new Semaphore(atOnce);
+    }
 
     <T> T run(Supplier<T> work) {
         if (!permits.tryAcquire()) {
@@ -19,7 +24,7 @@ final class ExpensiveRequests {
                     429,
                     "TOO_MANY_REQUESTS",
                     "The service is answering "
-                            + AT_ONCE
+                            + atOnce
                             + " searches and image reads already; retry in a second");
         }
         try {

@@ -37,18 +37,23 @@ final class ImageRoutes {
                 }
             };
 
-    /**
-     * Most pixels one picture may read from a slide (16 MP, 64 MB decoded): a region or thumbnail
-     * of a slide whose pyramid has no level coarse enough is refused instead of read.
-     */
-    static final long MAX_READ_PIXELS = 4096L * 4096L;
-
     private final ExpensiveRequests expensive;
 
-    ImageRoutes(ServeStores stores, SlideRoutes slides, ExpensiveRequests expensive) {
+    /**
+     * Most pixels one picture may read from a slide: a region or thumbnail of a slide whose pyramid
+     * has no level coarse enough is refused instead of read.
+     */
+    private final long maxReadPixels;
+
+    ImageRoutes(
+            ServeStores stores,
+            SlideRoutes slides,
+            ExpensiveRequests expensive,
+            long maxReadPixels) {
         this.stores = stores;
         this.slides = slides;
         this.expensive = expensive;
+        this.maxReadPixels = maxReadPixels;
     }
 
     void register(Javalin app) {
@@ -180,14 +185,13 @@ final class ImageRoutes {
     }
 
     /** Reads level-0 rectangle (x0, y0, w0, h0) from the closest level and resizes it to w x h. */
-    private static BufferedImage read(
-            OpenSlide slide, long x0, long y0, long w0, long h0, int w, int h) {
+    private BufferedImage read(OpenSlide slide, long x0, long y0, long w0, long h0, int w, int h) {
         double downsample = Math.max(1.0, Math.min((double) w0 / w, (double) h0 / h));
         int level = slide.bestLevelForDownsample(downsample);
         double ds = slide.levelDownsample(level);
         long rw = (long) Math.max(1, Math.ceil(w0 / ds));
         long rh = (long) Math.max(1, Math.ceil(h0 / ds));
-        if (rw * rh > MAX_READ_PIXELS) {
+        if (rw * rh > maxReadPixels) {
             throw new ApiError(
                     400,
                     "REGION_TOO_LARGE",
@@ -198,7 +202,7 @@ final class ImageRoutes {
                             + " px read at the slide's closest pyramid level (downsample "
                             + Math.round(ds)
                             + "); at most "
-                            + MAX_READ_PIXELS
+                            + maxReadPixels
                             + " px are read per request: ask for a smaller region");
         }
         BufferedImage read = slide.readRegionImage(x0, y0, level, (int) rw, (int) rh);

@@ -37,23 +37,16 @@ final class SearchRoutes {
     static final int MAX_K = 100;
     static final int DEFAULT_K = 10;
 
-    /** Largest upload accepted. */
-    static final int MAX_IMAGE_BYTES = 20 * 1024 * 1024;
-
-    /**
-     * Largest upload accepted, in pixels (16 MP, a 4096 x 4096 image), as the image's header
-     * declares them: checked before anything is decoded.
-     */
-    static final long MAX_IMAGE_PIXELS = 4096L * 4096L;
-
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final ServeStores stores;
     private final ExpensiveRequests expensive;
+    private final ServeLimits limits;
 
-    SearchRoutes(ServeStores stores, ExpensiveRequests expensive) {
+    SearchRoutes(ServeStores stores, ExpensiveRequests expensive, ServeLimits limits) {
         this.stores = stores;
         this.expensive = expensive;
+        this.limits = limits;
     }
 
     void register(Javalin app) {
@@ -126,14 +119,14 @@ final class SearchRoutes {
             throw ApiError.badRequest(
                     "The request body is empty: send the image (PNG or JPEG) as the body");
         }
-        if (body.length > MAX_IMAGE_BYTES) {
+        if (body.length > limits.uploadBytes()) {
             throw new ApiError(
                     413,
                     "IMAGE_TOO_LARGE",
                     "The image has "
                             + body.length
                             + " bytes; at most "
-                            + MAX_IMAGE_BYTES
+                            + limits.uploadBytes()
                             + " are accepted. Send a tile, not a slide");
         }
         BufferedImage image = decode(body);
@@ -319,7 +312,7 @@ final class SearchRoutes {
         }
     }
 
-    private static BufferedImage decode(byte[] body) {
+    private BufferedImage decode(byte[] body) {
         try {
             javax.imageio.stream.ImageInputStream in =
                     ImageIO.createImageInputStream(new ByteArrayInputStream(body));
@@ -334,7 +327,7 @@ final class SearchRoutes {
             try {
                 reader.setInput(in);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels > MAX_IMAGE_PIXELS) {
+                if (pixels > limits.uploadPixels()) {
                     throw new ApiError(
                             413,
                             "IMAGE_TOO_LARGE",
@@ -343,7 +336,7 @@ final class SearchRoutes {
                                     + " x "
                                     + reader.getHeight(0)
                                     + " pixels; at most "
-                                    + MAX_IMAGE_PIXELS
+                                    + limits.uploadPixels()
                                     + " pixels are accepted. Send a tile, not a slide");
                 }
                 return reader.read(0);

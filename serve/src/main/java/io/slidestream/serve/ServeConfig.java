@@ -15,8 +15,8 @@ import org.apache.flink.configuration.Configuration;
 /**
  * The parts of the job's configuration the service reads: the model (and tissue classes), Milvus,
  * the Iceberg catalog, the allowed slide roots and how slides are read, and the service's own
- * {@code serve.*} keys ({@link ServeAccess}). Kafka is not needed, so a configuration without
- * {@code kafka.bootstrap-servers} serves.
+ * {@code serve.*} keys ({@link ServeAccess}, {@link ServeLimits}). Kafka is not needed, so a
+ * configuration without {@code kafka.bootstrap-servers} serves.
  */
 public record ServeConfig(
         InferenceConfig inference,
@@ -25,7 +25,8 @@ public record ServeConfig(
         IcebergConfig iceberg,
         List<String> allowedRoots,
         SlideReader slideReader,
-        ServeAccess access) {
+        ServeAccess access,
+        ServeLimits limits) {
 
     /** The job's parts of the configuration, with {@link ServeAccess#OPEN}. */
     public static ServeConfig of(SlideStreamConfig job) {
@@ -36,12 +37,13 @@ public record ServeConfig(
                 job.iceberg(),
                 job.allowedRoots(),
                 job.slideReader(),
-                ServeAccess.OPEN);
+                ServeAccess.OPEN,
+                ServeLimits.DEFAULTS);
     }
 
     public ServeConfig withAccess(ServeAccess other) {
         return new ServeConfig(
-                inference, aggregate, milvus, iceberg, allowedRoots, slideReader, other);
+                inference, aggregate, milvus, iceberg, allowedRoots, slideReader, other, limits);
     }
 
     public static ServeConfig from(Configuration conf) {
@@ -62,6 +64,7 @@ public record ServeConfig(
                 IcebergConfig.from(conf),
                 List.copyOf(conf.get(JobOptions.ALLOWED_ROOTS)),
                 SlideReader.parse(conf.get(SlideReader.OPTION)),
-                ServeAccess.from(conf));
+                ServeAccess.from(conf),
+                ServeLimits.from(conf));
     }
 }

@@ -16,10 +16,10 @@ import org.slf4j.LoggerFactory;
  * and the dashboard's static files (HTML, JavaScript, OpenSeadragon) from the jar at {@code /}.
  * Every refusal is JSON {@code {"error": {"code", "message"}}} with its HTTP status - the web
  * server's own too ({@link JsonErrorHandler}), and 405 for a method a path does not take; nothing
- * answers with a stack trace or an exception's text (those go to the log). At most {@value
- * ExpensiveRequests#AT_ONCE} searches and image reads run at once ({@link ExpensiveRequests}).
- * Every API request is written to the audit log ({@link AuditLog}); who may ask is {@link Access}'s
- * to decide.
+ * answers with a stack trace or an exception's text (those go to the log). At most {@code
+ * serve.max-expensive-requests} searches and image reads run at once ({@link ExpensiveRequests},
+ * {@link ServeLimits}). Every API request is written to the audit log ({@link AuditLog}); who may
+ * ask is {@link Access}'s to decide.
  */
 public final class SlideStreamServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SlideStreamServer.class);
@@ -79,7 +79,7 @@ public final class SlideStreamServer implements AutoCloseable {
                     Javalin.create(
                             cfg -> {
                                 cfg.showJavalinBanner = false;
-                                cfg.http.maxRequestSize = 2L * SearchRoutes.MAX_IMAGE_BYTES;
+                                cfg.http.maxRequestSize = 2L * config.limits().uploadBytes();
                                 cfg.http.prefer405over404 = true;
                                 cfg.jetty.modifyServer(
                                         server -> server.setErrorHandler(new JsonErrorHandler()));
@@ -106,9 +106,9 @@ public final class SlideStreamServer implements AutoCloseable {
             slides.register(app);
             access.register(app);
             app.after("/api/*", audit::record);
-            ExpensiveRequests expensive = new ExpensiveRequests();
-            new SearchRoutes(stores, expensive).register(app);
-            new ImageRoutes(stores, slides, expensive).register(app);
+            ExpensiveRequests expensive = new ExpensiveRequests(config.limits().expensiveAtOnce());
+            new SearchRoutes(stores, expensive, config.limits()).register(app);
+            new ImageRoutes(stores, slides, expensive, config.limits().readPixels()).register(app);
             app.exception(
                     ApiError.class,
                     (e, ctx) -> {

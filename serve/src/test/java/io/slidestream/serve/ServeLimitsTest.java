@@ -17,12 +17,13 @@ class ServeLimitsTest {
     @Test
     void oneExpensiveRequestMoreThanAllowedIsRefusedAt429AndAFreedPermitServesAgain()
             throws Exception {
-        ExpensiveRequests expensive = new ExpensiveRequests();
-        CountDownLatch running = new CountDownLatch(ExpensiveRequests.AT_ONCE);
+        int atOnce = ServeLimits.DEFAULTS.expensiveAtOnce();
+        ExpensiveRequests expensive = new ExpensiveRequests(atOnce);
+        CountDownLatch running = new CountDownLatch(atOnce);
         CountDownLatch release = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(ExpensiveRequests.AT_ONCE);
+        ExecutorService pool = Executors.newFixedThreadPool(atOnce);
         try {
-            Future<?>[] busy = new Future<?>[ExpensiveRequests.AT_ONCE];
+            Future<?>[] busy = new Future<?>[atOnce];
             for (int i = 0; i < busy.length; i++) {
                 busy[i] =
                         pool.submit(
@@ -106,5 +107,25 @@ class ServeLimitsTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Test
+    void theLimitsAreKeysAndANonsenseValueIsRefusedNamingItsKey() {
+        org.apache.flink.configuration.Configuration conf =
+                new org.apache.flink.configuration.Configuration();
+        conf.setString("serve.max-expensive-requests", "2");
+        conf.setString("serve.max-upload-size", "1mb");
+        conf.setString("serve.max-upload-pixels", "1048576");
+        conf.setString("serve.max-read-pixels", "4194304");
+        assertThat(ServeLimits.from(conf)).isEqualTo(new ServeLimits(2, 1 << 20, 1 << 20, 1 << 22));
+        assertThat(ServeLimits.from(new org.apache.flink.configuration.Configuration()))
+                .isEqualTo(ServeLimits.DEFAULTS)
+                .isEqualTo(new ServeLimits(4, 20L << 20, 4096L * 4096L, 4096L * 4096L));
+
+        conf.setString("serve.max-expensive-requests", "0");
+        assertThatThrownBy(() -> ServeLimits.from(conf))
+                .hasMessageContaining("serve.max-expensive-requests = '0'")
+                .extracting(e -> ((io.slidestream.errors.SlideStreamException) e).code())
+                .isEqualTo(io.slidestream.schemas.ErrorCode.INVALID_CONFIG);
     }
 }
