@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slidestream.local.EmbeddedKafkaBroker;
 import io.slidestream.testing.TestSlides;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,12 +46,13 @@ class KafkaCredentialsITCase {
     @BeforeAll
     void start() throws Exception {
         Path keystore = dir.resolve("broker.p12");
-        Keys.keystore(keystore, STORE_PASSWORD, "127.0.0.1");
-        truststore = Keys.truststoreOf(keystore, STORE_PASSWORD, dir.resolve("trust.p12"));
+        TestKeys.keystore(keystore, STORE_PASSWORD, "127.0.0.1");
+        truststore = TestKeys.truststoreFile(keystore, STORE_PASSWORD, dir.resolve("trust.p12"));
         Path stranger = dir.resolve("stranger.p12");
-        Keys.keystore(stranger, STORE_PASSWORD, "127.0.0.1");
+        TestKeys.keystore(stranger, STORE_PASSWORD, "127.0.0.1");
         strangerTruststore =
-                Keys.truststoreOf(stranger, STORE_PASSWORD, dir.resolve("stranger-trust.p12"));
+                TestKeys.truststoreFile(
+                        stranger, STORE_PASSWORD, dir.resolve("stranger-trust.p12"));
         broker =
                 EmbeddedKafkaBroker.builder()
                         .saslSsl(USER, PASSWORD, keystore, STORE_PASSWORD)
@@ -174,59 +172,5 @@ class KafkaCredentialsITCase {
         p.put("ssl.truststore.password", STORE_PASSWORD);
         p.put("ssl.truststore.type", "PKCS12");
         return p;
-    }
-
-    /** Keys and certificates the tests make with the JDK's keytool. */
-    static final class Keys {
-        private Keys() {}
-
-        /** A PKCS12 keystore with a key pair and a self-signed certificate for {@code host}. */
-        static void keystore(Path file, String password, String host) throws Exception {
-            Process process =
-                    new ProcessBuilder(
-                                    Path.of(System.getProperty("java.home"), "bin", "keytool")
-                                            .toString(),
-                                    "-genkeypair",
-                                    "-alias",
-                                    "key",
-                                    "-keyalg",
-                                    "EC",
-                                    "-groupname",
-                                    "secp256r1",
-                                    "-dname",
-                                    "CN=" + host,
-                                    "-ext",
-                                    "SAN=ip:" + host + ",dns:localhost",
-                                    "-validity",
-                                    "2",
-                                    "-storetype",
-                                    "PKCS12",
-                                    "-keystore",
-                                    file.toString(),
-                                    "-storepass",
-                                    password,
-                                    "-keypass",
-                                    password)
-                            .redirectErrorStream(true)
-                            .start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).as(output).isZero();
-        }
-
-        /** A truststore (PKCS12) holding only the certificate of {@code keystore}. */
-        static Path truststoreOf(Path keystore, String password, Path file) throws Exception {
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(keystore)) {
-                keys.load(in, password.toCharArray());
-            }
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("broker", keys.getCertificate("key"));
-            try (OutputStream out = Files.newOutputStream(file)) {
-                trust.store(out, password.toCharArray());
-            }
-            return file;
-        }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slidestream.config.ServeOptions;
 import io.slidestream.serve.ServeConfig;
 import io.slidestream.serve.SlideStreamServer;
@@ -48,7 +47,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ServeAuthITCase {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir static Path dir;
@@ -89,15 +87,15 @@ class ServeAuthITCase {
     @Test
     void aRequestWithoutAValidTokenGets401AndOneWithAValidTokenPasses() throws Exception {
         HttpResponse<String> none = get("/api/models", null);
-        assertError(none, 401, "UNAUTHENTICATED");
+        ApiAnswers.assertError(none, 401, "UNAUTHENTICATED");
         assertThat(none.headers().firstValue("WWW-Authenticate"))
                 .contains("Bearer realm=\"slidestream\"");
-        assertError(get("/api/models", "Bearer wrong"), 401, "UNAUTHENTICATED");
+        ApiAnswers.assertError(get("/api/models", "Bearer wrong"), 401, "UNAUTHENTICATED");
 
         HttpResponse<String> alice = get("/api/slides/a/dzi", "Bearer alice-secret-1");
         assertThat(alice.statusCode()).as(alice.body()).isNotEqualTo(401).isNotEqualTo(403);
 
-        List<JsonNode> lines = auditLines();
+        List<JsonNode> lines = ApiAnswers.auditLines(audit);
         assertThat(lines)
                 .anySatisfy(
                         l -> {
@@ -119,7 +117,8 @@ class ServeAuthITCase {
 
         Files.writeString(bobTokens, "alice:alice-secret-1\n");
         Files.setLastModifiedTime(bobTokens, FileTime.from(Instant.now().plusSeconds(10)));
-        assertError(get("/api/slides/a/dzi", "Bearer bob-secret-2"), 401, "UNAUTHENTICATED");
+        ApiAnswers.assertError(
+                get("/api/slides/a/dzi", "Bearer bob-secret-2"), 401, "UNAUTHENTICATED");
     }
 
     @Test
@@ -147,7 +146,7 @@ class ServeAuthITCase {
                                 .POST(HttpRequest.BodyPublishers.ofString("guess"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
-        assertError(wrong, 401, "UNAUTHENTICATED");
+        ApiAnswers.assertError(wrong, 401, "UNAUTHENTICATED");
     }
 
     @Test
@@ -171,7 +170,7 @@ class ServeAuthITCase {
                                 .GET()
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
-        assertError(crossSite, 403, "ORIGIN_NOT_ALLOWED");
+        ApiAnswers.assertError(crossSite, 403, "ORIGIN_NOT_ALLOWED");
     }
 
     @Test
@@ -205,7 +204,7 @@ class ServeAuthITCase {
                     .atMost(Duration.ofSeconds(30))
                     .untilAsserted(
                             () ->
-                                    assertThat(auditLines())
+                                    assertThat(ApiAnswers.auditLines(audit))
                                             .anySatisfy(
                                                     l -> {
                                                         assertThat(l.path("user").asText())
@@ -218,14 +217,6 @@ class ServeAuthITCase {
         }
     }
 
-    private List<JsonNode> auditLines() throws Exception {
-        List<JsonNode> lines = new java.util.ArrayList<>();
-        for (String line : Files.readAllLines(audit)) {
-            lines.add(JSON.readTree(line));
-        }
-        return lines;
-    }
-
     private URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
@@ -236,14 +227,5 @@ class ServeAuthITCase {
             request.header("Authorization", authorization);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void assertError(HttpResponse<String> response, int status, String code)
-            throws Exception {
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(response.headers().firstValue("Content-Type").orElse(""))
-                .startsWith("application/json");
-        assertThat(JSON.readTree(response.body()).path("error").path("code").asText())
-                .isEqualTo(code);
     }
 }

@@ -3,7 +3,6 @@ package io.slidestream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -22,7 +21,6 @@ import io.slidestream.serve.ServeConfig;
 import io.slidestream.serve.SlideStreamServer;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,16 +29,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.apache.flink.configuration.Configuration;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -98,8 +91,11 @@ class ServeOidcITCase {
         provider.start();
 
         keystore = dir.resolve("serve.p12");
-        makeKeystore(keystore);
-        https = HttpClient.newBuilder().sslContext(trusting(keystore)).build();
+        TestKeys.keystore(keystore, PASSWORD, "localhost");
+        https =
+                HttpClient.newBuilder()
+                        .sslContext(TestKeys.trustingContext(keystore, PASSWORD))
+                        .build();
         audit = dir.resolve("audit.jsonl");
         server = SlideStreamServer.start(config(issuer, null), "127.0.0.1", 0);
     }
@@ -118,7 +114,7 @@ class ServeOidcITCase {
     void aTokenOfTheProviderForThisAudiencePassesAndNamesItsUser() throws Exception {
         HttpResponse<String> alice = get("/api/slides/a/dzi", "Bearer " + token(claims()));
         assertThat(alice.statusCode()).as(alice.body()).isNotEqualTo(401).isNotEqualTo(403);
-        assertThat(auditLines())
+        assertThat(ApiAnswers.auditLines(audit))
                 .anySatisfy(
                         l -> {
                             assertThat(l.path("user").asText()).isEqualTo("alice");
@@ -151,12 +147,13 @@ class ServeOidcITCase {
         refused.forEach(
                 (what, token) -> {
                     try {
-                        assertError(get("/api/models", "Bearer " + token), 401, "UNAUTHENTICATED");
+                        ApiAnswers.assertError(
+                                get("/api/models", "Bearer " + token), 401, "UNAUTHENTICATED");
                     } catch (Exception e) {
                         throw new AssertionError(what, e);
                     }
                 });
-        assertError(get("/api/models", null), 401, "UNAUTHENTICATED");
+        ApiAnswers.assertError(get("/api/models", null), 401, "UNAUTHENTICATED");
     }
 
     @Test
@@ -202,7 +199,7 @@ class ServeOidcITCase {
                                     .header("Authorization", "Bearer " + token(claims()))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
-            assertError(answer, 503, "IDENTITY_PROVIDER_UNAVAILABLE");
+            ApiAnswers.assertError(answer, 503, "IDENTITY_PROVIDER_UNAVAILABLE");
         }
     }
 
@@ -232,7 +229,7 @@ class ServeOidcITCase {
                     .atMost(Duration.ofSeconds(30))
                     .untilAsserted(
                             () ->
-                                    assertThat(auditLines())
+                                    assertThat(ApiAnswers.auditLines(audit))
                                             .anySatisfy(
                                                     l -> {
                                                         assertThat(l.path("user").asText())
@@ -306,56 +303,6 @@ class ServeOidcITCase {
         return conf;
     }
 
-    /** A key pair and self-signed certificate for localhost, made by the JDK's keytool. */
-    private static void makeKeystore(Path file) throws Exception {
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process process =
-                new ProcessBuilder(
-                                keytool.toString(),
-                                "-genkeypair",
-                                "-alias",
-                                "serve",
-                                "-keyalg",
-                                "EC",
-                                "-groupname",
-                                "secp256r1",
-                                "-dname",
-                                "CN=localhost",
-                                "-ext",
-                                "SAN=dns:localhost,ip:127.0.0.1",
-                                "-validity",
-                                "2",
-                                "-storetype",
-                                "PKCS12",
-                                "-keystore",
-                                file.toString(),
-                                "-storepass",
-                                PASSWORD,
-                                "-keypass",
-                                PASSWORD)
-                        .redirectErrorStream(true)
-                        .start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(output).isZero();
-    }
-
-    private static SSLContext trusting(Path keystore) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keystore)) {
-            store.load(in, PASSWORD.toCharArray());
-        }
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("serve", store.getCertificate("serve"));
-        TrustManagerFactory factory =
-                TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return context;
-    }
-
     private static void answer(com.sun.net.httpserver.HttpExchange exchange, String body)
             throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -363,14 +310,6 @@ class ServeOidcITCase {
         exchange.sendResponseHeaders(200, bytes.length);
         exchange.getResponseBody().write(bytes);
         exchange.close();
-    }
-
-    private List<JsonNode> auditLines() throws Exception {
-        List<JsonNode> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(audit)) {
-            lines.add(JSON.readTree(line));
-        }
-        return lines;
     }
 
     private URI uri(String path) {
@@ -383,14 +322,5 @@ class ServeOidcITCase {
             request.header("Authorization", authorization);
         }
         return https.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void assertError(HttpResponse<String> response, int status, String code)
-            throws Exception {
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(response.headers().firstValue("Content-Type").orElse(""))
-                .startsWith("application/json");
-        assertThat(JSON.readTree(response.body()).path("error").path("code").asText())
-                .isEqualTo(code);
     }
 }
