@@ -126,12 +126,39 @@ final class ServeStores implements AutoCloseable {
         }
     }
 
+    /**
+     * A 503 for a store that did not answer: the log gets the whole cause, the answer only its
+     * status ({@code DEADLINE_EXCEEDED}, {@code UNAVAILABLE}, ...), neither a password of a URI.
+     */
     static ApiError unavailable(String what, RuntimeException e) {
         String cause = e instanceof SlideStreamException s ? s.getMessage() : e.toString();
         ErrorCode code = ErrorCode.STORE_UNAVAILABLE;
-        String message = redacted(what + " does not answer: " + cause);
-        LOG.warn("503 {}: {}", code, message);
-        return new ApiError(code.httpStatus(), code.name(), message);
+        LOG.warn("503 {}: {}", code, redacted(what + " does not answer: " + cause));
+        return new ApiError(
+                code.httpStatus(),
+                code.name(),
+                redacted(
+                        what
+                                + " does not answer ("
+                                + status(e)
+                                + "); try again shortly, the service log has the details"));
+    }
+
+    private static final java.util.regex.Pattern STATUS =
+            java.util.regex.Pattern.compile("^([A-Z][A-Z_]{3,})(:|$)");
+
+    /**
+     * A gRPC-style status at the start of the message ("DEADLINE_EXCEEDED: ..."), else the type.
+     */
+    static String status(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            java.util.regex.Matcher m =
+                    STATUS.matcher(t.getMessage() == null ? "" : t.getMessage());
+            if (m.find()) {
+                return m.group(1);
+            }
+        }
+        return e.getClass().getSimpleName();
     }
 
     /** Longest a request waits for Milvus: a user waits on the answer. */

@@ -69,6 +69,26 @@ class ServeLimitsTest {
     }
 
     @Test
+    void aStoreThatDoesNotAnswerIsA503SayingItsStatusNotItsStackOrPassword() {
+        ApiError e =
+                ServeStores.unavailable(
+                        "Milvus at http://admin:hunter2@127.0.0.1:1",
+                        new RuntimeException(
+                                "wrapped",
+                                new IllegalStateException(
+                                        "DEADLINE_EXCEEDED: deadline exceeded after 4.98s."
+                                                + " [closed=[], open=[[wait_for_ready]]]")));
+        assertThat(e.status()).isEqualTo(503);
+        assertThat(e.code()).isEqualTo("STORE_UNAVAILABLE");
+        assertThat(e.getMessage())
+                .isEqualTo(
+                        "Milvus at http://***@127.0.0.1:1 does not answer (DEADLINE_EXCEEDED);"
+                                + " try again shortly, the service log has the details");
+        assertThat(ServeStores.status(new IllegalStateException("connection refused")))
+                .isEqualTo("IllegalStateException");
+    }
+
+    @Test
     void answersNameNoServerPaths() {
         assertThat(
                         SlideStreamServer.withoutPaths(
