@@ -34,4 +34,23 @@ final class ApiAnswers {
         }
         return lines;
     }
+
+    /**
+     * Waits (30 s at most) until the audit log {@code file} has a line of {@code user} on {@code
+     * route}.
+     */
+    static void awaitAudited(Path file, String user, String route) {
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
+                .untilAsserted(
+                        () ->
+                                assertThat(auditLines(file))
+                                        .anySatisfy(
+                                                l -> {
+                                                    assertThat(l.path("user").asText())
+                                                            .isEqualTo(user);
+                                                    assertThat(l.path("route").asText())
+                                                            .isEqualTo(route);
+                                                }));
+    }
 }
