@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -153,12 +152,30 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
                     "the value is empty; expected an Avro binary or JSON " + eventName());
         }
         try {
-            // Walk the bytes first: skipping checks every length against what is there and
-            // allocates nothing, so garbage fails here instead of in a huge allocation.
-            BinaryDecoder probe = DecoderFactory.get().binaryDecoder(bytes, offset, length, null);
-            GenericDatumReader.skip(writerSchema, probe);
-            if (!probe.isEnd()) {
-                throw new MalformedEventException(trailingMessage(length, trailingBytes(probe)));
+            // Walk the bytes first, every length and count against what is there, allocating
+            // nothing: garbage fails here instead of in a huge allocation by Avro's decoder.
+            int trailing;
+            try {
+                trailing = AvroBinaryBounds.walk(writerSchema, bytes, offset, length);
+            } catch (AvroBinaryBounds.Violation e) {
+                throw new MalformedEventException(
+                        e.outOfBytes
+                                ? "the value ("
+                                        + length
+                                        + " bytes) ends before a whole Avro binary "
+                                        + eventName()
+                                        + " was read ("
+                                        + e.getMessage()
+                                        + "): truncated, a different schema, or not Avro"
+                                : "the value ("
+                                        + length
+                                        + " bytes) is not an Avro binary "
+                                        + eventName()
+                                        + ": "
+                                        + e.getMessage());
+            }
+            if (trailing != 0) {
+                throw new MalformedEventException(trailingMessage(length, trailing));
             }
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, offset, length, null);
             return reader.read(null, decoder);
@@ -282,10 +299,6 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
                 + ": not a single "
                 + eventName()
                 + " record, or written with a different schema";
-    }
-
-    private static int trailingBytes(BinaryDecoder decoder) throws IOException {
-        return decoder.inputStream().available();
     }
 
     private static String describe(Throwable e) {

@@ -202,6 +202,74 @@ class AvroCodecTest {
                 .isInstanceOf(MalformedEventException.class);
     }
 
+    /**
+     * EventDecodersFuzzTest's finding: Avro's decoder reads zeros past the end of the bytes, so a
+     * map declaring billions of empty entries in 30 bytes filled the heap ("Out of memory"). The
+     * record is now walked against the bytes first.
+     */
+    @Test
+    void rejectsAMapDeclaringMoreEntriesThanTheRecordHasBytes() {
+        byte[] finding = {
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            4,
+            (byte) 0xfe,
+            (byte) 0xfd,
+            (byte) 0xfd,
+            (byte) 0xfd,
+            (byte) 0xfd,
+            (byte) 0xfd,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            0,
+            0
+        };
+        assertThatThrownBy(() -> AvroCodec.SLIDE_SCANNED.decodeBinaryOrJson(finding))
+                .isInstanceOf(MalformedEventException.class)
+                .hasMessageContaining("ends before a whole Avro binary SlideScanned")
+                .hasMessageContaining("map declares");
+        // Three strings, a timestamp, a null case, stain and organ, then a map of 2^40 entries.
+        byte[] bomb = {
+            2,
+            'a',
+            2,
+            'b',
+            2,
+            2,
+            'c',
+            0,
+            0,
+            0,
+            (byte) 0x80,
+            (byte) 0x80,
+            (byte) 0x80,
+            (byte) 0x80,
+            (byte) 0x80,
+            0x40,
+            0
+        };
+        assertThatThrownBy(() -> AvroCodec.SLIDE_SCANNED.decode(bomb))
+                .isInstanceOf(MalformedEventException.class)
+                .hasMessageContaining("map declares");
+    }
+
     @Test
     void neverThrowsUncheckedForRandomBytes() {
         Random random = new Random(42);
