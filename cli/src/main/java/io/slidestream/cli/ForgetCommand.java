@@ -1,10 +1,15 @@
 package io.slidestream.cli;
 
+import io.slidestream.config.KafkaConfig;
+import io.slidestream.config.KafkaOptions;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.local.MilvusLite;
 import io.slidestream.local.SlideErasure;
+import io.slidestream.local.SlidePublisher;
 import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusConfig;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
@@ -25,10 +30,14 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description =
                 "Erase a slide: its rows in the Iceberg tables (rewritten without them, older"
-                        + " snapshots and their files removed), its vectors in Milvus, and an"
-                        + " erasure record that names it only by its SHA-256. A second run does"
-                        + " nothing.")
+                        + " snapshots and their files removed), its vectors in Milvus, an"
+                        + " erasure record that names it only by its SHA-256, and (with --config)"
+                        + " a tombstone on the job's slides.scanned so that the running job's"
+                        + " planner forgets it too. A second run changes nothing.")
 final class ForgetCommand implements Callable<Integer> {
+
+    /** How long the tombstone may wait for Kafka. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     @Spec CommandSpec spec;
 
@@ -50,11 +59,13 @@ final class ForgetCommand implements Callable<Integer> {
     public Integer call() {
         Configuration conf = stores.require();
         PrintWriter out = spec.commandLine().getOut();
-        try (MilvusLite milvus = stores.startDemoMilvus(conf)) {
+        try (MilvusLite milvus = stores.startDemoMilvus(conf);
+                SlidePublisher planner = jobTopic(conf)) {
             SlideErasure.Erased erased =
                     SlideErasure.forget(
                             IcebergConfig.from(conf),
                             MilvusConfig.from(conf),
+                            planner,
                             slideId,
                             requestedBy != null ? requestedBy : System.getProperty("user.name"),
                             reason);
@@ -75,8 +86,29 @@ final class ForgetCommand implements Callable<Integer> {
                                 + " (Kafka's topics keep their records until their retention"
                                 + " ends: docs/stores.md)");
             }
+            out.println("  planner: " + erased.planner());
             out.flush();
+            if (erased.plannerFailure() != null) {
+                throw new SlideStreamException(
+                        erased.plannerFailure().code(),
+                        "the stores are done (above), but the running job's planner was not told"
+                                + " to forget the slide: "
+                                + erased.plannerFailure().getMessage()
+                                + " Run forget again once Kafka is reachable.",
+                        erased.plannerFailure());
+            }
         }
         return 0;
+    }
+
+    /**
+     * The job's {@code slides.scanned}, where the tombstone goes; null for a demo's stores (the
+     * demo's job and broker are gone) and for a configuration without brokers.
+     */
+    private SlidePublisher jobTopic(Configuration conf) {
+        if (stores.demoData != null || conf.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).isEmpty()) {
+            return null;
+        }
+        return SlidePublisher.forJob(KafkaConfig.from(conf), "slidestream-forget", TIMEOUT);
     }
 }

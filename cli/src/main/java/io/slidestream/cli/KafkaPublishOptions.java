@@ -1,10 +1,10 @@
 package io.slidestream.cli;
 
+import io.slidestream.config.KafkaConfig;
 import io.slidestream.config.KafkaOptions;
 import io.slidestream.errors.InvalidConfig;
 import io.slidestream.local.SlidePublisher;
 import java.time.Duration;
-import java.util.Properties;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -57,23 +57,7 @@ final class KafkaPublishOptions {
      * kafka.properties.*} client settings (TLS, SASL) as well.
      */
     SlidePublisher publisher() {
-        Properties client = new Properties();
-        config.load()
-                .toMap()
-                .forEach(
-                        (key, value) -> {
-                            if (key.startsWith(KafkaOptions.PROPERTIES_PREFIX)) {
-                                client.put(
-                                        key.substring(KafkaOptions.PROPERTIES_PREFIX.length()),
-                                        value);
-                            }
-                        });
-        return SlidePublisher.builder()
-                .bootstrapServers(bootstrapServers())
-                .topic(topic())
-                .scannerId(scannerId)
-                .timeout(timeout)
-                .properties(client)
-                .build();
+        bootstrapServers();
+        return SlidePublisher.forJob(KafkaConfig.from(config.load()), scannerId, timeout);
     }
 }

@@ -344,14 +344,15 @@ public final class SlideStreamJob {
                         .uid(LatestScanGate.UID)
                         .name(LatestScanGate.NAME);
 
-        // The tile sinks see embeddings and removals, never markers.
+        // The tile sinks see embeddings and removals, never failed-tile or forget markers.
         sinks.tiles(
                 latestScan
-                        .filter(tile -> !tile.failed())
+                        .filter(tile -> !tile.failed() && !tile.forgotten)
                         .uid(TILE_WRITES_UID)
                         .name("Tile writes and removals"));
 
-        // The window sees embeddings and markers, never removals; same key, same partitioning.
+        // The window sees embeddings, failed-tile and forget markers, never removals; same key,
+        // same partitioning.
         SingleOutputStreamOperator<TileEmbedding> windowInput =
                 latestScan
                         .filter(tile -> !tile.removed)

@@ -3,6 +3,7 @@ package io.slidestream.local;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.service.utility.request.CompactReq;
 import io.milvus.v2.service.vector.request.DeleteReq;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.iceberg.IcebergTables;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.sink.IcebergCatalogs;
@@ -34,13 +35,22 @@ import org.apache.iceberg.io.OutputFileFactory;
  * that hold them rewritten without them, then every older snapshot expired and the files only they
  * referenced deleted, so no data, delete or manifest file with the slide is left), its entities in
  * every Milvus tiles and slides collection (deleted, then compacted where the server can), and an
- * erasure record in the {@code erasures} table that names the slide only by its SHA-256. A slide
- * the stores do not hold is left alone and recorded nowhere.
+ * erasure record in the {@code erasures} table that names the slide only by its SHA-256; and it
+ * tells the running job's planner to forget the slide. A slide the stores do not hold is left alone
+ * and recorded nowhere (the planner is still told: that is idempotent).
  */
 public final class SlideErasure {
 
-    /** What one erasure removed; {@link #nothing} when the stores held nothing of the slide. */
-    public record Erased(List<String> removed, String compaction) {
+    /**
+     * What one erasure removed ({@link #nothing} when the stores held nothing of the slide), what
+     * Milvus said to the compaction, and whether the running job's planner was told: {@code
+     * planner} says how, {@code plannerFailure} is the Kafka failure when it could not be.
+     */
+    public record Erased(
+            List<String> removed,
+            String compaction,
+            String planner,
+            SlideStreamException plannerFailure) {
         public boolean nothing() {
             return removed.isEmpty();
         }
@@ -48,12 +58,31 @@ public final class SlideErasure {
 
     private SlideErasure() {}
 
+    /**
+     * Erases the slide. With a {@code publisher} (the job's {@code slides.scanned}), a tombstone
+     * for the slide goes there first, so the running job's planner forgets it (stops a scan of it
+     * in progress, and plans any later announcement as new); without one ({@code null}, a demo's
+     * stores: no job runs on them) that step is left out. A failed tombstone does not stop the
+     * erasure of the stores: it is returned as {@link Erased#plannerFailure}.
+     */
     public static Erased forget(
             IcebergConfig iceberg,
             MilvusConfig milvus,
+            SlidePublisher publisher,
             String slideId,
             String requestedBy,
             String reason) {
+        String planner = "no job runs on these stores: there was no planner to tell";
+        SlideStreamException plannerFailure = null;
+        if (publisher != null) {
+            try {
+                publisher.forget(slideId);
+                planner = "the job's planner told through a tombstone on " + publisher.topic();
+            } catch (SlideStreamException e) {
+                planner = "the job's planner could not be told";
+                plannerFailure = e;
+            }
+        }
         List<String> removed = new ArrayList<>();
         for (String name :
                 List.of(iceberg.tilesTable(), iceberg.slidesTable(), iceberg.errorsTable())) {
@@ -92,9 +121,14 @@ public final class SlideErasure {
             client.close();
         }
         if (!removed.isEmpty()) {
-            record(iceberg, slideId, requestedBy, reason, String.join("; ", removed));
+            record(
+                    iceberg,
+                    slideId,
+                    requestedBy,
+                    reason,
+                    String.join("; ", removed) + "; " + planner);
         }
-        return new Erased(List.copyOf(removed), compaction);
+        return new Erased(List.copyOf(removed), compaction, planner, plannerFailure);
     }
 
     /** Rewrites the partitions of {@code table} that hold the slide, without its rows. */

@@ -1,5 +1,6 @@
 package io.slidestream.local;
 
+import io.slidestream.config.KafkaConfig;
 import io.slidestream.errors.SlideStreamException;
 import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideScanned;
@@ -77,6 +78,20 @@ public final class SlidePublisher implements AutoCloseable {
     }
 
     /**
+     * A publisher to the job's {@code slides.scanned} topic on its brokers, with its {@code
+     * kafka.properties.*} client settings (TLS, SASL).
+     */
+    public static SlidePublisher forJob(KafkaConfig kafka, String scannerId, Duration timeout) {
+        return builder()
+                .bootstrapServers(kafka.bootstrapServers())
+                .topic(kafka.scannedTopic())
+                .scannerId(scannerId)
+                .timeout(timeout)
+                .properties(kafka.clientPropertiesAsProperties())
+                .build();
+    }
+
+    /**
      * Publishes {@code uri} (an absolute path or a {@code file:} URI of an existing slide file)
      * with an id derived from the file.
      */
@@ -126,14 +141,28 @@ public final class SlidePublisher implements AutoCloseable {
         } catch (MalformedEventException e) {
             throw new SlideStreamException(e.code(), e.getMessage(), e);
         }
+        send(event.getSlideId(), AvroCodec.SLIDE_SCANNED.encode(event), "the event");
+        return event;
+    }
+
+    /** The topic this publisher writes to. */
+    public String topic() {
+        return topic;
+    }
+
+    /**
+     * Writes a tombstone for {@code slideId} (its key, no value): the running job's planner then
+     * forgets the slide ({@code ForgetRequests}), and a compacted topic drops its announcements.
+     */
+    public void forget(String slideId) {
+        send(slideId, null, "the tombstone");
+    }
+
+    private void send(String slideId, byte[] value, String what) {
         ProducerRecord<byte[], byte[]> record =
-                new ProducerRecord<>(
-                        topic,
-                        event.getSlideId().getBytes(StandardCharsets.UTF_8),
-                        AvroCodec.SLIDE_SCANNED.encode(event));
+                new ProducerRecord<>(topic, slideId.getBytes(StandardCharsets.UTF_8), value);
         try {
             producer.send(record).get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-            return event;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SlideStreamException(ErrorCode.INTERNAL, "interrupted while publishing", e);
@@ -143,8 +172,10 @@ public final class SlidePublisher implements AutoCloseable {
                     ErrorCode.STORE_UNAVAILABLE,
                     "Kafka at "
                             + bootstrapServers
-                            + " did not take the event for slide "
-                            + event.getSlideId()
+                            + " did not take "
+                            + what
+                            + " for slide "
+                            + slideId
                             + " on topic "
                             + topic
                             + ": "

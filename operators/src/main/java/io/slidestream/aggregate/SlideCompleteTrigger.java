@@ -68,6 +68,11 @@ import org.slf4j.LoggerFactory;
  * duplicates. A timer is used for the marker rather than state TTL because it removes the marker at
  * a known time on every state backend, which TTL's lazy cleanup does not.
  *
+ * <p><b>Forgetting.</b> A {@linkplain TileEmbedding#forgetting forget marker} (the slide was erased
+ * on request) drops everything the trigger holds of the slide - an open run with its tiles, no
+ * result, or the done marker - so a later announcement of it, a repeat of the erased one too, is
+ * aggregated afresh.
+ *
  * <p><b>Failover.</b> State and timers are part of the checkpoint: after a restore the slide
  * continues from the checkpointed count and its timeout keeps its original deadline. Tiles replayed
  * by the source after the restore are those after the checkpoint, which the restored bitset has not
@@ -163,6 +168,13 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     public TriggerResult onElement(
             TileEmbedding tile, long timestamp, GlobalWindow window, TriggerContext ctx)
             throws Exception {
+        if (tile.forgotten) {
+            LOG.info(
+                    "Slide {} forgotten on request: its open run or done marker dropped",
+                    tile.slideId);
+            clear(window, ctx);
+            return TriggerResult.PURGE;
+        }
         ValueState<Long> run = ctx.getPartitionedState(runDescriptor);
         ValueState<Integer> received = ctx.getPartitionedState(receivedDescriptor);
         Long runScannedAt = run.value();
@@ -290,8 +302,10 @@ public class SlideCompleteTrigger extends Trigger<TileEmbedding, GlobalWindow> {
     }
 
     /**
-     * Called by the window operator only when it discards the whole window, which never happens for
-     * a {@link GlobalWindow}; {@link #finish} does the cleanup when the slide fires.
+     * Drops all state and timers of the slide. Called for a {@linkplain TileEmbedding#forgetting
+     * forget marker}, and by the window operator only when it discards the whole window, which
+     * never happens for a {@link GlobalWindow}; {@link #finish} does the cleanup when the slide
+     * fires.
      */
     @Override
     public void clear(GlobalWindow window, TriggerContext ctx) throws Exception {

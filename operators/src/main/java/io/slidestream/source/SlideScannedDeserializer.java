@@ -4,9 +4,11 @@ import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.schemas.serde.ForgetRequests;
 import io.slidestream.schemas.serde.MalformedEventException;
 import io.slidestream.schemas.serde.SlideScannedRules;
 import io.slidestream.types.SlideStreamTypes;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
@@ -26,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * <p>Values are read as plain JSON when their first non-whitespace byte is {@code '{'} (what people
  * type into {@code kafka-console-producer}) and as Avro binary otherwise (what {@code slidestream
  * publish}, the folder watcher and scanners send); see {@link AvroCodec#decodeBinaryOrJson}. Keys
- * are ignored.
+ * of announcements are ignored. A tombstone (no value) keyed by a slide id is a request to forget
+ * that slide ({@link ForgetRequests}, written by {@code slidestream forget}); one without a key,
+ * or keyed by something that is not a slide id, is a failure like any bad record.
  *
  * <p>A failure is a {@link SlideFailed} with code {@link ErrorCode#MALFORMED_EVENT}, stage {@value
  * #STAGE}, slide id {@code kafka:<topic>:<partition>:<offset>} (the only stable name an
@@ -61,9 +65,8 @@ public final class SlideScannedDeserializer
         SlideScanned event = null;
         try {
             if (value == null) {
-                throw new MalformedEventException(
-                        "the value is null (a tombstone); expected an Avro binary or JSON"
-                                + " SlideScanned");
+                out.collect(Either.Right(ForgetRequests.of(tombstoneKey(record.key()))));
+                return;
             }
             event = AvroCodec.SLIDE_SCANNED.decodeBinaryOrJson(value);
             out.collect(Either.Right(SlideScannedRules.check(event)));
@@ -71,6 +74,25 @@ public final class SlideScannedDeserializer
             SlideFailed failed = failure(record, event, e.getMessage());
             LOG.warn("Dead-lettering {}: {}", failed.getSlideId(), failed.getMessage());
             out.collect(Either.Left(failed));
+        }
+    }
+
+    /** The slide a tombstone forgets: its key, which must be a valid slide id. */
+    private static String tombstoneKey(byte[] key) throws MalformedEventException {
+        if (key == null) {
+            throw new MalformedEventException(
+                    "the value is null (a tombstone) and so is the key; a tombstone forgets the"
+                            + " slide named by its key (slidestream forget writes them), an"
+                            + " announcement is an Avro binary or JSON SlideScanned");
+        }
+        try {
+            return SlideScannedRules.checkSlideId(new String(key, StandardCharsets.UTF_8));
+        } catch (MalformedEventException e) {
+            throw new MalformedEventException(
+                    "the value is null (a tombstone) but its key is not a slide id ("
+                            + e.getMessage()
+                            + "); a tombstone forgets the slide named by its key",
+                    e);
         }
     }
 

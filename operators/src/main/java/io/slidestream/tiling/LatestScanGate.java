@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * deleted by it; one that comes after is dropped here.
  *
  * <p>State: per slide, the latest {@code scanned_at} seen, with the planner's memory as TTL ({@code
- * tiling.scan-memory}).
+ * tiling.scan-memory}); a {@linkplain TileEmbedding#forgetting forget marker} clears it and is
+ * passed on to the slide window.
  */
 public class LatestScanGate extends KeyedProcessFunction<String, TileEmbedding, TileEmbedding> {
     private static final long serialVersionUID = 1L;
@@ -63,6 +64,12 @@ public class LatestScanGate extends KeyedProcessFunction<String, TileEmbedding, 
     @Override
     public void processElement(TileEmbedding tile, Context ctx, Collector<TileEmbedding> out)
             throws Exception {
+        if (tile.forgotten) {
+            // The slide was erased: its next scan, whatever its time, starts afresh.
+            latestScan.clear();
+            out.collect(tile);
+            return;
+        }
         Long latest = latestScan.value();
         if (latest != null && tile.scannedAtMillis < latest) {
             if (dropped.getCount() % 1000 == 0) {

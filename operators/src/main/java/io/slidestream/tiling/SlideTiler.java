@@ -7,6 +7,7 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
+import io.slidestream.schemas.serde.ForgetRequests;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.types.SlideStreamTypes;
@@ -53,6 +54,13 @@ import org.slf4j.LoggerFactory;
  * and supersedes the older one, whose tasks not yet emitted are dropped. A scan that could not be
  * planned is remembered as well: its duplicates do not fill the dead letter again, while a re-scan
  * of the slide is planned afresh.
+ *
+ * <p><b>Forgetting.</b> A {@linkplain ForgetRequests request to forget} a slide (the tombstone
+ * {@code slidestream forget} writes) clears everything this function holds of it - scan memory,
+ * footprint, a scan waiting or being emitted - so nothing of the slide stays in the planner's state
+ * or its later checkpoints, and any later announcement of it is planned as new (counted as {@code
+ * slidesForgotten}); a {@linkplain TileEmbedding#forgetting forget marker} on {@link #REMOVED}
+ * tells the operators downstream to do the same.
  *
  * <p><b>Removals.</b> The planner also remembers which tile keys the latest planned scan has (a
  * {@link ScanFootprint}, same TTL). When a newer scan is planned, every key of the earlier scan
@@ -120,7 +128,10 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     public static final OutputTag<SlideFailed> FAILED =
             new OutputTag<>("slide-plan-failed", SlideStreamTypes.SLIDE_FAILED);
 
-    /** Tile keys of an earlier scan that the latest scan's plan lacks. */
+    /**
+     * Tile keys of an earlier scan that the latest scan's plan lacks, and the forget markers of
+     * slides erased on request.
+     */
     public static final OutputTag<TileEmbedding> REMOVED =
             new OutputTag<>("tiles-removed-by-rescan", TypeInformation.of(TileEmbedding.class));
 
@@ -166,6 +177,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     private transient Counter emitted;
     private transient Counter duplicated;
     private transient Counter superseded;
+    private transient Counter forgotten;
 
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
@@ -229,12 +241,17 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 .gauge("slidesActive", () -> Math.min(nextTicket - released, maxActive()));
         duplicated = getRuntimeContext().getMetricGroup().counter("scansDuplicated");
         superseded = getRuntimeContext().getMetricGroup().counter("scansSuperseded");
+        forgotten = getRuntimeContext().getMetricGroup().counter("slidesForgotten");
     }
 
     @Override
     public void processElement(SlideScanned event, Context ctx, Collector<TileTask> out)
             throws Exception {
         String slideId = event.getSlideId();
+        if (ForgetRequests.is(event)) {
+            forget(slideId, ctx);
+            return;
+        }
         String uri = event.getUri();
         long scannedAt = event.getScannedAt().toEpochMilli();
         Long latest = latestScan.value();
@@ -287,6 +304,40 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             waitingTicket.update(ticket);
             pollAdmission(ctx);
         }
+    }
+
+    /**
+     * Clears all the planner holds of the slide: its scan memory and footprint, and a scan waiting
+     * for admission or being emitted (whose slot is released; its tasks already emitted go on). Any
+     * later announcement of the slide, a repeat of an erased one too, is then planned as new. A
+     * {@linkplain TileEmbedding#forgetting forget marker} goes to {@link #REMOVED}, so that the
+     * latest-scan gate and the slide window downstream forget the slide as well.
+     */
+    private void forget(String slideId, Context ctx) throws Exception {
+        boolean admitted = pending.value() != null;
+        boolean queued = waiting.value() != null;
+        boolean remembered = latestScan.value() != null || footprint.value() != null;
+        if (admitted || queued) {
+            // A waiting scan's ticket is spent as if it had run, an emitting scan's slot freed.
+            release();
+        }
+        latestScan.clear();
+        footprint.clear();
+        waiting.clear();
+        waitingTicket.clear();
+        pending.clear();
+        nextIndex.clear();
+        ctx.output(REMOVED, TileEmbedding.forgetting(slideId));
+        forgotten.inc();
+        LOG.info(
+                "Slide {} forgotten on request: {}",
+                slideId,
+                admitted
+                        ? "its scan being emitted stopped and its scan memory cleared"
+                        : queued
+                                ? "its scan waiting for admission dropped and its scan memory"
+                                        + " cleared"
+                                : remembered ? "its scan memory cleared" : "nothing was held");
     }
 
     /** Whether the slide with admission ticket {@code ticket} may start now. */

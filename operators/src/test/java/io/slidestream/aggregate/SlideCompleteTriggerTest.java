@@ -235,6 +235,31 @@ class SlideCompleteTriggerTest {
     }
 
     @Test
+    void aForgetMarkerDropsTheDoneMarkerOrTheOpenRunSoTheSameScanIsAggregatedAgain()
+            throws Exception {
+        harness = SlideWindowHarness.open(CONFIG, null, START);
+        harness.processElement(tile("s1", 0, 1, D), 0L);
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        // Done: a repeat of the same scan would be dropped - unless the slide was forgotten.
+        harness.processElement(TileEmbedding.forgetting("s1"), 0L);
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        harness.processElement(tile("s1", 0, 1, D), 0L);
+        assertThat(harness.extractOutputValues()).hasSize(2);
+
+        // Open: forgotten mid-slide, its tiles go without a result, and it starts afresh.
+        harness.processElement(tile("s2", 0, 2, D), 0L);
+        harness.processElement(TileEmbedding.forgetting("s2"), 0L);
+        harness.processElement(tile("s2", 1, 2, D), 0L);
+        assertThat(harness.extractOutputValues()).hasSize(2);
+        harness.processElement(tile("s2", 0, 2, D), 0L);
+        List<SlideResult> results = harness.extractOutputValues();
+        assertThat(results).hasSize(3);
+        assertThat(results.get(2).getSlideId()).isEqualTo("s2");
+        assertThat(results.get(2).getTilesReceived()).isEqualTo(2);
+    }
+
+    @Test
     void aReScanWhileTheEarlierScanIsOpenAggregatesTheNewScanOnly() throws Exception {
         harness = SlideWindowHarness.open(CONFIG, null, START);
         long later = SCANNED_AT.plusSeconds(3600).toEpochMilli();

@@ -6,6 +6,7 @@ import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.serde.AvroCodec;
+import io.slidestream.schemas.serde.ForgetRequests;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -35,9 +36,13 @@ class SlideScannedDeserializerTest {
     }
 
     List<Either<SlideFailed, SlideScanned>> decode(byte[] value, long offset) {
+        return decode(null, value, offset);
+    }
+
+    List<Either<SlideFailed, SlideScanned>> decode(byte[] key, byte[] value, long offset) {
         List<Either<SlideFailed, SlideScanned>> out = new ArrayList<>();
         deserializer.deserialize(
-                new ConsumerRecord<>(TOPIC, 3, offset, null, value),
+                new ConsumerRecord<>(TOPIC, 3, offset, key, value),
                 new Collector<>() {
                     @Override
                     public void collect(Either<SlideFailed, SlideScanned> record) {
@@ -89,9 +94,31 @@ class SlideScannedDeserializerTest {
     }
 
     @Test
-    void turnsAnEmptyOrNullValueIntoAMalformedEvent() {
+    void turnsAnEmptyValueOrATombstoneWithoutAKeyIntoAMalformedEvent() {
         assertThat(onlyFailure(new byte[0], 7).getMessage()).contains("the value is empty");
-        assertThat(onlyFailure(null, 8).getMessage()).contains("tombstone");
+        assertThat(onlyFailure(null, 8).getMessage())
+                .contains("tombstone")
+                .contains("so is the key");
+    }
+
+    @Test
+    void turnsATombstoneKeyedByASlideIdIntoARequestToForgetIt() {
+        List<Either<SlideFailed, SlideScanned>> out =
+                decode("slide-001".getBytes(StandardCharsets.UTF_8), null, 11);
+        assertThat(out).containsExactly(Either.Right(ForgetRequests.of("slide-001")));
+        assertThat(ForgetRequests.is(out.get(0).right())).isTrue();
+        assertThat(ForgetRequests.is(event())).as("an announcement").isFalse();
+    }
+
+    @Test
+    void turnsATombstoneKeyedByNoSlideIdIntoAMalformedEvent() {
+        List<Either<SlideFailed, SlideScanned>> out =
+                decode(" padded\n".getBytes(StandardCharsets.UTF_8), null, 12);
+        assertThat(out).singleElement().satisfies(e -> assertThat(e.isLeft()).isTrue());
+        assertThat(out.get(0).left().getMessage())
+                .contains("its key is not a slide id")
+                .contains("whitespace or control characters");
+        assertThat(out.get(0).left().getSlideId()).isEqualTo("kafka:slides.scanned:3:12");
     }
 
     @Test

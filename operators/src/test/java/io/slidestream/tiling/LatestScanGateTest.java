@@ -35,6 +35,30 @@ class LatestScanGateTest {
         }
     }
 
+    @Test
+    void aForgetMarkerClearsTheSlideSoThatAnyScanOfItPassesAgain() throws Exception {
+        try (var harness =
+                new KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, TileEmbedding>(
+                        new KeyedProcessOperator<>(
+                                new LatestScanGate(TilingConfig.builder().build())),
+                        t -> t.slideId,
+                        Types.STRING)) {
+            harness.open();
+            harness.processElement(tile("s1", 0, 200), 0L);
+            harness.processElement(TileEmbedding.forgetting("s1"), 0L);
+            assertThat(harness.numKeyedStateEntries()).as("nothing of s1").isZero();
+            // An older scan than the one seen before passes: the slide starts afresh.
+            harness.processElement(tile("s1", 0, 100), 0L);
+
+            assertThat(harness.extractOutputValues())
+                    .extracting(t -> t.slideId + "#" + t.tileIndex + "@" + t.scannedAtMillis)
+                    .containsExactly("s1#0@200", "s1#0@0", "s1#0@100");
+            assertThat(harness.extractOutputValues().get(1).forgotten)
+                    .as("the marker goes on to the window")
+                    .isTrue();
+        }
+    }
+
     private static TileEmbedding tile(String slideId, int index, long scannedAt) {
         TileEmbedding t = new TileEmbedding();
         t.slideId = slideId;

@@ -9,6 +9,7 @@ import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileEmbedding;
 import io.slidestream.schemas.records.TileTask;
+import io.slidestream.schemas.serde.ForgetRequests;
 import io.slidestream.slide.SlideOpener;
 import io.slidestream.slide.SlideReader;
 import io.slidestream.synthetic.SyntheticSlideWriter;
@@ -458,6 +459,46 @@ class SlideTilerTest {
             advance(resumed, 1, 1_000);
             assertThat(resumed.extractOutputValues()).hasSize(TILES);
             assertThat(slidesOf(resumed.extractOutputValues())).containsExactly("s2");
+        }
+    }
+
+    @Test
+    void aRequestToForgetClearsTheSlideSoThatEvenARepeatOfItsScanIsPlannedAgain() throws Exception {
+        TilingConfig one = TILING.toBuilder().set(TilingOptions.MAX_ACTIVE_SLIDES, 1).build();
+        try (var harness = harness(one)) {
+            harness.open();
+            harness.processElement(event("s1", slide), 0L);
+            advance(harness, 0, 10);
+            assertThat(harness.extractOutputValues()).hasSize(TILES);
+            assertThat(harness.numKeyedStateEntries()).as("s1's scan memory").isEqualTo(2);
+
+            harness.processElement(ForgetRequests.of("s1"), 0L);
+            assertThat(harness.numKeyedStateEntries()).as("nothing of s1").isZero();
+            assertThat(harness.getSideOutput(SlideTiler.REMOVED))
+                    .extracting(r -> r.getValue())
+                    .containsExactly(TileEmbedding.forgetting("s1"));
+            // The very announcement that was forgotten is planned as new.
+            harness.processElement(event("s1", slide), 0L);
+            advance(harness, 10, 20);
+            assertThat(harness.extractOutputValues()).hasSize(2 * TILES);
+
+            // s2 is being emitted, s3 waits: forgetting both frees s2's slot and drops s3's turn,
+            // so s4 starts at once and runs to its end.
+            harness.processElement(event("s2", slide), 0L);
+            harness.processElement(event("s3", slide), 0L);
+            harness.processElement(event("s4", slide), 0L);
+            harness.processElement(ForgetRequests.of("s2"), 0L);
+            harness.processElement(ForgetRequests.of("s3"), 0L);
+            advance(harness, 20, 1_000);
+            List<TileTask> out = harness.extractOutputValues();
+            assertThat(slidesOf(out.subList(2 * TILES, out.size()))).containsExactly("s2", "s4");
+            assertThat(out.subList(2 * TILES + CHUNK, out.size()))
+                    .isEqualTo(expectedTasks("s4", 0, TILES));
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            // Forgetting a slide the planner never saw changes nothing.
+            harness.processElement(ForgetRequests.of("never-seen"), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(out.size());
+            assertThat(harness.getSideOutput(SlideTiler.FAILED)).isNullOrEmpty();
         }
     }
 

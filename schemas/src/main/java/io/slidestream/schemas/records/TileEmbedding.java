@@ -23,9 +23,15 @@ import java.util.Objects;
  * tile sinks delete those keys, so every store holds the latest scan's tiles only. Removals never
  * reach the slide window.
  *
- * <p>A Flink POJO: public no-arg constructor, public mutable fields. Savepoints: {@link #failure}
- * and {@link #removed} were added after the first release; Flink's POJO serializer restores state
- * written without them (schema evolution adds them as null/false, i.e. a real tile).
+ * <p><b>Forget markers.</b> When a slide is erased on request, the planner sends a {@linkplain
+ * #forgetting forget marker} the same way as removals: the latest-scan gate and the slide window
+ * clear what they hold of the slide, and a later announcement of it is processed as new. Forget
+ * markers never reach the tile sinks.
+ *
+ * <p>A Flink POJO: public no-arg constructor, public mutable fields. Savepoints: {@link #failure},
+ * {@link #removed} and {@link #forgotten} were added after the first release; Flink's POJO
+ * serializer restores state written without them (schema evolution adds them as null/false, i.e. a
+ * real tile).
  */
 public class TileEmbedding {
     public String slideId;
@@ -76,7 +82,22 @@ public class TileEmbedding {
      */
     public boolean removed;
 
+    /**
+     * True for a forget marker: the slide was erased on request ({@code slidestream forget}). It
+     * carries only {@link #slideId}; the latest-scan gate and the slide window drop all they hold
+     * of the slide, the tile sinks never see it.
+     */
+    public boolean forgotten;
+
     public TileEmbedding() {}
+
+    /** The forget marker of {@code slideId}. */
+    public static TileEmbedding forgetting(String slideId) {
+        TileEmbedding e = new TileEmbedding();
+        e.slideId = Objects.requireNonNull(slideId, "slideId");
+        e.forgotten = true;
+        return e;
+    }
 
     /**
      * A removal of the tile at level-0 ({@code x}, {@code y}) of {@code level} that an earlier scan
@@ -157,7 +178,8 @@ public class TileEmbedding {
                 && Arrays.equals(embedding, t.embedding)
                 && Arrays.equals(headProbabilities, t.headProbabilities)
                 && failure == t.failure
-                && removed == t.removed;
+                && removed == t.removed
+                && forgotten == t.forgotten;
     }
 
     @Override
@@ -183,6 +205,7 @@ public class TileEmbedding {
                 + (embedding == null ? 0 : embedding.length)
                 + (failure == null ? "" : " failed " + failure)
                 + (removed ? " removed" : "")
+                + (forgotten ? " forgotten" : "")
                 + "}";
     }
 }

@@ -30,7 +30,17 @@ public final class SlideScannedRules {
 
     /** Returns {@code event} when it keeps the rules, else says which rule it breaks. */
     public static SlideScanned check(SlideScanned event) throws MalformedEventException {
-        String id = event.getSlideId();
+        String id = checkSlideId(event.getSlideId());
+        if (event.getScannerId() == null || event.getScannerId().isBlank()) {
+            throw new MalformedEventException(
+                    "scanner_id is blank in the event for slide " + id + "; say who announced it");
+        }
+        toPath(event.getUri(), id);
+        return event;
+    }
+
+    /** Returns {@code id} when it can key every result, else says which rule it breaks. */
+    public static String checkSlideId(String id) throws MalformedEventException {
         if (id == null || id.isEmpty()) {
             throw new MalformedEventException("slide_id is empty; every event needs a stable id");
         }
@@ -48,12 +58,7 @@ public final class SlideScannedRules {
                             + printable(id)
                             + "\" has leading/trailing whitespace or control characters");
         }
-        if (event.getScannerId() == null || event.getScannerId().isBlank()) {
-            throw new MalformedEventException(
-                    "scanner_id is blank in the event for slide " + id + "; say who announced it");
-        }
-        toPath(event.getUri(), id);
-        return event;
+        return id;
     }
 
     /**
