@@ -18,6 +18,8 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.exceptions.ForbiddenException;
+import org.apache.iceberg.exceptions.NotAuthorizedException;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.TableLoader;
@@ -115,12 +117,28 @@ public final class IcebergCatalogs {
     }
 
     /**
-     * Opens the catalog, or fails with {@link ErrorCode#STORE_UNAVAILABLE}; the caller closes it
-     * ({@link #close}).
+     * Opens the catalog, or fails with {@link ErrorCode#STORE_UNAVAILABLE} (or {@link
+     * ErrorCode#INVALID_CONFIG} when the catalog answers but refuses the credentials); the caller
+     * closes it ({@link #close}).
      */
     public static Catalog open(IcebergConfig config) {
         try {
             return loader(config).loadCatalog();
+        } catch (NotAuthorizedException | ForbiddenException refused) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_CONFIG,
+                    "The Iceberg "
+                            + config.catalogType().name().toLowerCase(java.util.Locale.ROOT)
+                            + " catalog at "
+                            + config.uri().orElse(config.warehouseLocation())
+                            + " refused SlideStream's credentials ("
+                            + refused.getClass().getSimpleName()
+                            + ": "
+                            + refused.getMessage()
+                            + "); fix iceberg.catalog-properties.credential (client_id:secret, for"
+                            + " OAuth2 client credentials) or iceberg.catalog-properties.token (a"
+                            + " bearer token)",
+                    refused);
         } catch (RuntimeException e) {
             throw new SlideStreamException(
                     ErrorCode.STORE_UNAVAILABLE,

@@ -197,15 +197,7 @@ public final class ClusterStack implements AutoCloseable {
 
     /** The catalog properties with which Iceberg's S3FileIO reaches this stack's object store. */
     public Map<String, String> icebergS3Properties() {
-        Map<String, String> p = new LinkedHashMap<>();
-        String prefix = "iceberg.catalog-properties.";
-        p.put(prefix + "io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
-        p.put(prefix + "s3.endpoint", s3.endpoint());
-        p.put(prefix + "s3.path-style-access", "true");
-        p.put(prefix + "s3.access-key-id", S3ProxyServer.ACCESS_KEY);
-        p.put(prefix + "s3.secret-access-key", S3ProxyServer.SECRET_KEY);
-        p.put(prefix + "client.region", S3ProxyServer.REGION);
-        return p;
+        return s3.icebergCatalogProperties();
     }
 
     /** A read_committed reader of {@code slides.results}, as an independent client sees it. */

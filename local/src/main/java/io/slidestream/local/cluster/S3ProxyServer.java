@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -64,6 +65,22 @@ public final class S3ProxyServer extends RestartableServer {
     private final Path dir;
     private final int port;
     private final Testbed testbed;
+
+    /**
+     * The job keys ({@code iceberg.catalog-properties.*}) with which Iceberg's S3FileIO reaches
+     * this store.
+     */
+    public Map<String, String> icebergCatalogProperties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        String prefix = "iceberg.catalog-properties.";
+        p.put(prefix + "io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+        p.put(prefix + "s3.endpoint", endpoint());
+        p.put(prefix + "s3.path-style-access", "true");
+        p.put(prefix + "s3.access-key-id", ACCESS_KEY);
+        p.put(prefix + "s3.secret-access-key", SECRET_KEY);
+        p.put(prefix + "client.region", REGION);
+        return p;
+    }
 
     private S3ProxyServer(Path dir, int port, Testbed testbed) {
         super(Duration.ofSeconds(10));
