@@ -64,18 +64,22 @@ import org.slf4j.LoggerFactory;
  * <p>Output: one {@link TileEmbeddingResult} per input task, always. A tile whose slide fails to
  * read becomes a {@linkplain TileEmbeddingResult#readFailure read failure} with the {@link
  * SlideStreamException}'s code (for example {@code CORRUPT_SLIDE}; {@code INTERNAL} for anything
- * else); the subtask then remembers the scan (slide id and {@code scanned_at}, bounded; a later
- * scan of the same slide is read afresh) and answers its remaining tiles at once with {@linkplain
- * TileEmbeddingResult#skipped skipped} failures without reading, so {@link TileEmbeddingRouter}
- * sends one dead-letter record per slide and subtask and a failed-tile marker per tile, and the
- * slide's window closes at once. Since OpenSlide's error state is sticky per handle, a read that
- * fails on the shared handle drops it and is tried once more on a handle of its own, so a good tile
- * read at the same moment as a broken one still succeeds. A tile that the model failed on ({@code
- * INFERENCE_FAILED}), whose tensor is malformed ({@code INVALID_REQUEST}) or that did not finish
- * within {@code inference.timeout} ({@code TIMEOUT}) becomes a failure result too; none fails the
- * job. {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT result and
- * cancels the tile's queued read and inference, so no thread spends time on a tile nobody waits
- * for.
+ * else); the subtask remembers the scan (slide id and {@code scanned_at}, bounded; a later scan of
+ * the same slide is read afresh) and answers its further failed tiles as {@linkplain
+ * TileEmbeddingResult#skipped skipped} failures, so {@link TileEmbeddingRouter} sends one
+ * dead-letter record per slide and subtask and a failed-tile marker per tile. Which tiles of a
+ * partly broken slide are embedded does not depend on timing: every tile is read, each on its own
+ * outcome, unless the slide itself cannot be opened any more (gone, replaced, refused), or {@value
+ * #SKIP_AFTER_TILE_FAILURES} of its tiles failed in this subtask (a slide broken throughout, where
+ * every further read would cost a slide open for nothing): then its remaining tiles are answered at
+ * once without reading, and the slide's window closes. Since OpenSlide's error state is sticky per
+ * handle, a read that fails on the shared handle drops it and is tried once more on a handle of its
+ * own, so a good tile read at the same moment as a broken one still succeeds. A tile that the model
+ * failed on ({@code INFERENCE_FAILED}), whose tensor is malformed ({@code INVALID_REQUEST}) or that
+ * did not finish within {@code inference.timeout} ({@code TIMEOUT}) becomes a failure result too;
+ * none fails the job. {@link #timeout} is therefore implemented on purpose: it emits the TIMEOUT
+ * result and cancels the tile's queued read and inference, so no thread spends time on a tile
+ * nobody waits for.
  *
  * <p>State: none of its own in Flink state; the async operator checkpoints the in-flight tasks and
  * re-runs them after a restore. The engine lease is taken in {@link #open} and given back in {@link
@@ -94,6 +98,9 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     static final int MAX_OPEN_SLIDES = 4;
 
     private static final int MAX_REMEMBERED_FAILURES = 1024;
+
+    /** Failed tiles of one scan in a subtask after which its remaining tiles are not read. */
+    static final int SKIP_AFTER_TILE_FAILURES = 64;
 
     /** How a subtask gets its engine: the shared registry in production. */
     @FunctionalInterface
@@ -272,9 +279,13 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             } else {
                 preprocessor.preprocess(rgb, edge, edge, chw.floats(), 0);
             }
+        } catch (SlideOpenFailure e) {
+            tensors.offer(chw);
+            readFailed(task, inFlight, e.getCause(), true);
+            return;
         } catch (RuntimeException e) {
             tensors.offer(chw);
-            readFailed(task, inFlight, e);
+            readFailed(task, inFlight, e, false);
             return;
         } catch (Error e) {
             // Not a bad tile (out of memory, a broken native library): fail over at once
@@ -349,8 +360,14 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         int half = task.readPx / 2;
         boolean halfScale =
                 jpegHalfScale && task.readPx % 2 == 0 && half >= preprocessor.inputSize();
-        // Opening failures (path policy, missing or unsupported file) are final: thrown from here.
-        SlideHandleCache.Lease lease = slides.acquire(task.uri);
+        // Opening failures (path policy, missing or unsupported file) are the slide's, not the
+        // tile's: thrown from here as such.
+        SlideHandleCache.Lease lease;
+        try {
+            lease = slides.acquire(task.uri);
+        } catch (RuntimeException e) {
+            throw new SlideOpenFailure(e);
+        }
         try {
             if (halfScale
                     && lease.slide()
@@ -367,7 +384,12 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         } finally {
             lease.close();
         }
-        OpenSlide own = slideOpener.open(task.uri);
+        OpenSlide own;
+        try {
+            own = slideOpener.open(task.uri);
+        } catch (RuntimeException e) {
+            throw new SlideOpenFailure(e);
+        }
         try {
             own.readRegion(rgb, task.x, task.y, task.level, task.readPx, task.readPx);
             return task.readPx;
@@ -376,7 +398,26 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         }
     }
 
-    private void readFailed(TileTask task, InFlight inFlight, RuntimeException e) {
+    /** The slide of a tile could not be opened: a failure of the whole slide, not of the tile. */
+    private static final class SlideOpenFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SlideOpenFailure(RuntimeException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized RuntimeException getCause() {
+            return (RuntimeException) super.getCause();
+        }
+    }
+
+    /**
+     * Answers a tile that could not be read: the scan's first failure in this subtask is reported,
+     * later ones are skipped-type failures; {@code opening} (the slide could not be opened) or the
+     * {@value #SKIP_AFTER_TILE_FAILURES}th failed tile makes the scan's remaining tiles go unread.
+     */
+    private void readFailed(TileTask task, InFlight inFlight, RuntimeException e, boolean opening) {
         ErrorCode code =
                 e instanceof SlideStreamException
                         ? ((SlideStreamException) e).code()
@@ -389,21 +430,26 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                                 + "; this is a bug in SlideStream, please report it with the log";
         // Only the first tile of the slide to fail in this subtask is reported: tiles read
         // concurrently that fail too become skipped, as do all later ones.
-        FailedScan failure = new FailedScan(task.scannedAtMillis, code);
+        FailedScan failure = new FailedScan(task.scannedAtMillis, code, 1, opening);
         boolean first =
                 failedSlides.merge(
                                 task.slideId,
                                 failure,
                                 (old, now) ->
-                                        old.scannedAtMillis == now.scannedAtMillis ? old : now)
+                                        old.scannedAtMillis == now.scannedAtMillis
+                                                ? old.andAnother(now)
+                                                : now)
                         == failure;
         if (first) {
             LOG.warn(
-                    "Slide {}: reading tile {} at ({}, {}) failed, skipping its other tiles: {}",
+                    "Slide {}: reading tile {} at ({}, {}) failed{}: {}",
                     task.slideId,
                     task.tileIndex,
                     task.x,
                     task.y,
+                    opening
+                            ? ", the slide cannot be opened: its other tiles are not read"
+                            : " (its other tiles are still read; failures are reported once)",
                     e.getMessage());
         }
         if (answer(
@@ -417,15 +463,25 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
     }
 
     /**
-     * The failed-read memory is per scan: per slide id, the {@code scanned_at} whose read failed.
-     * The tiles of that scan are skipped; a later scan of the same slide is read afresh.
+     * The failed-read memory is per scan: per slide id, the {@code scanned_at} whose read failed,
+     * the first failure's code, how many of its tiles failed, and whether its slide could not be
+     * opened. A later scan of the same slide is read afresh.
      */
-    private record FailedScan(long scannedAtMillis, ErrorCode code) {}
+    private record FailedScan(long scannedAtMillis, ErrorCode code, int tiles, boolean opening) {
+        FailedScan andAnother(FailedScan next) {
+            return new FailedScan(scannedAtMillis, code, tiles + 1, opening || next.opening);
+        }
 
-    /** The code of {@code task}'s scan if reading it failed already, else null. */
+        /** Whether the scan's remaining tiles go unread. */
+        boolean givenUp() {
+            return opening || tiles >= SKIP_AFTER_TILE_FAILURES;
+        }
+    }
+
+    /** The code of {@code task}'s scan if its remaining tiles go unread, else null. */
     private ErrorCode failedRead(TileTask task) {
         FailedScan failed = failedSlides.get(task.slideId);
-        return failed != null && failed.scannedAtMillis == task.scannedAtMillis
+        return failed != null && failed.scannedAtMillis == task.scannedAtMillis && failed.givenUp()
                 ? failed.code
                 : null;
     }
