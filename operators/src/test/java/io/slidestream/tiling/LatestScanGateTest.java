@@ -12,12 +12,7 @@ class LatestScanGateTest {
 
     @Test
     void dropsEverythingOfAScanOlderThanTheLatestSeenPerSlide() throws Exception {
-        try (var harness =
-                new KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, TileEmbedding>(
-                        new KeyedProcessOperator<>(
-                                new LatestScanGate(TilingConfig.builder().build())),
-                        t -> t.slideId,
-                        Types.STRING)) {
+        try (var harness = harness()) {
             harness.open();
             harness.processElement(tile("s1", 0, 100), 0L);
             harness.processElement(tile("s2", 0, 100), 0L);
@@ -37,12 +32,7 @@ class LatestScanGateTest {
 
     @Test
     void aForgetMarkerClearsTheSlideSoThatAnyScanOfItPassesAgain() throws Exception {
-        try (var harness =
-                new KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, TileEmbedding>(
-                        new KeyedProcessOperator<>(
-                                new LatestScanGate(TilingConfig.builder().build())),
-                        t -> t.slideId,
-                        Types.STRING)) {
+        try (var harness = harness()) {
             harness.open();
             harness.processElement(tile("s1", 0, 200), 0L);
             harness.processElement(TileEmbedding.forgetting("s1"), 0L);
@@ -57,6 +47,14 @@ class LatestScanGateTest {
                     .as("the marker goes on to the window")
                     .isTrue();
         }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, TileEmbedding, TileEmbedding>
+            harness() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new LatestScanGate(TilingConfig.builder().build())),
+                t -> t.slideId,
+                Types.STRING);
     }
 
     private static TileEmbedding tile(String slideId, int index, long scannedAt) {
