@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -70,6 +71,20 @@ final class TestKeys {
         try (OutputStream out = Files.newOutputStream(file)) {
             trusting(keystore, password).store(out, password.toCharArray());
         }
+        return file;
+    }
+
+    /** The certificate of {@code keystore} written to {@code file} as PEM. */
+    static Path certificatePem(Path keystore, String password, Path file) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            keys.load(in, password.toCharArray());
+        }
+        String base64 =
+                java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(keys.getCertificate(ALIAS).getEncoded());
+        Files.writeString(
+                file, "-----BEGIN CERTIFICATE-----\n" + base64 + "\n-----END CERTIFICATE-----\n");
         return file;
     }
 

@@ -10,11 +10,26 @@ import io.slidestream.sink.IcebergConfig;
 import io.slidestream.sink.MilvusCollectionAdmin;
 import io.slidestream.sink.MilvusConfig;
 import io.slidestream.sink.MilvusOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -62,13 +77,34 @@ public final class StoreChecks {
         }
     }
 
-    /** Milvus: a client must connect and list the collections. */
+    /**
+     * Milvus: a client must connect and list the collections. A TLS handshake that fails (an
+     * untrusted certificate, or TLS spoken to a plain port) is a configuration error naming {@code
+     * milvus.tls.trust-cert}.
+     */
     public static void milvus(MilvusConfig config, Duration timeout) {
         MilvusConfig quick = config.toBuilder().set(MilvusOptions.RPC_TIMEOUT, timeout).build();
         MilvusClientV2 client;
         try {
             client = MilvusCollectionAdmin.connect(quick);
         } catch (RuntimeException e) {
+            SSLException tls = tlsHandshakeFailure(config);
+            if (tls != null) {
+                throw new SlideStreamException(
+                        ErrorCode.INVALID_CONFIG,
+                        "Milvus at "
+                                + config.uri()
+                                + " failed the TLS handshake ("
+                                + tls.getClass().getSimpleName()
+                                + ": "
+                                + tls.getMessage()
+                                + "); fix "
+                                + MilvusOptions.TLS_TRUST_CERT.key()
+                                + " (the PEM of the authority that signed Milvus's certificate)"
+                                + " or "
+                                + MilvusOptions.URI.key(),
+                        e);
+            }
             throw unavailable("Milvus", config.uri(), MilvusOptions.URI.key(), e);
         }
         try {
@@ -86,6 +122,54 @@ public final class StoreChecks {
      */
     public static void iceberg(IcebergConfig config) {
         IcebergCatalogs.close(IcebergCatalogs.open(config));
+    }
+
+    /**
+     * For an {@code https://} Milvus that did not answer: a TLS handshake with the JDK, trusting
+     * what the client trusts, so that a certificate the client refuses is named as such (the gRPC
+     * client only reports that it waited for a connection). The handshake's failure, or null when
+     * it succeeds or the server cannot be reached at all.
+     */
+    private static SSLException tlsHandshakeFailure(MilvusConfig config) {
+        URI uri = URI.create(config.uri());
+        if (!"https".equals(uri.getScheme())) {
+            return null;
+        }
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            TrustManagerFactory trust =
+                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            KeyStore authorities = null;
+            if (config.tlsTrustCert().isPresent()) {
+                authorities = KeyStore.getInstance(KeyStore.getDefaultType());
+                authorities.load(null, null);
+                try (InputStream in = Files.newInputStream(Path.of(config.tlsTrustCert().get()))) {
+                    int i = 0;
+                    for (Certificate c :
+                            CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                        authorities.setCertificateEntry("ca-" + i++, c);
+                    }
+                }
+            }
+            trust.init(authorities);
+            context.init(null, trust.getTrustManagers(), null);
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+                socket.connect(
+                        new InetSocketAddress(
+                                uri.getHost(), uri.getPort() < 0 ? 443 : uri.getPort()),
+                        5_000);
+                socket.setSoTimeout(5_000);
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                socket.setSSLParameters(parameters);
+                socket.startHandshake();
+            }
+            return null;
+        } catch (SSLException refused) {
+            return refused;
+        } catch (IOException | GeneralSecurityException unreachable) {
+            return null;
+        }
     }
 
     /**

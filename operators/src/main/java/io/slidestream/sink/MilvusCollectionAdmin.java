@@ -20,6 +20,7 @@ import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.milvus.MilvusCollection;
 import io.slidestream.schemas.milvus.MilvusCollections;
 import io.slidestream.schemas.milvus.MilvusField;
+import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,12 @@ public final class MilvusCollectionAdmin {
                         .connectTimeoutMs(config.rpcTimeout().toMillis())
                         .rpcDeadlineMs(config.rpcTimeout().toMillis());
         config.token().ifPresent(connect::token);
+        config.tlsTrustCert()
+                .ifPresent(
+                        cert ->
+                                connect.secure(true)
+                                        .serverPemPath(cert)
+                                        .serverName(URI.create(config.uri()).getHost()));
         // Milvus Lite rejects any dbName in the connect request, even "default".
         config.database().ifPresent(connect::dbName);
         MilvusClientV2 client = new MilvusClientV2(connect.build());

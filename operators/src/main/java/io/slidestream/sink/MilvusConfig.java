@@ -21,9 +21,10 @@ import org.apache.flink.configuration.ReadableConfig;
 /**
  * The validated settings of the Milvus sinks and reader; each component is the {@link
  * MilvusOptions} key of the same name ({@code initialBackoff}, {@code maxBackoff} and {@code
- * maxRetryWait} are the {@code milvus.retry.*} keys; {@code authToken} and {@code databaseName} are
- * null when unset and read through {@link #token()} and {@link #database()}). Every check runs in
- * the constructor and fails with {@code INVALID_CONFIG} naming the key and the bad value.
+ * maxRetryWait} are the {@code milvus.retry.*} keys; {@code authToken}, {@code databaseName} and
+ * {@code trustCert} ({@code milvus.tls.trust-cert}) are null when unset and read through {@link
+ * #token()}, {@link #database()} and {@link #tlsTrustCert()}). Every check runs in the constructor
+ * and fails with {@code INVALID_CONFIG} naming the key and the bad value.
  */
 public record MilvusConfig(
         String uri,
@@ -41,7 +42,8 @@ public record MilvusConfig(
         Duration rpcTimeout,
         Duration initialBackoff,
         Duration maxBackoff,
-        Duration maxRetryWait)
+        Duration maxRetryWait,
+        String trustCert)
         implements Serializable {
 
     /** The largest dimension Milvus accepts for a float vector. */
@@ -57,6 +59,11 @@ public record MilvusConfig(
     public MilvusConfig {
         checkUri(uri);
         authToken = blankToNull(authToken);
+        trustCert = blankToNull(trustCert);
+        if (trustCert != null && !uri.startsWith("https://")) {
+            throw InvalidConfig.of(
+                    MilvusOptions.TLS_TRUST_CERT, trustCert, "needs an https:// milvus.uri");
+        }
         databaseName = blankToNull(databaseName);
         checkCollectionName(MilvusOptions.TILES_COLLECTION, tilesCollection);
         checkCollectionName(MilvusOptions.SLIDES_COLLECTION, slidesCollection);
@@ -117,7 +124,8 @@ public record MilvusConfig(
                 read(conf, MilvusOptions.RPC_TIMEOUT),
                 read(conf, MilvusOptions.RETRY_INITIAL_BACKOFF),
                 read(conf, MilvusOptions.RETRY_MAX_BACKOFF),
-                read(conf, MilvusOptions.RETRY_MAX_WAIT));
+                read(conf, MilvusOptions.RETRY_MAX_WAIT),
+                readOptional(conf, MilvusOptions.TLS_TRUST_CERT));
     }
 
     /** Keys set in code, read and checked as {@link #from} does. */
@@ -144,7 +152,8 @@ public record MilvusConfig(
         c.set(MilvusOptions.RETRY_MAX_WAIT, maxRetryWait);
         return new ConfigBuilder<>(MilvusConfig::from, c)
                 .set(MilvusOptions.TOKEN, authToken)
-                .set(MilvusOptions.DATABASE, databaseName);
+                .set(MilvusOptions.DATABASE, databaseName)
+                .set(MilvusOptions.TLS_TRUST_CERT, trustCert);
     }
 
     /** A copy with another URI (the embedded run learns Milvus Lite's port at start). */
@@ -154,6 +163,11 @@ public record MilvusConfig(
 
     public Optional<String> token() {
         return Optional.ofNullable(authToken);
+    }
+
+    /** What Milvus's TLS certificate must chain to, when not the JVM's default trust. */
+    public Optional<String> tlsTrustCert() {
+        return Optional.ofNullable(trustCert);
     }
 
     /** The database, only when configured (Milvus Lite rejects any database in the connect). */

@@ -20,6 +20,16 @@ public final class MilvusOptions {
                             "Milvus endpoint, e.g. http://milvus:19530 (standalone/cluster) or the"
                                     + " loopback address of Milvus Lite.");
 
+    public static final ConfigOption<String> TLS_TRUST_CERT =
+            ConfigOptions.key("milvus.tls.trust-cert")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For an https:// milvus.uri: a PEM file of the certificate authority"
+                                    + " (or the server certificate) that Milvus's TLS certificate"
+                                    + " must chain to, e.g. the hospital's private CA. Unset: the"
+                                    + " JVM's default trust.");
+
     public static final ConfigOption<String> TOKEN =
             ConfigOptions.key("milvus.token")
                     .stringType()
