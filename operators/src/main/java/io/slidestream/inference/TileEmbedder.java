@@ -273,7 +273,13 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         }
         try {
             int[] rgb = rgbBuffer(task.readPx * task.readPx);
-            int edge = readTile(task, rgb);
+            inFlight.reading = true;
+            int edge;
+            try {
+                edge = readTile(task, rgb);
+            } finally {
+                inFlight.reading = false;
+            }
             if (chw.isHalf()) {
                 preprocessor.preprocessHalf(rgb, edge, edge, chw.halves(), 0);
             } else {
@@ -523,6 +529,24 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             return;
         }
         timedOut.inc();
+        if (inFlight.reading) {
+            // The read itself has not returned (a damaged file, storage that does not answer):
+            // its thread stays in the native call, and the scan's other tiles go unread rather
+            // than taking the other reader threads with them.
+            failedSlides.merge(
+                    task.slideId,
+                    new FailedScan(task.scannedAtMillis, ErrorCode.TIMEOUT, 1, true),
+                    (old, now) ->
+                            old.scannedAtMillis == now.scannedAtMillis ? old.andAnother(now) : now);
+            LOG.warn(
+                    "Slide {}: reading tile {} at ({}, {}) did not return within"
+                            + " inference.timeout={}; its other tiles are not read",
+                    task.slideId,
+                    task.tileIndex,
+                    task.x,
+                    task.y,
+                    config.timeout());
+        }
         result.complete(
                 Collections.singletonList(
                         TileEmbeddingResult.failure(
@@ -587,6 +611,9 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
 
         volatile Future<?> read;
         volatile CompletableFuture<TileInference> inference;
+
+        /** True while a reader thread is in the tile's read. */
+        volatile boolean reading;
 
         InFlight(ResultFuture<TileEmbeddingResult> result) {
             this.result = result;

@@ -1,8 +1,10 @@
 package io.slidestream.tiling;
 
 import io.slidestream.errors.SlideFailures;
+import io.slidestream.errors.SlideStreamException;
 import io.slidestream.inference.ModelCard;
 import io.slidestream.runtime.JobClassLoaderCleanup;
+import io.slidestream.schemas.ErrorCode;
 import io.slidestream.schemas.avro.SlideFailed;
 import io.slidestream.schemas.avro.SlideScanned;
 import io.slidestream.schemas.records.TileEmbedding;
@@ -15,6 +17,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -110,9 +118,11 @@ import org.slf4j.LoggerFactory;
  * being emitted at once; slides waiting for admission stay in state.
  *
  * <p><b>Failures.</b> A slide that cannot be planned - missing, not a slide, corrupt, outside the
- * allowed roots, unknown resolution, or without tissue ({@code NO_TISSUE}) - goes to the {@link
- * #FAILED} side output as a {@link SlideFailed} with stage {@code plan}, leaving no state; the job
- * goes on with the next slide.
+ * allowed roots, unknown resolution, without tissue ({@code NO_TISSUE}), or not planned within
+ * {@code tiling.plan-timeout} ({@code TIMEOUT}: planning runs on a thread of its own, and one stuck
+ * in a read is left behind, counted as {@code planThreadsAbandoned}) - goes to the {@link #FAILED}
+ * side output as a {@link SlideFailed} with stage {@code plan}, leaving no state; the job goes on
+ * with the next slide.
  */
 public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileTask>
         implements CheckpointedFunction {
@@ -178,6 +188,8 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     private transient Counter duplicated;
     private transient Counter superseded;
     private transient Counter forgotten;
+    private transient Counter abandonedPlans;
+    private transient ExecutorService planner;
 
     /**
      * @param allowedRoots folders slides may be opened from; empty allows any path
@@ -203,6 +215,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
     public void open(OpenContext context) {
         JobClassLoaderCleanup.register(getRuntimeContext());
         opener = SlideOpener.forRoots(allowedRoots, slideReader);
+        planner = newPlanner();
         pending =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>(PENDING_STATE, PENDING_TYPE));
@@ -242,6 +255,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         duplicated = getRuntimeContext().getMetricGroup().counter("scansDuplicated");
         superseded = getRuntimeContext().getMetricGroup().counter("scansSuperseded");
         forgotten = getRuntimeContext().getMetricGroup().counter("slidesForgotten");
+        abandonedPlans = getRuntimeContext().getMetricGroup().counter("planThreadsAbandoned");
     }
 
     @Override
@@ -369,7 +383,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
         try {
             OptionalDouble fallback =
                     defaultMpp == null ? OptionalDouble.empty() : OptionalDouble.of(defaultMpp);
-            plan = PlannedSlide.plan(opener, uri, tiling, fallback).plan();
+            plan = planWithinTimeout(uri, fallback);
             if (plan.outcome() == TilePlan.Outcome.NO_TISSUE) {
                 throw plan.noTissueError();
             }
@@ -390,6 +404,64 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
                 plan.readLevel());
         PendingTileTasks tasks = PendingTileTasks.of(plan, uri, scannedAt);
         emitFrom(slideId, tasks, 0, false, ctx, out);
+    }
+
+    /**
+     * Plans {@code uri} on the planning thread and waits for it at most {@code
+     * tiling.plan-timeout}. A read that does not return in time (a damaged file, storage that does
+     * not answer) cannot be interrupted in native code: its thread is left behind, planning goes on
+     * on a new one, and the slide fails with {@code TIMEOUT}.
+     */
+    private TilePlan planWithinTimeout(String uri, OptionalDouble fallback) {
+        Future<TilePlan> planning =
+                planner.submit(() -> PlannedSlide.plan(opener, uri, tiling, fallback).plan());
+        try {
+            return planning.get(tiling.planTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new SlideStreamException(ErrorCode.INTERNAL, "planning failed", e.getCause());
+        } catch (TimeoutException e) {
+            planning.cancel(true);
+            planner.shutdownNow();
+            planner = newPlanner();
+            abandonedPlans.inc();
+            throw new SlideStreamException(
+                    ErrorCode.TIMEOUT,
+                    "planning took longer than "
+                            + TilingOptions.PLAN_TIMEOUT.key()
+                            + " ("
+                            + tiling.planTimeout()
+                            + "): the slide could not be opened or its tissue level read in time"
+                            + " (a damaged file, or storage that does not answer); check the file"
+                            + " and announce it again",
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SlideStreamException(ErrorCode.INTERNAL, "interrupted while planning", e);
+        }
+    }
+
+    private ExecutorService newPlanner() {
+        String name = "slide-planner-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        return Executors.newSingleThreadExecutor(
+                r -> {
+                    Thread t = new Thread(r, name);
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (planner != null) {
+            planner.shutdownNow();
+        }
+        super.close();
     }
 
     /**

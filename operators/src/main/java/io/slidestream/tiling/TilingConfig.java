@@ -27,6 +27,7 @@ public record TilingConfig(
         double mppTolerance,
         int emitChunk,
         Duration scanMemory,
+        Duration planTimeout,
         int maxActiveSlides,
         int maxTilesInFlight)
         implements Serializable {
@@ -96,6 +97,11 @@ public record TilingConfig(
                 scanMemory,
                 "a duration greater than 0, e.g. 30 d");
         check(
+                planTimeout != null && !planTimeout.isNegative() && !planTimeout.isZero(),
+                TilingOptions.PLAN_TIMEOUT,
+                planTimeout,
+                "a duration greater than 0, e.g. 2 min");
+        check(
                 maxActiveSlides >= 1,
                 TilingOptions.MAX_ACTIVE_SLIDES,
                 maxActiveSlides,
@@ -122,6 +128,7 @@ public record TilingConfig(
                 read(conf, TilingOptions.MPP_TOLERANCE),
                 read(conf, TilingOptions.EMIT_CHUNK),
                 read(conf, TilingOptions.SCAN_MEMORY),
+                read(conf, TilingOptions.PLAN_TIMEOUT),
                 read(conf, TilingOptions.MAX_ACTIVE_SLIDES),
                 read(conf, TilingOptions.MAX_TILES_IN_FLIGHT));
     }
@@ -150,6 +157,7 @@ public record TilingConfig(
         c.set(TilingOptions.MPP_TOLERANCE, mppTolerance);
         c.set(TilingOptions.EMIT_CHUNK, emitChunk);
         c.set(TilingOptions.SCAN_MEMORY, scanMemory);
+        c.set(TilingOptions.PLAN_TIMEOUT, planTimeout);
         c.set(TilingOptions.MAX_ACTIVE_SLIDES, maxActiveSlides);
         c.set(TilingOptions.MAX_TILES_IN_FLIGHT, maxTilesInFlight);
         return new ConfigBuilder<>(TilingConfig::from, c);

@@ -99,6 +99,17 @@ public final class TilingOptions {
                                     + " slide is still being emitted; smaller chunks give shorter"
                                     + " checkpoint alignment, larger ones fewer timer firings.");
 
+    public static final ConfigOption<Duration> PLAN_TIMEOUT =
+            ConfigOptions.key("tiling.plan-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(2))
+                    .withDescription(
+                            "How long planning one slide (opening it, reading the tissue mask's"
+                                    + " level) may take. A slide that takes longer - a damaged file"
+                                    + " or storage that does not answer - fails with TIMEOUT and"
+                                    + " the planner goes on with the next slide; the thread stuck"
+                                    + " in the read is left behind.");
+
     public static final ConfigOption<Duration> SCAN_MEMORY =
             ConfigOptions.key("tiling.scan-memory")
                     .durationType()

@@ -17,6 +17,7 @@ import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -499,6 +500,28 @@ class SlideTilerTest {
             harness.processElement(ForgetRequests.of("never-seen"), 0L);
             assertThat(harness.extractOutputValues()).hasSize(out.size());
             assertThat(harness.getSideOutput(SlideTiler.FAILED)).isNullOrEmpty();
+        }
+    }
+
+    @Test
+    void aSlideNotPlannedWithinThePlanTimeoutFailsWithTimeoutAndFreesItsSlot() throws Exception {
+        // No slide plans within a nanosecond: each one times out, as a read that hangs would.
+        TilingConfig hurried =
+                TILING.toBuilder()
+                        .set(TilingOptions.MAX_ACTIVE_SLIDES, 1)
+                        .set(TilingOptions.PLAN_TIMEOUT, Duration.ofNanos(1))
+                        .build();
+        try (var harness = harness(hurried)) {
+            harness.open();
+            harness.processElement(event("s1", slide), 0L);
+            harness.processElement(event("s2", slide), 0L);
+            advance(harness, 0, 1_000);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(SlideTiler.FAILED))
+                    .extracting(r -> r.getValue().getSlideId() + ":" + r.getValue().getCode())
+                    .containsExactly("s1:TIMEOUT", "s2:TIMEOUT");
+            assertThat(harness.getSideOutput(SlideTiler.FAILED).peek().getValue().getMessage())
+                    .contains("tiling.plan-timeout");
         }
     }
 
