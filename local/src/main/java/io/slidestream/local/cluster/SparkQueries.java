@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -53,8 +54,18 @@ public final class SparkQueries {
         return run(testbed.home().resolve("docs/dashboard-queries.sql"), iceberg, log);
     }
 
-    /** The named queries of {@code queries} against {@code iceberg} (a JDBC catalog). */
+    /** The named queries of {@code queries} against {@code iceberg}. */
     public static Map<String, Answer> run(Path queries, IcebergConfig iceberg, Path log)
+            throws IOException, InterruptedException {
+        return run(queries, iceberg, Map.of(), log);
+    }
+
+    /**
+     * The named queries of {@code queries} against {@code iceberg} (a JDBC or REST catalog), Spark
+     * started with {@code environment} added to its own (an object store's client settings).
+     */
+    public static Map<String, Answer> run(
+            Path queries, IcebergConfig iceberg, Map<String, String> environment, Path log)
             throws IOException, InterruptedException {
         Testbed testbed = Testbed.locate();
         List<String> classpath = new ArrayList<>(testbed.classpath("spark"));
@@ -71,13 +82,12 @@ public final class SparkQueries {
         command.add("io.slidestream.testbed.spark.SparkSql");
         command.add(queries.toString());
         command.add(iceberg.catalogName());
-        command.add("type=jdbc");
+        command.add("type=" + iceberg.catalogType().name().toLowerCase(Locale.ROOT));
         iceberg.catalogProperties().forEach((k, v) -> command.add(k + "=" + v));
-        Process spark =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process spark = builder.start();
         if (!spark.waitFor(5, TimeUnit.MINUTES)) {
             spark.destroyForcibly().waitFor();
             throw new IOException("Spark took over 5 minutes; its output is in " + log);
