@@ -217,6 +217,10 @@ public final class TableSoak {
         flink.set(RestOptions.PORT, port);
         flink.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, Math.max(10, commits * 2));
         flink.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
+        // A pause as long as the interval after each checkpoint, as in a production job whose
+        // checkpoints take less than its interval: without it the sinks commit back to back on a
+        // slow machine and the maintenance's commits lose every race against them.
+        flink.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, checkpointInterval);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         env.setParallelism(1);
 

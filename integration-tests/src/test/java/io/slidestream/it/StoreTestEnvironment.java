@@ -21,7 +21,13 @@ final class StoreTestEnvironment {
      * run} ({@link SlideStreamJob#localClusterSettings}).
      */
     static MiniClusterExtension miniCluster() {
+        return miniCluster(new Configuration());
+    }
+
+    /** The same, with {@code extra} settings. */
+    static MiniClusterExtension miniCluster(Configuration extra) {
         Configuration conf = SlideStreamJob.localClusterSettings(new Configuration());
+        conf.addAll(extra);
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()
                         .setNumberTaskManagers(1)
