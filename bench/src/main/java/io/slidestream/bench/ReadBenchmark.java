@@ -49,7 +49,7 @@ import java.util.function.Supplier;
 public final class ReadBenchmark {
 
     /** Tiles each row reads before it measures, so that the JIT has compiled the tile path. */
-    static final int WARM_UP_TILES = 1000;
+    public static final int WARM_UP_TILES = 1000;
 
     /** What each tile goes through. */
     public enum Mode {
@@ -169,6 +169,7 @@ public final class ReadBenchmark {
     private final TilePreprocessor preprocessor;
     private final int passes;
     private final boolean halfScale;
+    private int warmUpTiles = WARM_UP_TILES;
 
     /**
      * @param opener opens a fresh handle on the slide for every pass (e.g. {@code () ->
@@ -210,6 +211,20 @@ public final class ReadBenchmark {
         this.passes = passes;
     }
 
+    /**
+     * Reads at least {@code tiles} tiles per row before measuring instead of {@value
+     * #WARM_UP_TILES} (one pass at least): fewer for a quick check of a reader, at the cost of
+     * figures taken before the JIT has compiled the tile path.
+     */
+    public ReadBenchmark warmUpTiles(int tiles) {
+        if (tiles < 0) {
+            throw new SlideStreamException(
+                    ErrorCode.INVALID_REQUEST, "warm-up tiles must be 0 or more, got " + tiles);
+        }
+        this.warmUpTiles = tiles;
+        return this;
+    }
+
     /** Runs both modes with each thread count, in the order given, modes inner. */
     public List<Result> run(List<Integer> threadCounts) {
         for (int t : threadCounts) {
@@ -232,7 +247,12 @@ public final class ReadBenchmark {
      * least.
      */
     public static int warmUpPasses(int tiles) {
-        return Math.max(1, (WARM_UP_TILES + tiles - 1) / Math.max(1, tiles));
+        return warmUpPasses(WARM_UP_TILES, tiles);
+    }
+
+    /** Warm-up passes per row to read at least {@code warmUpTiles} of a plan of {@code tiles}. */
+    public static int warmUpPasses(int warmUpTiles, int tiles) {
+        return Math.max(1, (warmUpTiles + tiles - 1) / Math.max(1, tiles));
     }
 
     /** One row: {@link #warmUpPasses} warm-up passes, then {@code passes} measured passes. */
@@ -246,7 +266,7 @@ public final class ReadBenchmark {
                             return t;
                         });
         try {
-            for (int w = warmUpPasses(tiles.count()); w > 0; w--) {
+            for (int w = warmUpPasses(warmUpTiles, tiles.count()); w > 0; w--) {
                 pass(pool, mode, threads);
             }
             double[] rates = new double[passes];

@@ -31,6 +31,7 @@ public final class ReadComparison {
     private final int passes;
     private final boolean halfScale;
     private final int inputPx;
+    private final int warmUpTiles;
 
     public ReadComparison(
             String slide,
@@ -39,7 +40,8 @@ public final class ReadComparison {
             List<Integer> threads,
             int passes,
             boolean halfScale,
-            int inputPx) {
+            int inputPx,
+            int warmUpTiles) {
         this.slide = slide;
         this.opener = opener;
         this.readers = List.copyOf(readers);
@@ -47,6 +49,7 @@ public final class ReadComparison {
         this.passes = passes;
         this.halfScale = halfScale;
         this.inputPx = inputPx;
+        this.warmUpTiles = warmUpTiles;
     }
 
     /**
@@ -79,15 +82,16 @@ public final class ReadComparison {
             AtomicReference<OpenSlide> last = new AtomicReference<>();
             ReadBenchmark bench =
                     new ReadBenchmark(
-                            () -> {
-                                OpenSlide s = readerOpener.open(slide);
-                                last.set(s);
-                                return s;
-                            },
-                            tiles,
-                            new TilePreprocessor(inputPx),
-                            passes,
-                            row.equals(HALF));
+                                    () -> {
+                                        OpenSlide s = readerOpener.open(slide);
+                                        last.set(s);
+                                        return s;
+                                    },
+                                    tiles,
+                                    new TilePreprocessor(inputPx),
+                                    passes,
+                                    row.equals(HALF))
+                            .warmUpTiles(warmUpTiles);
             List<ReadBenchmark.Result> results = bench.run(threads);
             all.put(row, results);
             OpenSlide s = last.get();
@@ -173,7 +177,7 @@ public final class ReadComparison {
                 "method: %d warm-up + %d measured passes per row; each pass opens a fresh slide"
                         + " handle (empty tile caches, file bytes from the OS page cache); threads"
                         + " share that one handle%n",
-                ReadBenchmark.warmUpPasses(tiles.count()),
+                ReadBenchmark.warmUpPasses(warmUpTiles, tiles.count()),
                 passes);
         out.printf(
                 Locale.ROOT,

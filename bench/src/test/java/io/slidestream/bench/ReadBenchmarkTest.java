@@ -89,6 +89,9 @@ class ReadBenchmarkTest {
         assertThat(ReadBenchmark.warmUpPasses(20)).isEqualTo(50); // its 512 px tiles
         assertThat(ReadBenchmark.warmUpPasses(1000)).isEqualTo(1);
         assertThat(ReadBenchmark.warmUpPasses(15_000)).isEqualTo(1);
+        // --warm-up-tiles: fewer for a quick check, still one pass
+        assertThat(ReadBenchmark.warmUpPasses(24, 12)).isEqualTo(2);
+        assertThat(ReadBenchmark.warmUpPasses(0, 12)).isEqualTo(1);
     }
 
     @Test
@@ -121,6 +124,13 @@ class ReadBenchmarkTest {
                         SlideStreamException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_TISSUE));
         assertThatThrownBy(() -> new ReadBenchmark(never, one, new TilePreprocessor(), 0))
+                .isInstanceOfSatisfying(
+                        SlideStreamException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+        assertThatThrownBy(
+                        () ->
+                                new ReadBenchmark(never, one, new TilePreprocessor(), 1)
+                                        .warmUpTiles(-1))
                 .isInstanceOfSatisfying(
                         SlideStreamException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));

@@ -60,6 +60,15 @@ final class BenchReadCommand implements Callable<Integer> {
     int passes = 5;
 
     @Option(
+            names = "--warm-up-tiles",
+            paramLabel = "N",
+            description =
+                    "Tiles each row reads before it measures, one pass at least (default: 1000;"
+                            + " fewer gives a quick check with figures taken before the JIT has"
+                            + " compiled the tile path).")
+    int warmUpTiles = ReadBenchmark.WARM_UP_TILES;
+
+    @Option(
             names = "--jpeg-half-scale",
             description =
                     "Also measure slides.jpeg-half-scale: the direct reader decoding JPEG tiles at"
@@ -87,7 +96,7 @@ final class BenchReadCommand implements Callable<Integer> {
                 slideOptions.readerGiven()
                         ? List.of(slideOptions.reader())
                         : List.of(SlideReader.OPENSLIDE, SlideReader.AUTO);
-        new ReadComparison(slide, opener, readers, threads, passes, halfScale, inputPx)
+        new ReadComparison(slide, opener, readers, threads, passes, halfScale, inputPx, warmUpTiles)
                 .run(planned, tiles, spec.commandLine().getOut());
         return 0;
     }

@@ -28,11 +28,21 @@ class BenchReadCommandTest {
                         dir.resolve("small.tiff"));
 
         CliRun run =
-                CliRun.of("bench", "read", slide.toString(), "--threads", "1,2", "--passes", "2");
+                CliRun.of(
+                        "bench",
+                        "read",
+                        slide.toString(),
+                        "--threads",
+                        "1,2",
+                        "--passes",
+                        "2",
+                        "--warm-up-tiles",
+                        "24");
 
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
                 .contains("all 12 grid tiles (2 with tissue)")
+                .contains("method: 2 warm-up + 2 measured passes per row")
                 .contains("fresh slide handle")
                 .contains("served by openslide: openslide, last pass 0 regions decoded directly")
                 .contains("served by auto: direct-jpeg (levels [0]), last pass 12 regions decoded")
@@ -82,6 +92,8 @@ class BenchReadCommandTest {
                         "1",
                         "--passes",
                         "1",
+                        "--warm-up-tiles",
+                        "0",
                         "-Dslides.reader=openslide");
 
         assertThat(run.exitCode()).as(run.err()).isZero();
