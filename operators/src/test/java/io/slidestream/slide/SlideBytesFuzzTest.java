@@ -30,7 +30,7 @@ class SlideBytesFuzzTest {
     private static final int MAX_TILE_EDGE = 1024;
     private static final int MAX_TILES = 4;
 
-    @FuzzTest(maxExecutions = 150_000, maxDuration = "3m")
+    @FuzzTest(maxExecutions = 50_000, maxDuration = "3m")
     void editedSlidesEndReadOrRefused(FuzzedDataProvider edits) throws IOException {
         byte[] slide = SLIDES[edits.consumeInt(0, SLIDES.length - 1)].clone();
         int length = slide.length;

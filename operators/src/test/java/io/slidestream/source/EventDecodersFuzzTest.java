@@ -22,7 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 class EventDecodersFuzzTest {
     private final SlideScannedDeserializer deserializer = new SlideScannedDeserializer();
 
-    @FuzzTest(maxExecutions = 400_000, maxDuration = "3m")
+    @FuzzTest(maxExecutions = 120_000, maxDuration = "3m")
     void decodersAnswerEveryRecord(byte[] value) throws Exception {
         List<Either<SlideFailed, SlideScanned>> out = new ArrayList<>();
         deserializer.deserialize(
