@@ -35,9 +35,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Backlogs, end to end on the real stores: two hundred slides announced at once drain in order with
- * a slide timeout far shorter than the backlog (no partial result) while another process keeps one
- * of the machine's cores busy, and small slides announced beside a large one have their results
+ * Backlogs, end to end on the real stores: a hundred slides announced at once drain in order with a
+ * slide timeout far shorter than the backlog (no partial result) while another process keeps one of
+ * the machine's cores busy, and small slides announced beside a large one have their results
  * committed by the second checkpoint after their last tile, not when the large slide finishes.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -61,9 +61,10 @@ class BacklogITCase {
                 EndToEndStack.writeSlide(
                         EndToEndStack.twoBlocks(41), dir.resolve("slide.tiff"), TILES);
         // Enough slides that the backlog lasts longer than one slide timeout (the point of the
-        // test): with the direct JPEG reader 100 slides drained in 19 s, under the 20 s timeout.
-        int slides = 200;
-        Duration slideTimeout = Duration.ofSeconds(20);
+        // test): 200 slides drained in 66 s on the 2-core build machine, so 100 take three slide
+        // timeouts there.
+        int slides = 100;
+        Duration slideTimeout = Duration.ofSeconds(10);
         try (EndToEndStack stack = EndToEndStack.start(dir, "backlog-it", 2);
                 BusyCore busy = BusyCore.start()) {
             // Without the bound on tile tasks in flight about a thousand tasks queued between the

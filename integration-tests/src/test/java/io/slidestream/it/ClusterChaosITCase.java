@@ -61,9 +61,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *
  * <ol>
  *   <li>The session cluster runs job after job: {@value #DEFAULT_RESUBMISSIONS} submissions
- *       (cancel, resubmit) each start first time (no restart, no exception) and each TaskManager's
- *       metaspace, after a full GC, returns to where it was after the first job; no job class
- *       loader is left in any process.
+ *       (cancel, resubmit) each start first time (no restart, no exception); after the last, no job
+ *       class loader is left in any process and each process's metaspace, after a full GC, is where
+ *       it was after the first job.
  *   <li>The same on a JDBC (SQLite) catalog with a {@code file://} warehouse and checkpoints,
  *       {@value #DEFAULT_JDBC_RESUBMISSIONS} submissions ({@code cluster.jdbc-resubmissions}), each
  *       embedding a slide before it is cancelled: quarantined from {@code make test} until its
@@ -71,7 +71,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *   <li>Twenty-odd slides (one of over 2,000 tiles) and one corrupt file stream through a series of
  *       faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
  *       replacement started), twice; the object store stopped for {@code cluster.outage-seconds}
- *       (60 s); Kafka's broker restarted; Milvus stopped for longer than the sink's retry window
+ *       (30 s); Kafka's broker restarted; Milvus stopped for longer than the sink's retry window
  *       (no failover: the unsent writes ride in the checkpoints); the job stopped with a savepoint
  *       and resumed from it; the job cancelled and resubmitted without one. After each wave every
  *       slide so far is exactly once in Iceberg (read back from the tables), Milvus and {@code
@@ -192,6 +192,15 @@ class ClusterChaosITCase {
             assertThat(rest.exceptions(job)).as("failures of submission %s", round).isEmpty();
             double startSeconds = (System.nanoTime() - started) / 1e9;
             cancelAndAwaitSlotsFree(job);
+            // Class loaders and metaspace after the first job (the baseline) and after the last
+            // (a loader any job left is still there then): each check is a few full GCs and
+            // jcmd runs per process, a quarter of a round on a 2-core machine.
+            if (round > 1 && round < submissions) {
+                System.out.printf(
+                        "ClusterChaosITCase: submission %d running and checkpointed after %.1f s%n",
+                        round, startSeconds);
+                continue;
+            }
             Map<String, Long> metaspace = awaitNoJobClassLoaders(round);
             metaspace.forEach((process, bytes) -> baseline.putIfAbsent(process, bytes));
             System.out.printf(
@@ -341,7 +350,7 @@ class ClusterChaosITCase {
                     "TaskManager SIGKILL (2)",
                     List.of(small("s03"), small("s04"), small("s05")),
                     () -> killTaskManager(waves.job));
-            // 3. The object store (warehouse, checkpoints) away for a minute.
+            // 3. The object store (warehouse, checkpoints) away for half a minute.
             waves.run(
                     "object store down " + outage().toSeconds() + " s",
                     List.of(small("s06"), small("s07"), small("s08")),
@@ -764,7 +773,7 @@ class ClusterChaosITCase {
     }
 
     private static Duration outage() {
-        return Duration.ofSeconds(Integer.getInteger("cluster.outage-seconds", 60));
+        return Duration.ofSeconds(Integer.getInteger("cluster.outage-seconds", 30));
     }
 
     private static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
