@@ -434,18 +434,10 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
                         : "unexpected failure while reading the tile: "
                                 + e
                                 + "; this is a bug in SlideStream, please report it with the log";
-        // Only the first tile of the slide to fail in this subtask is reported: tiles read
-        // concurrently that fail too become skipped, as do all later ones.
+        // Only the scan's first failed tile in this subtask is reported; later failures of the
+        // same scan are answered as skipped.
         FailedScan failure = new FailedScan(task.scannedAtMillis, code, 1, opening);
-        boolean first =
-                failedSlides.merge(
-                                task.slideId,
-                                failure,
-                                (old, now) ->
-                                        old.scannedAtMillis == now.scannedAtMillis
-                                                ? old.andAnother(now)
-                                                : now)
-                        == failure;
+        boolean first = remember(task, failure) == failure;
         if (first) {
             LOG.warn(
                     "Slide {}: reading tile {} at ({}, {}) failed{}: {}",
@@ -482,6 +474,18 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         boolean givenUp() {
             return opening || tiles >= SKIP_AFTER_TILE_FAILURES;
         }
+    }
+
+    /**
+     * Adds {@code failure} to what is remembered of {@code task}'s scan (a failure of another scan
+     * of the slide is replaced); returns what is remembered now, {@code failure} itself when it is
+     * the scan's first.
+     */
+    private FailedScan remember(TileTask task, FailedScan failure) {
+        return failedSlides.merge(
+                task.slideId,
+                failure,
+                (old, now) -> old.scannedAtMillis == now.scannedAtMillis ? old.andAnother(now) : now);
     }
 
     /** The code of {@code task}'s scan if its remaining tiles go unread, else null. */
@@ -533,11 +537,7 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
             // The read itself has not returned (a damaged file, storage that does not answer):
             // its thread stays in the native call, and the scan's other tiles go unread rather
             // than taking the other reader threads with them.
-            failedSlides.merge(
-                    task.slideId,
-                    new FailedScan(task.scannedAtMillis, ErrorCode.TIMEOUT, 1, true),
-                    (old, now) ->
-                            old.scannedAtMillis == now.scannedAtMillis ? old.andAnother(now) : now);
+            remember(task, new FailedScan(task.scannedAtMillis, ErrorCode.TIMEOUT, 1, true));
             LOG.warn(
                     "Slide {}: reading tile {} at ({}, {}) did not return within"
                             + " inference.timeout={}; its other tiles are not read",
