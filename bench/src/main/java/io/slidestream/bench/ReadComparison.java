@@ -32,6 +32,7 @@ public final class ReadComparison {
     private final boolean halfScale;
     private final int inputPx;
     private final int warmUpTiles;
+    private boolean float16Costs = true;
 
     public ReadComparison(
             String slide,
@@ -50,6 +51,12 @@ public final class ReadComparison {
         this.halfScale = halfScale;
         this.inputPx = inputPx;
         this.warmUpTiles = warmUpTiles;
+    }
+
+    /** Leaves out the float16 cost line (about 10 s of measuring), or not. */
+    public ReadComparison float16Costs(boolean measure) {
+        this.float16Costs = measure;
+        return this;
     }
 
     /**
@@ -121,7 +128,9 @@ public final class ReadComparison {
         }
         served.values().forEach(line -> out.println("served by " + line));
         ReadReport.printSummary(out, all);
-        printFloat16Costs(out, planned.plan().readPx());
+        if (float16Costs) {
+            printFloat16Costs(out, planned.plan().readPx());
+        }
         out.flush();
     }
 

@@ -69,6 +69,13 @@ final class BenchReadCommand implements Callable<Integer> {
     int warmUpTiles = ReadBenchmark.WARM_UP_TILES;
 
     @Option(
+            names = "--no-float16-costs",
+            description =
+                    "Leave out what float16 models cost the reader threads (about 10 s of"
+                            + " measuring).")
+    boolean noFloat16Costs;
+
+    @Option(
             names = "--jpeg-half-scale",
             description =
                     "Also measure slides.jpeg-half-scale: the direct reader decoding JPEG tiles at"
@@ -97,6 +104,7 @@ final class BenchReadCommand implements Callable<Integer> {
                         ? List.of(slideOptions.reader())
                         : List.of(SlideReader.OPENSLIDE, SlideReader.AUTO);
         new ReadComparison(slide, opener, readers, threads, passes, halfScale, inputPx, warmUpTiles)
+                .float16Costs(!noFloat16Costs)
                 .run(planned, tiles, spec.commandLine().getOut());
         return 0;
     }

@@ -43,6 +43,7 @@ class BenchReadCommandTest {
         assertThat(run.out())
                 .contains("all 12 grid tiles (2 with tissue)")
                 .contains("method: 2 warm-up + 2 measured passes per row")
+                .contains("float16 models: preprocess")
                 .contains("fresh slide handle")
                 .contains("served by openslide: openslide, last pass 0 regions decoded directly")
                 .contains("served by auto: direct-jpeg (levels [0]), last pass 12 regions decoded")
@@ -94,10 +95,14 @@ class BenchReadCommandTest {
                         "1",
                         "--warm-up-tiles",
                         "0",
+                        "--no-float16-costs",
                         "-Dslides.reader=openslide");
 
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).contains("served by openslide").doesNotContain("served by auto");
+        assertThat(run.out())
+                .contains("served by openslide")
+                .doesNotContain("served by auto")
+                .doesNotContain("float16 models:");
     }
 
     @Test
