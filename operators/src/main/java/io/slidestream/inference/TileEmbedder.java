@@ -485,7 +485,8 @@ public class TileEmbedder extends RichAsyncFunction<TileTask, TileEmbeddingResul
         return failedSlides.merge(
                 task.slideId,
                 failure,
-                (old, now) -> old.scannedAtMillis == now.scannedAtMillis ? old.andAnother(now) : now);
+                (old, now) ->
+                        old.scannedAtMillis == now.scannedAtMillis ? old.andAnother(now) : now);
     }
 
     /** The code of {@code task}'s scan if its remaining tiles go unread, else null. */
