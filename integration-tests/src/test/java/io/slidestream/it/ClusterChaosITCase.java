@@ -68,8 +68,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *       {@value #DEFAULT_JDBC_RESUBMISSIONS} submissions ({@code cluster.jdbc-resubmissions}), each
  *       embedding a slide before it is cancelled: quarantined from {@code make test} until its
  *       intermittent leak is understood (issue 20), run with {@code -Dcluster.jdbc-soak=true}.
- *   <li>Twenty-odd slides (one of over 2,000 tiles) and one corrupt file stream through a series of
- *       faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
+ *   <li>Twenty-odd slides (one of nearly 1,000 tiles) and one corrupt file stream through a series
+ *       of faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
  *       replacement started), twice; the object store stopped for {@code cluster.outage-seconds}
  *       (30 s); Kafka's broker restarted; Milvus stopped for longer than the sink's retry window
  *       (no failover: the unsent writes ride in the checkpoints); the job stopped with a savepoint
@@ -100,8 +100,8 @@ class ClusterChaosITCase {
      */
     static final long METASPACE_SLACK = 16L << 20;
 
-    /** Tissue tiles of the large slide (50 x 41 on the 256 px grid). */
-    static final int LARGE_TILES = 2050;
+    /** Tissue tiles of the large slide (34 x 29 on the 256 px grid). */
+    static final int LARGE_TILES = 986;
 
     private static final Duration WAVE_TIMEOUT = Duration.ofMinutes(6);
 
@@ -656,10 +656,10 @@ class ClusterChaosITCase {
         return synthetic(
                 id,
                 SyntheticSlideWriter.builder()
-                        .size(256 * 52, 256 * 43)
+                        .size(256 * 36, 256 * 31)
                         .style(Style.APERIO)
                         .seed(id.hashCode())
-                        .tissue(256, 256, 256 * 50, 256 * 41)
+                        .tissue(256, 256, 256 * 34, 256 * 29)
                         .build(),
                 ".svs",
                 LARGE_TILES);
