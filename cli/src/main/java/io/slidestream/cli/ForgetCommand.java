@@ -86,7 +86,15 @@ final class ForgetCommand implements Callable<Integer> {
                                 + " (Kafka's topics keep their records until their retention"
                                 + " ends: docs/stores.md)");
             }
-            out.println("  planner: " + erased.planner());
+            out.println(
+                    "  planner: "
+                            + (planner == null && stores.demoData == null
+                                    ? "no "
+                                            + KafkaOptions.BOOTSTRAP_SERVERS.key()
+                                            + " in the configuration, so no running job was told;"
+                                            + " if a job reads these stores, add its brokers and"
+                                            + " run forget again"
+                                    : erased.planner()));
             out.flush();
             if (erased.plannerFailure() != null) {
                 throw new SlideStreamException(
