@@ -27,6 +27,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,9 @@ final class OidcTokens implements Credentials {
 
     private final ConfigurableJWTProcessor<SecurityContext> processor;
     private final String userClaim;
+
+    /** Whether the provider's keys could not be read last time: its outage is logged once. */
+    private final AtomicBoolean providerDown = new AtomicBoolean();
 
     OidcTokens(ServeAccess.Oidc oidc) {
         if (oidc == null || blank(oidc.issuer()) || blank(oidc.audience())) {
@@ -104,12 +108,22 @@ final class OidcTokens implements Credentials {
             LOG.debug("Refused a bearer token: {}", e.getMessage());
             return null;
         } catch (JOSEException e) {
-            LOG.warn("Could not check a bearer token against the provider's keys", e);
+            if (providerDown.compareAndSet(false, true)) {
+                LOG.warn(
+                        "Could not check a bearer token against the provider's keys; requests"
+                                + " with tokens are answered 503 until they can be read again",
+                        e);
+            } else {
+                LOG.debug("The provider's keys still cannot be read: {}", e.toString());
+            }
             throw new ApiError(
                     503,
                     "IDENTITY_PROVIDER_UNAVAILABLE",
                     "The identity provider's keys could not be read, so the token cannot be"
                             + " checked now; try again shortly");
+        }
+        if (providerDown.compareAndSet(true, false)) {
+            LOG.info("The identity provider's keys can be read again");
         }
         Object user = userClaim == null ? null : claims.getClaim(userClaim);
         return user instanceof String name && !name.isBlank() ? name : claims.getSubject();
