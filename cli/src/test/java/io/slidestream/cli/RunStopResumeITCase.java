@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class RunStopResumeITCase {
 
-    private static final int EDGE_TILES = 40;
+    private static final int EDGE_TILES = 32;
     private static final Duration TIMEOUT = Duration.ofSeconds(240);
 
     @TempDir Path dir;

@@ -119,8 +119,8 @@ class BacklogITCase {
     @Test
     void smallSlidesBesideALargeOneAreCommittedByTheSecondCheckpointAfterTheirLastTile(
             @TempDir Path dir, @InjectClusterClient ClusterClient<?> cluster) throws Exception {
-        // 48 x 48 tiles of tissue: thousands of tiles, far longer to embed than a small slide.
-        int edge = 48 * 256;
+        // 32 x 32 tiles of tissue: a thousand tiles, far longer to embed than a small slide.
+        int edge = 32 * 256;
         Path large =
                 EndToEndStack.writeSlide(
                         SyntheticSlideWriter.builder()
@@ -130,7 +130,7 @@ class BacklogITCase {
                                 .tissue(0, 0, edge, edge)
                                 .build(),
                         dir.resolve("large.tiff"),
-                        48 * 48);
+                        32 * 32);
         Path small = EndToEndStack.writeSlide(smallSlide(43), dir.resolve("small.svs"), 8);
         FlinkRestClient rest = new FlinkRestClient(cluster.getWebInterfaceURL());
         try (EndToEndStack stack = EndToEndStack.start(dir, "beside-large-it", 2)) {
