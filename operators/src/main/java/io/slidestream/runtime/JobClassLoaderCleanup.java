@@ -101,6 +101,30 @@ public final class JobClassLoaderCleanup {
 
     /** The cleanup itself. */
     static void release() {
+        Report report = releaseAll();
+        if (report != null) {
+            finish(report);
+        }
+    }
+
+    /**
+     * The same, with the wait for the job's threads to end on a thread of its own: for the
+     * JobManager, where this runs as one operator coordinator closes and the job's other
+     * coordinators (a Kafka source's enumerator and its admin client thread) close only after it
+     * returns, so waiting here for their threads would hold the JobMaster, and the release of the
+     * job's slots, for the whole wait.
+     */
+    static void releaseWithoutWaiting() {
+        Report report = releaseAll();
+        if (report != null) {
+            Thread waiter = new Thread(() -> finish(report), "slidestream-release-wait");
+            waiter.setDaemon(true);
+            waiter.start();
+        }
+    }
+
+    /** Every step but the wait; null where the job shares Flink's class loader. */
+    private static Report releaseAll() {
         for (Runnable action : ON_RELEASE) {
             try {
                 action.run();
@@ -112,7 +136,7 @@ public final class JobClassLoaderCleanup {
         if (job == RuntimeContext.class.getClassLoader()
                 || job == ClassLoader.getSystemClassLoader()) {
             // MiniCluster: the job shares Flink's class loader; nothing to unpin.
-            return;
+            return null;
         }
         Report report = new Report();
         closeAwsConnectionManagers(job, report);
@@ -126,6 +150,12 @@ public final class JobClassLoaderCleanup {
             }
             release(thread, job, report);
         }
+        return report;
+    }
+
+    /** Waits for the threads and pools told to end, then removes the job's shutdown hooks. */
+    private static void finish(Report report) {
+        ClassLoader job = JobClassLoaderCleanup.class.getClassLoader();
         awaitEnding(report);
         removeShutdownHooks(job, report);
         LOG.info("Released SlideStream's class loader {}: {}", job, report);

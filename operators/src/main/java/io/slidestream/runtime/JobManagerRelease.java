@@ -22,7 +22,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * thread-local of {@code jobmanager-future-thread}), which would keep every submitted job's class
  * loader for the life of the JobManager. Flink offers job code one place that lives and ends with
  * the JobMaster: an operator coordinator. {@link #attach} adds a pass-through operator (chained, it
- * costs a method call per event) whose coordinator does nothing but the cleanup on close.
+ * costs a method call per event) whose coordinator does nothing but the cleanup on close, without
+ * waiting there for the job's threads to end (the job's other coordinators close after it).
  */
 public final class JobManagerRelease {
     public static final String UID = "job-manager-release";
@@ -99,7 +100,7 @@ public final class JobManagerRelease {
 
         @Override
         public void close() {
-            JobClassLoaderCleanup.release();
+            JobClassLoaderCleanup.releaseWithoutWaiting();
         }
 
         @Override
