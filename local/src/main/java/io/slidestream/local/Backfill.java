@@ -47,6 +47,7 @@ public final class Backfill {
     private static final String SLIDE_ID = "slide_id";
     private static final String MODEL_ID = "model_id";
     private static final String SCANNED_AT = "scanned_at";
+    private static final String TILES_RECEIVED = "tiles_received";
 
     /** The slides a backfill for {@code modelId} was given and those it still has to do. */
     public record Plan(String modelId, int candidates, List<SlideScanned> todo) {
@@ -113,7 +114,7 @@ public final class Backfill {
 
     /**
      * The slides of {@code candidates} that have neither a result for {@code modelId} from their
-     * latest scan (or a later one) nor an error for it.
+     * latest scan (or a later one), with all its tiles in the tiles table, nor an error for it.
      */
     public static Plan plan(IcebergConfig iceberg, String modelId, List<SlideScanned> candidates) {
         Map<String, Instant> results = new HashMap<>();
@@ -122,6 +123,18 @@ public final class Backfill {
                     (String) row.getField(SLIDE_ID),
                     scannedAt(row),
                     (a, b) -> a.isBefore(b) ? b : a);
+        }
+        // The three tables commit independently: a result whose tiles are not all in the tiles
+        // table yet (a backfill stopped between the two commits) does not make its slide done.
+        Map<String, Long> tiles = new HashMap<>();
+        for (Record row : modelRows(iceberg, iceberg.tilesTable(), modelId)) {
+            tiles.merge((String) row.getField(SLIDE_ID), 1L, Long::sum);
+        }
+        for (Record row : modelRows(iceberg, iceberg.slidesTable(), modelId, TILES_RECEIVED)) {
+            String slide = (String) row.getField(SLIDE_ID);
+            if (tiles.getOrDefault(slide, 0L) < ((Integer) row.getField(TILES_RECEIVED))) {
+                results.remove(slide);
+            }
         }
         Set<String> failed = new HashSet<>();
         for (Record row : modelRows(iceberg, iceberg.errorsTable(), modelId)) {
