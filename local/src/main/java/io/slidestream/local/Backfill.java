@@ -117,23 +117,18 @@ public final class Backfill {
      * latest scan (or a later one), with all its tiles in the tiles table, nor an error for it.
      */
     public static Plan plan(IcebergConfig iceberg, String modelId, List<SlideScanned> candidates) {
-        Map<String, Instant> results = new HashMap<>();
-        for (Record row : modelRows(iceberg, iceberg.slidesTable(), modelId, SCANNED_AT)) {
-            results.merge(
-                    (String) row.getField(SLIDE_ID),
-                    scannedAt(row),
-                    (a, b) -> a.isBefore(b) ? b : a);
-        }
         // The three tables commit independently: a result whose tiles are not all in the tiles
         // table yet (a backfill stopped between the two commits) does not make its slide done.
         Map<String, Long> tiles = new HashMap<>();
         for (Record row : modelRows(iceberg, iceberg.tilesTable(), modelId)) {
             tiles.merge((String) row.getField(SLIDE_ID), 1L, Long::sum);
         }
-        for (Record row : modelRows(iceberg, iceberg.slidesTable(), modelId, TILES_RECEIVED)) {
+        Map<String, Instant> results = new HashMap<>();
+        for (Record row :
+                modelRows(iceberg, iceberg.slidesTable(), modelId, SCANNED_AT, TILES_RECEIVED)) {
             String slide = (String) row.getField(SLIDE_ID);
-            if (tiles.getOrDefault(slide, 0L) < ((Integer) row.getField(TILES_RECEIVED))) {
-                results.remove(slide);
+            if (tiles.getOrDefault(slide, 0L) >= (Integer) row.getField(TILES_RECEIVED)) {
+                results.merge(slide, scannedAt(row), (a, b) -> a.isBefore(b) ? b : a);
             }
         }
         Set<String> failed = new HashSet<>();
