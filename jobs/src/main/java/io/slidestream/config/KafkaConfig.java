@@ -12,12 +12,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The job's Kafka settings, validated at start: each component is the {@link KafkaOptions} key of
@@ -101,29 +97,6 @@ public record KafkaConfig(
                 .groupId(groupId)
                 .startingOffsets(startingOffsets)
                 .properties(clientPropertiesAsProperties());
-    }
-
-    /**
-     * The source of head announcements: every record of {@code kafka.topic.heads} from the start (a
-     * head deployed before the job first ran still counts), then from the offsets in the job's
-     * checkpoints; its own consumer group. A topic that does not exist yet is looked for again
-     * every minute.
-     */
-    @SuppressWarnings("deprecation")
-    public KafkaSource<String> headsSource() {
-        return KafkaSource.<String>builder()
-                .setBootstrapServers(bootstrapServers)
-                // A pattern, not a topic list: a missing topic is no partitions (found once it is
-                // created), not a failing job.
-                .setTopicPattern(java.util.regex.Pattern.compile(Pattern.quote(headsTopic)))
-                .setGroupId(groupId + "-heads")
-                .setStartingOffsets(
-                        // Kafka 4 deprecates OffsetResetStrategy; the connector still takes it.
-                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setValueOnlyDeserializer(new SimpleStringSchema())
-                .setProperties(clientPropertiesAsProperties())
-                .setProperty("partition.discovery.interval.ms", "60000")
-                .build();
     }
 
     /** The exactly-once results and dead-letter sinks. */

@@ -29,6 +29,7 @@ import io.slidestream.schemas.records.TileEmbeddingResult;
 import io.slidestream.schemas.records.TileTask;
 import io.slidestream.sink.IcebergCatalogs;
 import io.slidestream.source.DecodedEventRouter;
+import io.slidestream.source.HeadAnnouncementSource;
 import io.slidestream.tiling.LatestScanGate;
 import io.slidestream.tiling.SlidePlannerOperator;
 import io.slidestream.tiling.SlideTiler;
@@ -369,7 +370,11 @@ public final class SlideStreamJob {
             // instance, which keeps the live set in broadcast state.
             BroadcastStream<String> heads =
                     env.fromSource(
-                                    config.kafka().headsSource(),
+                                    HeadAnnouncementSource.create(
+                                            config.kafka().bootstrapServers(),
+                                            config.kafka().headsTopic(),
+                                            config.kafka().groupId(),
+                                            config.kafka().clientPropertiesAsProperties()),
                                     WatermarkStrategy.noWatermarks(),
                                     "Kafka " + config.kafka().headsTopic())
                             .uid(HEADS_SOURCE_UID)
