@@ -413,8 +413,7 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
      * on a new one, and the slide fails with {@code TIMEOUT}.
      */
     private TilePlan planWithinTimeout(String uri, OptionalDouble fallback) {
-        Future<TilePlan> planning =
-                planner.submit(() -> PlannedSlide.plan(opener, uri, tiling, fallback).plan());
+        Future<TilePlan> planning = planner.submit(() -> plan(uri, fallback));
         try {
             return planning.get(tiling.planTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
@@ -444,6 +443,11 @@ public class SlideTiler extends KeyedProcessFunction<String, SlideScanned, TileT
             Thread.currentThread().interrupt();
             throw new SlideStreamException(ErrorCode.INTERNAL, "interrupted while planning", e);
         }
+    }
+
+    /** Opens {@code uri} and plans its tiles; runs on the planning thread. */
+    TilePlan plan(String uri, OptionalDouble fallback) {
+        return PlannedSlide.plan(opener, uri, tiling, fallback).plan();
     }
 
     private ExecutorService newPlanner() {

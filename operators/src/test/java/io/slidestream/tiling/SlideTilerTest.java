@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -505,13 +506,24 @@ class SlideTilerTest {
 
     @Test
     void aSlideNotPlannedWithinThePlanTimeoutFailsWithTimeoutAndFreesItsSlot() throws Exception {
-        // No slide plans within a nanosecond: each one times out, as a read that hangs would.
+        // Every plan hangs as a native read of a damaged file would: it ignores interrupts and
+        // returns only when the test releases it, so each slide misses the timeout.
         TilingConfig hurried =
                 TILING.toBuilder()
                         .set(TilingOptions.MAX_ACTIVE_SLIDES, 1)
-                        .set(TilingOptions.PLAN_TIMEOUT, Duration.ofNanos(1))
+                        .set(TilingOptions.PLAN_TIMEOUT, Duration.ofMillis(50))
                         .build();
-        try (var harness = harness(hurried)) {
+        CountDownLatch hang = new CountDownLatch(1);
+        SlideTiler hanging =
+                new SlideTiler(
+                        hurried, List.of(), SlideReader.AUTO, null, GpfmTinyFixture.model()) {
+                    @Override
+                    TilePlan plan(String uri, OptionalDouble fallback) {
+                        awaitIgnoringInterrupts(hang);
+                        return super.plan(uri, fallback);
+                    }
+                };
+        try (var harness = harness(new SlidePlannerOperator(hanging))) {
             harness.open();
             harness.processElement(event("s1", slide), 0L);
             harness.processElement(event("s2", slide), 0L);
@@ -522,6 +534,22 @@ class SlideTilerTest {
                     .containsExactly("s1:TIMEOUT", "s2:TIMEOUT");
             assertThat(harness.getSideOutput(SlideTiler.FAILED).peek().getValue().getMessage())
                     .contains("tiling.plan-timeout");
+        } finally {
+            hang.countDown();
+        }
+    }
+
+    private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (latch.getCount() > 0) {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
