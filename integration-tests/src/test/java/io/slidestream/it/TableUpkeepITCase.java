@@ -76,7 +76,10 @@ class TableUpkeepITCase {
                 .isEqualTo(expectedErrors);
 
         System.out.println("TableUpkeepITCase: " + figures);
-        assertThat(figures.compactions()).as("compactions of tiles").isGreaterThanOrEqualTo(3);
+        // How many maintenance turns fall while the sinks still write depends on the machine's
+        // speed (a turn that is still running skips the next); the quiet checkpoints at the end
+        // make at least one turn certain, and it must have compacted the re-scans' deletes.
+        assertThat(figures.compactions()).as("compactions of tiles").isPositive();
         // Without maintenance: one data and one delete file per commit, and a snapshot each. With
         // it, once the writes have stopped for two maintenance intervals: one data file per
         // bucket, the equality deletes spent, the snapshots the expiry keeps (3) and the sink's
