@@ -26,6 +26,7 @@ import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +88,7 @@ import org.junit.jupiter.api.Timeout;
 class ClusterChaosITCase {
     static final int DEFAULT_RESUBMISSIONS = 10;
 
+    private static final boolean OLD_OBJECTS = Boolean.getBoolean("cluster.jfr-old-objects");
     private static final String JDBC_SCANNED = "jdbc.scanned";
     private static final String JDBC_RESULTS = "jdbc.results";
 
@@ -127,16 +129,16 @@ class ClusterChaosITCase {
         ClusterStack.Options options = new ClusterStack.Options();
         options.taskManagers = 2;
         options.slotsPerTaskManager = 1;
+        // Softly reachable caches (Java serialization's class descriptors of a deserialized job
+        // graph, reflection data) go at the first full GC, so readings show what is strongly
+        // reachable: what a JVM would keep even when metaspace runs out.
+        String jvm = "-XX:SoftRefLRUPolicyMSPerMB=0" + oldObjectRecording();
         options.flinkSettings =
                 Map.of(
-                        // Softly reachable caches (Java serialization's class descriptors of
-                        // a deserialized job graph, reflection data) go at the first full GC,
-                        // so readings show what is strongly reachable: what a JVM would keep
-                        // even when metaspace runs out.
                         "env.java.opts.taskmanager",
-                        "-XX:SoftRefLRUPolicyMSPerMB=0",
+                        jvm,
                         "env.java.opts.jobmanager",
-                        "-XX:SoftRefLRUPolicyMSPerMB=0",
+                        jvm,
                         // Outages here last a minute: cap the shipped backoff (2 min) so that
                         // recovery follows an outage within seconds, not minutes.
                         "restart-strategy.exponential-delay.max-backoff",
@@ -179,10 +181,12 @@ class ClusterChaosITCase {
      * left in any process.
      *
      * <p>The JDBC half is quarantined from {@code make test} (issue 20): one JDBC submission in
-     * about 40 on the 2-core machine has left a TaskManager holding its job class loader, still
+     * about 140 on the 2-core machine has left a TaskManager holding its job class loader, still
      * there four submissions later. Neither a heap path from a GC root nor a thread's frame holds
      * it (the only paths run through the loader's own classes) and the finalizer queue is empty. A
-     * flaky test blocks every landing, so this half runs on request.
+     * flaky test blocks every landing, so this half runs on request; {@code
+     * -Dcluster.jfr-old-objects=true} adds JFR's paths to GC roots to the diagnosis of a kept
+     * loader.
      */
     @Test
     @Order(1)
@@ -765,7 +769,70 @@ class ClusterChaosITCase {
                                 "VM.classloaders",
                                 "show-classes")
                 + ", heap dump: "
-                + stack.flink().dumpHeap(process, leakDump(process));
+                + stack.flink().dumpHeap(process, leakDump(process))
+                + (OLD_OBJECTS ? ", old objects: " + dumpOldObjects(process, log) : "");
+    }
+
+    /**
+     * Dumps {@code process}'s old object samples with their paths to GC roots, and prints them next
+     * to the recording ({@code jfr print}).
+     */
+    private Path dumpOldObjects(String process, Path log) {
+        Path recording = log.resolve(process + "-leak-old-objects.jfr");
+        stack.flink()
+                .jcmdToFile(
+                        process,
+                        log.resolve(process + "-leak-jfr-dump.txt"),
+                        "JFR.dump",
+                        "name=old-objects",
+                        "path-to-gc-roots=true",
+                        "filename=" + recording);
+        Path printed = log.resolve(process + "-leak-old-objects.txt");
+        try {
+            new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "jfr").toString(),
+                            "print",
+                            "--events",
+                            "jdk.OldObjectSample",
+                            recording.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(printed.toFile())
+                    .start()
+                    .waitFor(5, TimeUnit.MINUTES);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return printed;
+    }
+
+    /**
+     * With {@code -Dcluster.jfr-old-objects=true}, the JVM options that make every cluster process
+     * record JFR's old object samples from its start: objects still alive, with where they were
+     * allocated. A heap dump records only heap and thread roots; JFR's paths to GC roots also name
+     * the VM's own (class loader data, VM handles), so {@link #leakDiagnosis} dumps them.
+     */
+    private static String oldObjectRecording() throws IOException {
+        if (!OLD_OBJECTS) {
+            return "";
+        }
+        Path settings = Path.of("target", "old-objects.jfc").toAbsolutePath();
+        Files.writeString(
+                settings,
+                """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <configuration version="2.0" label="Old objects">
+                  <event name="jdk.OldObjectSample">
+                    <setting name="enabled">true</setting>
+                    <setting name="stackTrace">true</setting>
+                    <setting name="cutoff">0 ns</setting>
+                  </event>
+                </configuration>
+                """);
+        return " -XX:FlightRecorderOptions:old-object-queue-size=4096"
+                + " -XX:StartFlightRecording=name=old-objects,settings="
+                + settings;
     }
 
     /** Where a process's heap goes when a job class loader stays (for its paths to GC roots). */
