@@ -181,7 +181,7 @@ class ClusterChaosITCase {
      * left in any process.
      *
      * <p>The JDBC half is quarantined from {@code make test} (issue 20): one JDBC submission in
-     * about 140 on the 2-core machine has left a TaskManager holding its job class loader, still
+     * about 90 on the 2-core machine has left a TaskManager holding its job class loader, still
      * there four submissions later. Neither a heap path from a GC root nor a thread's frame holds
      * it (the only paths run through the loader's own classes) and the finalizer queue is empty. A
      * flaky test blocks every landing, so this half runs on request; {@code
