@@ -26,7 +26,6 @@ import io.slidestream.synthetic.SyntheticSlideWriter;
 import io.slidestream.synthetic.SyntheticSlideWriter.Style;
 import io.slidestream.testing.TestSlides;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,10 +62,9 @@ import org.junit.jupiter.api.Timeout;
  *   <li>The session cluster runs job after job: {@value #DEFAULT_RESUBMISSIONS} submissions ({@code
  *       cluster.resubmissions}) each start first time (no restart, no exception) and are cancelled;
  *       after the last, no job class loader is left in any process and each process's metaspace,
- *       after a full GC, is where it was after the first job. With {@code -Dcluster.jdbc-soak=true}
- *       every second submission runs on a JDBC (SQLite) catalog with a {@code file://} warehouse
- *       and checkpoints and embeds a slide first: quarantined from {@code make test} while its
- *       intermittent leak is chased (issue 20).
+ *       after a full GC, is where it was after the first job. Every second submission runs on a
+ *       JDBC (SQLite) catalog with a {@code file://} warehouse and checkpoints and embeds a slide
+ *       first.
  *   <li>Twenty-odd slides (one of nearly 1,000 tiles) and one corrupt file stream through a series
  *       of faults, a wave of slides in flight during each: a TaskManager killed with SIGKILL (and a
  *       replacement started), twice; the object store stopped for {@code cluster.outage-seconds}
@@ -172,49 +170,41 @@ class ClusterChaosITCase {
     }
 
     /**
-     * Job after job on one session cluster. Submissions on the REST catalog with the warehouse and
-     * checkpoints on S3 run to their first completed checkpoint. With {@code
-     * -Dcluster.jdbc-soak=true} every second one instead uses a JDBC (SQLite) catalog with a {@code
-     * file://} warehouse and checkpoints and embeds one slide to its committed result, so the
-     * SQLite driver, Hadoop's local file system, Iceberg's pools and the Milvus client have all
-     * been used. Each starts first time and is cancelled; after the last no job class loader is
-     * left in any process.
+     * Job after job on one session cluster. Odd submissions use the REST catalog with the warehouse
+     * and checkpoints on S3 and run to their first completed checkpoint. Even ones use a JDBC
+     * (SQLite) catalog with a {@code file://} warehouse and checkpoints and embed one slide to its
+     * committed result, so the SQLite driver, Hadoop's local file system, Iceberg's pools and the
+     * Milvus client have all been used. Each starts first time and is cancelled; after the last no
+     * job class loader is left in any process.
      *
-     * <p>The JDBC half is quarantined from {@code make test} (issue 20): one JDBC submission in
-     * about 90 on the 2-core machine has left a TaskManager holding its job class loader, still
-     * there four submissions later. Neither a heap path from a GC root nor a thread's frame holds
-     * it (the only paths run through the loader's own classes) and the finalizer queue is empty. A
-     * flaky test blocks every landing, so this half runs on request; {@code
-     * -Dcluster.jfr-old-objects=true} adds JFR's paths to GC roots to the diagnosis of a kept
-     * loader.
+     * <p>A job whose tasks dominate the JIT compiler's profile of the JDK's worker loop would stay
+     * in every idle pool thread parked in that loop's compiled code (the TaskManagers' I/O
+     * threads), about one JDBC job in 90, were the loop compiled: the shipped JVM options keep it
+     * interpreted ({@link IdleWorkerClassLoaderITCase}). {@code -Dcluster.jfr-old-objects=true}
+     * adds JFR's paths to GC roots to the diagnosis of a kept loader.
      */
     @Test
     @Order(1)
     void sessionClusterRunsJobAfterJobWithoutLeakingMetaspace() throws Exception {
         int submissions = Integer.getInteger("cluster.resubmissions", DEFAULT_RESUBMISSIONS);
-        boolean jdbcToo = Boolean.getBoolean("cluster.jdbc-soak");
-        Path jdbcConfig = jdbcToo ? jdbcJobConfig() : null;
+        Path jdbcConfig = jdbcJobConfig();
         Map<String, Long> baseline = new TreeMap<>();
         try (SlidePublisher publisher =
-                        jdbcToo
-                                ? SlidePublisher.builder()
-                                        .bootstrapServers(stack.kafka().bootstrapServers())
-                                        .topic(JDBC_SCANNED)
-                                        .build()
-                                : null;
+                        SlidePublisher.builder()
+                                .bootstrapServers(stack.kafka().bootstrapServers())
+                                .topic(JDBC_SCANNED)
+                                .build();
                 CommittedTopic<SlideResult> results =
-                        jdbcToo
-                                ? new CommittedTopic<>(
-                                        stack.kafka().bootstrapServers(),
-                                        JDBC_RESULTS,
-                                        AvroCodec.SLIDE_RESULT)
-                                : null) {
+                        new CommittedTopic<>(
+                                stack.kafka().bootstrapServers(),
+                                JDBC_RESULTS,
+                                AvroCodec.SLIDE_RESULT)) {
             Set<String> seen = new HashSet<>();
             for (int round = 1; round <= submissions; round++) {
                 long started = System.nanoTime();
                 String job;
                 String what;
-                if (!jdbcToo || round % 2 == 1) {
+                if (round % 2 == 1) {
                     what = "REST catalog on S3, checkpointed";
                     job = submit(null);
                     // Running with a completed checkpoint: every source, writer and committer
@@ -770,6 +760,10 @@ class ClusterChaosITCase {
                                 "show-classes")
                 + ", heap dump: "
                 + stack.flink().dumpHeap(process, leakDump(process))
+                + ", compiled frames: "
+                + stack.flink()
+                        .compiledFramesToFile(
+                                process, log.resolve(process + "-leak-compiled-frames.txt"))
                 + (OLD_OBJECTS ? ", old objects: " + dumpOldObjects(process, log) : "");
     }
 
@@ -787,24 +781,14 @@ class ClusterChaosITCase {
                         "name=old-objects",
                         "path-to-gc-roots=true",
                         "filename=" + recording);
-        Path printed = log.resolve(process + "-leak-old-objects.txt");
-        try {
-            new ProcessBuilder(
-                            Path.of(System.getProperty("java.home"), "bin", "jfr").toString(),
-                            "print",
-                            "--events",
-                            "jdk.OldObjectSample",
-                            recording.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(printed.toFile())
-                    .start()
-                    .waitFor(5, TimeUnit.MINUTES);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return printed;
+        return stack.flink()
+                .toolToFile(
+                        log.resolve(process + "-leak-old-objects.txt"),
+                        "jfr",
+                        "print",
+                        "--events",
+                        "jdk.OldObjectSample",
+                        recording.toString());
     }
 
     /**

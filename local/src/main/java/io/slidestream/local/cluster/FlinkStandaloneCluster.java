@@ -266,10 +266,50 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
      * jobmanager} to {@code file} ({@code Thread.print}, {@code VM.classloaders}, ...).
      */
     public Path jcmdToFile(String id, Path file, String... command) {
-        List<String> args = new ArrayList<>(List.of(jdkTool("jcmd"), Long.toString(pid(id))));
+        List<String> args = new ArrayList<>(List.of(Long.toString(pid(id))));
         args.addAll(List.of(command));
+        return toolToFile(file, "jcmd", args.toArray(String[]::new));
+    }
+
+    /**
+     * Writes the Java stacks of TaskManager {@code id} or the {@code jobmanager} as the
+     * serviceability agent reads them ({@code jhsdb clhsdb}'s {@code where -a}) to {@code file}:
+     * unlike {@code Thread.print}, it says which frames run compiled code, and a compiled frame
+     * keeps alive the classes its code names. ({@code jhsdb jstack} would also walk the heap for
+     * locks, minutes for a TaskManager.) The agent stops the process while it reads it: only when
+     * no job runs.
+     */
+    public Path compiledFramesToFile(String id, Path file) {
         try {
-            Files.write(file, run(args));
+            Path commands =
+                    Files.writeString(
+                            file.resolveSibling(file.getFileName() + ".in"), "where -a\nquit\n");
+            Process p =
+                    new ProcessBuilder(jdkTool("jhsdb"), "clhsdb", "--pid", Long.toString(pid(id)))
+                            .redirectInput(commands.toFile())
+                            .redirectErrorStream(true)
+                            .redirectOutput(file.toFile())
+                            .start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("jhsdb clhsdb did not finish in 2 minutes");
+            }
+            Files.delete(commands);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Writes what the JDK tool {@code tool} prints for {@code args} to {@code file}. */
+    public Path toolToFile(Path file, String tool, String... args) {
+        List<String> command = new ArrayList<>(List.of(jdkTool(tool)));
+        command.addAll(List.of(args));
+        try {
+            Files.write(file, run(command));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
