@@ -6,7 +6,6 @@ import io.slidestream.local.cluster.ClusterStack;
 import io.slidestream.local.cluster.Testbed;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -80,14 +79,12 @@ class IdleWorkerClassLoaderITCase {
 
     /** Runs the probe in a JVM with these options; returns what it printed. */
     private static String probe(List<String> options) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xbatch");
-        command.addAll(options);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(IdleWorkerProbe.class.getName());
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> jvmOptions = new ArrayList<>(List.of("-Xbatch"));
+        jvmOptions.addAll(options);
+        Process process =
+                new ProcessBuilder(ChildJvm.command(jvmOptions, IdleWorkerProbe.class))
+                        .redirectErrorStream(true)
+                        .start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(1, TimeUnit.MINUTES)).as("probe finished").isTrue();
         assertThat(process.exitValue()).as("probe's exit status; it printed:%n%s", out).isZero();

@@ -181,14 +181,8 @@ class MutantSlidesITCase {
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
         Probe() throws IOException {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.add("-Xmx1g");
-            command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
-            command.add(MutantSlideProbe.class.getName());
             process =
-                    new ProcessBuilder(command)
+                    new ProcessBuilder(ChildJvm.command(List.of("-Xmx1g"), MutantSlideProbe.class))
                             .redirectError(dir.resolve("probe-stderr.log").toFile())
                             .start();
             in =
